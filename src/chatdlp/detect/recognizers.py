@@ -1,0 +1,50 @@
+"""Presidio recognizers that a policy rule can name as ``presidio:ClassName``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import tldextract
+from presidio_analyzer import EntityRecognizer
+from presidio_analyzer import predefined_recognizers as predefined
+
+from chatdlp.errors import PolicyError
+
+
+@lru_cache(maxsize=1)
+def offline_tld_extractor() -> tldextract.TLDExtract:
+    """tldextract with its bundled public-suffix snapshot: no fetch, no cache dir."""
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+class OfflineEmailRecognizer(predefined.EmailRecognizer):
+    """Presidio's e-mail recognizer, validating domains without network access."""
+
+    def validate_result(self, pattern_text: str) -> bool:
+        return offline_tld_extractor()(pattern_text).fqdn != ""
+
+
+# Classes replaced by an offline-safe subclass.
+_OVERRIDES: dict[str, type[EntityRecognizer]] = {
+    "EmailRecognizer": OfflineEmailRecognizer,
+}
+NER_RECOGNIZER = "SpacyRecognizer"
+
+
+def recognizer_class(reference: str) -> type[EntityRecognizer]:
+    """The class for ``presidio:ClassName``; PolicyError when there is none."""
+    name = reference.removeprefix("presidio:")
+    if name in _OVERRIDES:
+        return _OVERRIDES[name]
+    cls = getattr(predefined, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, EntityRecognizer)):
+        raise PolicyError(f"unknown recognizer '{reference}'")
+    return cls
+
+
+def build_recognizer(reference: str, entities: list[str], language: str) -> Any:
+    cls = recognizer_class(reference)
+    if reference.removeprefix("presidio:") == NER_RECOGNIZER:
+        return cls(supported_language=language, supported_entities=entities)
+    return cls(supported_language=language)

@@ -1,0 +1,56 @@
+"""One exception hierarchy for chatdlp, mapped to exit codes in one place (the CLI).
+
+    ChatdlpError                      base: carries the exit code the CLI uses
+    ├── ConfigError      (exit 2)     bad usage, settings, policy files
+    │   └── PolicyError               a policy file that cannot be loaded
+    └── ScanIncomplete   (exit 3)     the scan could not finish
+        ├── SourceError               a source is unreachable or unreadable
+        └── StrictModeAbort           --strict and a bad record was seen
+
+Third-party exceptions (ijson, httpx, yaml, pydantic, spaCy) are translated into
+these at the module boundary with ``raise ... from``. Messages name the place
+(file, line, page) and what was wrong, and never carry a raw sensitive value.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The CLI's exit codes (a public contract: see DESIGN.md)."""
+
+    OK = 0
+    FINDINGS = 1
+    USAGE = 2
+    INCOMPLETE = 3
+
+
+class ChatdlpError(Exception):
+    """Base of every error chatdlp raises on purpose."""
+
+    exit_code: ExitCode = ExitCode.INCOMPLETE
+
+
+class ConfigError(ChatdlpError):
+    """Usage or configuration error: nothing was scanned."""
+
+    exit_code = ExitCode.USAGE
+
+
+class PolicyError(ConfigError):
+    """A policy that cannot be loaded or is invalid."""
+
+
+class ScanIncomplete(ChatdlpError):
+    """The scan could not finish; what was scanned has been written."""
+
+    exit_code = ExitCode.INCOMPLETE
+
+
+class SourceError(ScanIncomplete):
+    """A source could not be read (missing, unreachable, unrecognised format)."""
+
+
+class StrictModeAbort(ScanIncomplete):
+    """``--strict`` was given and a bad record was seen."""

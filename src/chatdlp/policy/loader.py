@@ -1,0 +1,201 @@
+"""Loading policy files: YAML -> schema -> frozen Policy objects.
+
+Every error is a PolicyError whose message names the file, line and column,
+the rule id and the field, says what is wrong and, for a misspelt key, what
+was probably meant.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from chatdlp.errors import PolicyError
+from chatdlp.policy.model import Policy, PolicySet, Rule
+from chatdlp.policy.schema import PolicySpec, RuleSpec
+
+# Shipped packs that apply when no --policy is given.
+EXAMPLE_PACK_SUFFIX = ".example"
+
+
+def _packs_dir() -> Path:
+    return Path(str(resources.files("chatdlp") / "policies"))
+
+
+def shipped_pack_names(include_examples: bool = False) -> list[str]:
+    names = sorted(p.stem for p in _packs_dir().glob("*.yaml"))
+    if include_examples:
+        return names
+    return [n for n in names if not n.endswith(EXAMPLE_PACK_SUFFIX)]
+
+
+def resolve_policy_ref(ref: str, relative_to: Path | None = None) -> Path:
+    """A pack name (``pii``) or a path to a YAML file."""
+    candidate = Path(ref)
+    if relative_to is not None and not candidate.is_absolute():
+        candidate = relative_to / candidate
+    if candidate.suffix in {".yaml", ".yml"} or "/" in ref:
+        if candidate.is_file():
+            return candidate
+        raise PolicyError(f"policy {ref}: no such file")
+    pack = _packs_dir() / f"{ref}.yaml"
+    if pack.is_file():
+        return pack
+    known = ", ".join(shipped_pack_names(include_examples=True))
+    raise PolicyError(f"policy {ref}: not a shipped pack ({known}) nor a YAML file")
+
+
+def load_policies(refs: Sequence[str] | None = None) -> PolicySet:
+    """Load the named packs or files (all shipped packs when none), with what they extend."""
+    refs = list(refs) if refs else shipped_pack_names()
+    loaded: dict[Path, Policy] = {}
+    for ref in refs:
+        _load_with_parents(resolve_policy_ref(ref), loaded, stack=())
+    policy_set = PolicySet(tuple(loaded.values()))
+    _check_unique_ids(policy_set.policies)
+    return policy_set
+
+
+def _load_with_parents(path: Path, loaded: dict[Path, Policy], stack: tuple[Path, ...]) -> None:
+    path = path.resolve()
+    if path in loaded:
+        return
+    if path in stack:
+        chain = " -> ".join(p.name for p in (*stack, path))
+        raise PolicyError(f"{path}: 'extends' makes a cycle: {chain}")
+    spec, raw = parse_policy_file(path)
+    for parent in spec.extends:
+        _load_with_parents(resolve_policy_ref(parent, path.parent), loaded, (*stack, path))
+    loaded[path] = _build(spec, path, raw)
+
+
+def parse_policy_file(path: Path) -> tuple[PolicySpec, bytes]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read policy file ({exc.strerror})") from exc
+    try:
+        node = yaml.compose(raw.decode("utf-8"), Loader=yaml.SafeLoader)
+        data = yaml.safe_load(raw)
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise PolicyError(f"{where}: {problem}") from None
+    if not isinstance(data, dict):
+        raise PolicyError(f"{path}: a policy file is a YAML mapping with 'version', 'name', 'rules'")
+    try:
+        return PolicySpec.model_validate(data), raw
+    except ValidationError as exc:
+        raise PolicyError(_explain(path, node, data, exc)) from None
+
+
+def _explain(path: Path, node: yaml.Node | None, data: dict[str, Any], exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        line, column = _position(node, loc)
+        rule_id = _rule_id(data, loc)
+        field = ".".join(str(part) for part in loc if not isinstance(part, int)) or "(top level)"
+        message = _message(error, loc)
+        where = f"{path}:{line}:{column}" if line else str(path)
+        rule = f" rule {rule_id}" if rule_id else ""
+        lines.append(f"{where}:{rule} field '{field}': {message}")
+    return "\n".join(lines)
+
+
+def _message(error: Any, loc: tuple[Any, ...]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        model: type[BaseModel] = RuleSpec if "rules" in loc else PolicySpec
+        close = difflib.get_close_matches(key, list(model.model_fields), n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"unknown key '{key}'{hint}"
+    if kind == "missing":
+        return "required, but missing"
+    if kind == "enum" or kind == "literal_error":
+        return f"{error['msg'].lower()}"
+    return str(error["msg"])
+
+
+def _rule_id(data: dict[str, Any], loc: tuple[Any, ...]) -> str | None:
+    if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+        rules = data.get("rules")
+        if isinstance(rules, list) and loc[1] < len(rules) and isinstance(rules[loc[1]], dict):
+            rule_id = rules[loc[1]].get("id")
+            return str(rule_id) if rule_id else f"#{loc[1] + 1}"
+    return None
+
+
+def _position(node: yaml.Node | None, loc: Iterable[Any]) -> tuple[int, int]:
+    """1-based line and column of the deepest node ``loc`` reaches."""
+    best = node
+    current = node
+    for part in loc:
+        if isinstance(current, yaml.MappingNode):
+            match = next((kv for kv in current.value if kv[0].value == part), None)
+            if match is None:
+                break
+            best, current = match[0], match[1]
+            best = match[0] if isinstance(match[1], (yaml.MappingNode, yaml.SequenceNode)) else match[1]
+        elif isinstance(current, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(current.value):
+                break
+            current = current.value[part]
+            best = current
+        else:
+            break
+    if best is None:
+        return 0, 0
+    return best.start_mark.line + 1, best.start_mark.column + 1
+
+
+def _build(spec: PolicySpec, path: Path, raw: bytes) -> Policy:
+    seen: set[str] = set()
+    rules = []
+    for rule in spec.rules:
+        if rule.id in seen:
+            raise PolicyError(f"{path}: rule {rule.id}: field 'id': duplicate rule id")
+        seen.add(rule.id)
+        rules.append(
+            Rule(
+                id=rule.id,
+                entity=rule.entity,
+                category=rule.category,
+                severity=rule.severity,
+                min_score=rule.min_score,
+                policy=spec.name,
+                description=rule.description,
+                recognizer=rule.recognizer,
+                roles=frozenset(rule.roles) if rule.roles is not None else None,
+            )
+        )
+    return Policy(
+        name=spec.name,
+        version=spec.version,
+        description=spec.description,
+        rules=tuple(rules),
+        origin=str(path),
+        sha256=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def _check_unique_ids(policies: Iterable[Policy]) -> None:
+    owner: dict[str, str] = {}
+    for policy in policies:
+        for rule in policy.rules:
+            if rule.id in owner:
+                raise PolicyError(
+                    f"{policy.origin}: rule {rule.id}: field 'id': already defined in {owner[rule.id]}"
+                )
+            owner[rule.id] = policy.origin

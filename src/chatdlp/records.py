@@ -1,0 +1,192 @@
+"""The records that flow through the pipeline: sources -> detect -> report.
+
+Sources yield :class:`Conversation` objects; the detector turns each
+:class:`Message` into :class:`Detection` spans; the reporter turns detections
+into :class:`Finding` rows that never hold a raw sensitive value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Category(str, Enum):
+    PII = "pii"
+    PHI = "phi"
+    PCI = "pci"
+    SECRET = "secret"
+    CONFIDENTIAL = "confidential"
+
+
+class Severity(str, Enum):
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
+
+# Role given to the pseudo-message that carries a conversation's title.
+TITLE_ROLE = "title"
+
+
+def title_message_id(conversation_id: str) -> str:
+    return f"{conversation_id}:title"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One piece of text to scan, with where it came from."""
+
+    conversation_id: str
+    message_id: str
+    role: str
+    text: str
+    content_type: str = "text"
+    parent_id: str | None = None
+    tool_name: str | None = None
+    user_id: str | None = None
+    user_email: str | None = None
+    created_at: float | None = None
+    hidden: bool = False
+    gpt_id: str | None = None
+    project_id: str | None = None
+    source: str = ""
+    # Pointers to uploaded files or images (ids or names), recorded, not scanned.
+    attachments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """A conversation and every message of its tree (all branches)."""
+
+    conversation_id: str
+    messages: tuple[Message, ...]
+    title: str | None = None
+    user_id: str | None = None
+    user_email: str | None = None
+    workspace_id: str | None = None
+    created_at: float | None = None
+    updated_at: float | None = None
+    source: str = ""
+    source_format: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """A span the detector found in a message's text, kept or not by the policy.
+
+    ``reported`` is False for spans below the rule's threshold or filtered out:
+    they are still masked in excerpts, never shown.
+    """
+
+    rule_id: str
+    entity_type: str
+    category: Category
+    severity: Severity
+    score: float
+    start: int
+    end: int
+    policy: str
+    reported: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A reported detection: what a reviewer sees. Holds no raw value."""
+
+    id: str
+    rule_id: str
+    entity_type: str
+    category: Category
+    severity: Severity
+    score: float
+    conversation_id: str
+    message_id: str
+    role: str
+    user_id: str | None
+    created_at: str | None
+    start: int
+    end: int
+    excerpt: str
+    fingerprint: str
+    source: str
+    policy: str
+    content_type: str = "text"
+    tool_name: str | None = None
+    gpt_id: str | None = None
+    project_id: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "rule_id": self.rule_id,
+            "entity_type": self.entity_type,
+            "category": self.category.value,
+            "severity": self.severity.value,
+            "score": round(self.score, 4),
+            "conversation_id": self.conversation_id,
+            "message_id": self.message_id,
+            "role": self.role,
+            "user_id": self.user_id,
+            "created_at": self.created_at,
+            "start": self.start,
+            "end": self.end,
+            "excerpt": self.excerpt,
+            "fingerprint": self.fingerprint,
+            "source": self.source,
+            "policy": self.policy,
+            "content_type": self.content_type,
+            "tool_name": self.tool_name,
+            "gpt_id": self.gpt_id,
+            "project_id": self.project_id,
+        }
+
+
+@dataclass(slots=True)
+class Diagnostics:
+    """What went wrong or was unusual while reading: counted, and named in warnings.
+
+    Warnings carry a location ("file:line", "file@byte", "page 3") and a reason;
+    never record content.
+    """
+
+    listener: Callable[[str], None] | None = None
+    max_warnings: int = 200
+    skipped: dict[str, int] = field(default_factory=dict)
+    unknown_content_types: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    dropped_warnings: int = 0
+    failures: int = 0
+
+    def skip(self, where: str, reason: str, detail: str = "") -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+        text = f"{where}: {reason}" + (f" ({detail})" if detail else "")
+        if self.listener is not None:
+            self.listener(text)
+        if len(self.warnings) < self.max_warnings:
+            self.warnings.append(text)
+        else:
+            self.dropped_warnings += 1
+
+    def fail(self, where: str, reason: str, detail: str = "") -> None:
+        """A source that could not be read at all: the run is incomplete (exit 3)."""
+        self.failures += 1
+        self.skip(where, reason, detail)
+
+    def unknown_content_type(self, content_type: str) -> None:
+        self.unknown_content_types[content_type] = (
+            self.unknown_content_types.get(content_type, 0) + 1
+        )
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())

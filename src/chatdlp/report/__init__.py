@@ -1,0 +1,1 @@
+"""Reports: redaction, fingerprints and one module per output format."""

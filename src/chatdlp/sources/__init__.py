@@ -1,0 +1,40 @@
+"""Sources: each turns one SOURCE argument into a stream of Conversations.
+
+``open_source`` maps a SOURCE string to a source object; every source has a
+``name`` and a ``conversations(diagnostics)`` generator.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Protocol
+
+from chatdlp.errors import ConfigError
+from chatdlp.records import Conversation, Diagnostics
+from chatdlp.sources.files import DirectorySource, FileSource, StreamSource
+
+
+class ConversationSource(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def conversations(self, diagnostics: Diagnostics) -> Iterator[Conversation]: ...
+
+
+def open_source(spec: str, stdin: IO[bytes] | None = None) -> ConversationSource:
+    """The source for one SOURCE argument; ConfigError when it cannot exist."""
+    if spec == "-":
+        return StreamSource(stdin if stdin is not None else sys.stdin.buffer)
+    if "://" in spec:
+        raise ConfigError(f"{spec}: unsupported source scheme")
+    path = Path(spec)
+    if path.is_dir():
+        return DirectorySource(path)
+    if path.is_file():
+        return FileSource(path)
+    raise ConfigError(f"{spec}: no such file or directory")
+
+
+__all__ = ["ConversationSource", "DirectorySource", "FileSource", "StreamSource", "open_source"]

@@ -1,0 +1,97 @@
+"""The ChatGPT data export: conversations.json records -> Conversation.
+
+See ../shared/reference/chatgpt-export.md. Every node of the mapping tree is
+scanned (not only the branch ending at ``current_node``), hidden messages too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chatdlp.records import TITLE_ROLE, Conversation, Diagnostics, Message, title_message_id
+from chatdlp.sources._content import export_content_text
+from chatdlp.sources._values import as_dict, as_str, as_time
+
+FORMAT = "chatgpt-export"
+
+
+def is_export_conversation(record: dict[str, Any]) -> bool:
+    return isinstance(record.get("mapping"), dict)
+
+
+def conversation_from_export(
+    record: dict[str, Any], source: str, where: str, diagnostics: Diagnostics
+) -> Conversation | None:
+    """Build a Conversation from one element of conversations.json."""
+    conversation_id = as_str(record.get("conversation_id")) or as_str(record.get("id"))
+    if not conversation_id:
+        diagnostics.skip(where, "conversation without an id")
+        return None
+    mapping = as_dict(record.get("mapping"))
+    messages: list[Message] = []
+    title = as_str(record.get("title"))
+    if title and title.strip():
+        messages.append(
+            Message(
+                conversation_id=conversation_id,
+                message_id=title_message_id(conversation_id),
+                role=TITLE_ROLE,
+                text=title,
+                content_type="title",
+                created_at=as_time(record.get("create_time")),
+                gpt_id=as_str(record.get("gizmo_id")),
+                source=source,
+            )
+        )
+    for node_id, node in mapping.items():
+        node = as_dict(node)
+        raw = node.get("message")
+        if not isinstance(raw, dict):
+            continue  # the root node, or a node whose message was removed
+        message = _message(raw, conversation_id, node_id, node, record, source, diagnostics)
+        if message is not None:
+            messages.append(message)
+    return Conversation(
+        conversation_id=conversation_id,
+        messages=tuple(messages),
+        title=title,
+        created_at=as_time(record.get("create_time")),
+        updated_at=as_time(record.get("update_time")),
+        source=source,
+        source_format=FORMAT,
+    )
+
+
+def _message(
+    raw: dict[str, Any],
+    conversation_id: str,
+    node_id: str,
+    node: dict[str, Any],
+    record: dict[str, Any],
+    source: str,
+    diagnostics: Diagnostics,
+) -> Message | None:
+    content = as_dict(raw.get("content"))
+    text, attachments, known = export_content_text(content)
+    content_type = as_str(content.get("content_type")) or "unknown"
+    if not known:
+        diagnostics.unknown_content_type(content_type)
+    if not text.strip():
+        return None
+    author = as_dict(raw.get("author"))
+    metadata = as_dict(raw.get("metadata"))
+    role = as_str(author.get("role")) or "unknown"
+    return Message(
+        conversation_id=conversation_id,
+        message_id=as_str(raw.get("id")) or node_id,
+        parent_id=as_str(node.get("parent")),
+        role=role,
+        tool_name=as_str(author.get("name")) if role == "tool" else None,
+        text=text,
+        content_type=content_type,
+        created_at=as_time(raw.get("create_time")),
+        hidden=bool(metadata.get("is_visually_hidden_from_conversation")),
+        gpt_id=as_str(record.get("gizmo_id")),
+        source=source,
+        attachments=attachments,
+    )
