@@ -1,0 +1,97 @@
+"""Shared fixtures: the real spaCy pipeline (loaded once), a CLI runner, no network."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from chatdlp.cli import main
+from chatdlp.detect import Detector, NlpProfile, load_pipeline
+from chatdlp.policy import PolicySet, load_policies
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+DATA = Path(__file__).resolve().parent / "data"
+TEST_KEY = "test-fingerprint-key-0123456789"
+
+
+def _is_loopback(address: Any) -> bool:
+    if isinstance(address, tuple):
+        host = address[0]
+    else:
+        return True  # AF_UNIX paths
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never reach outside 127.0.0.1: any other connect fails loudly."""
+    real_connect = socket.socket.connect
+
+    def guarded_connect(self: socket.socket, address: Any) -> Any:
+        if not _is_loopback(address):
+            raise AssertionError(f"test tried to reach the network: {address!r}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CHATDLP_FINGERPRINT_KEY", TEST_KEY)
+    monkeypatch.setenv("CHATDLP_CONFIG_DIR", str(tmp_path / "config"))
+
+
+@pytest.fixture(scope="session")
+def nlp_profile() -> NlpProfile:
+    return NlpProfile.load()
+
+
+@pytest.fixture(scope="session")
+def spacy_pipeline(nlp_profile: NlpProfile) -> Any:
+    """The real English pipeline, loaded once for the whole session."""
+    return load_pipeline(nlp_profile)
+
+
+@pytest.fixture(scope="session")
+def default_policies() -> PolicySet:
+    return load_policies()
+
+
+@pytest.fixture(scope="session")
+def detector(default_policies: PolicySet, spacy_pipeline: Any, nlp_profile: NlpProfile) -> Detector:
+    return Detector(default_policies, spacy_pipeline, nlp_profile)
+
+
+@pytest.fixture
+def make_detector(
+    spacy_pipeline: Any, nlp_profile: NlpProfile
+) -> Callable[[PolicySet], Detector]:
+    def build(policies: PolicySet) -> Detector:
+        return Detector(policies, spacy_pipeline, nlp_profile)
+
+    return build
+
+
+@pytest.fixture
+def run_cli(
+    monkeypatch: pytest.MonkeyPatch, spacy_pipeline: Any
+) -> Iterator[Callable[..., Result]]:
+    """Invoke the CLI in-process; the spaCy pipeline is the session's, not reloaded."""
+    monkeypatch.setattr("chatdlp.detect.load_pipeline", lambda profile: spacy_pipeline)
+
+    def invoke(*args: str, input: bytes | str | None = None) -> Result:
+        return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+
+    yield invoke
