@@ -14,3 +14,83 @@ def test_scan_examples_writes_findings_and_exits_1_on_high(run_cli, tmp_path: Pa
         "US_SSN", "CREDIT_CARD", "EMAIL_ADDRESS", "PHONE_NUMBER", "IBAN_CODE", "PERSON",
     }
     assert "chatdlp scan summary" in result.stderr
+
+
+def _flat(tmp_path: Path, rows: list[str]) -> Path:
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(row + "\n" for row in rows))
+    return path
+
+
+CLEAN = json.dumps({"conversation_id": "c", "message_id": "1", "role": "user",
+                    "text": "What is the boiling point of water at altitude?"})
+SENSITIVE = json.dumps({"conversation_id": "c", "message_id": "2", "role": "user",
+                        "text": "My SSN is 536-22-8714."})
+
+
+def test_exit_0_when_nothing_at_or_above_fail_on(run_cli, tmp_path: Path) -> None:
+    result = run_cli("scan", str(_flat(tmp_path, [CLEAN])), "--out", str(tmp_path / "o"))
+    assert result.exit_code == 0
+    assert (tmp_path / "o" / "findings.jsonl").read_text() == ""
+
+
+def test_fail_on_threshold(run_cli, tmp_path: Path) -> None:
+    source = str(_flat(tmp_path, [SENSITIVE]))
+    assert run_cli("scan", source, "--out", str(tmp_path / "a")).exit_code == 1
+    assert run_cli("scan", source, "--out", str(tmp_path / "b"), "--fail-on", "critical").exit_code == 0
+
+
+def test_usage_errors_exit_2_without_traceback(run_cli, tmp_path: Path) -> None:
+    missing = run_cli("scan", str(tmp_path / "nope.json"))
+    assert missing.exit_code == 2
+    assert "nope.json: no such file or directory" in missing.stderr
+    bad_option = run_cli("scan", str(tmp_path), "--fail-on", "extreme")
+    assert bad_option.exit_code == 2
+    no_source = run_cli("scan")
+    assert no_source.exit_code == 2
+    policy = tmp_path / "bad.yaml"
+    policy.write_text("version: 1\nname: bad\nrules:\n  - id: x.y\n    entity: PERSON\n    categroy: pii\n")
+    bad_policy = run_cli("scan", str(tmp_path), "--policy", str(policy))
+    assert bad_policy.exit_code == 2
+    assert "did you mean 'category'" in bad_policy.stderr
+    for result in (missing, bad_option, no_source, bad_policy):
+        assert "Traceback" not in result.output
+
+
+def test_broken_lines_are_counted_and_scan_goes_on(run_cli, tmp_path: Path) -> None:
+    source = _flat(tmp_path, [CLEAN, "{not json", "[1]", SENSITIVE])
+    out = tmp_path / "o"
+    result = run_cli("scan", str(source), "--out", str(out))
+    assert result.exit_code == 1
+    assert f"warning: {source}:2: malformed JSON" in result.stderr
+    assert f"warning: {source}:3: record is not a JSON object" in result.stderr
+    assert "skipped        2 records" in result.stderr
+    assert "US_SSN" in (out / "findings.jsonl").read_text()
+
+
+def test_strict_turns_bad_records_into_exit_3_after_writing(run_cli, tmp_path: Path) -> None:
+    source = _flat(tmp_path, [SENSITIVE, "{not json"])
+    out = tmp_path / "o"
+    result = run_cli("scan", str(source), "--out", str(out), "--strict")
+    assert result.exit_code == 3
+    assert "--strict" in result.stderr
+    assert "US_SSN" in (out / "findings.jsonl").read_text()
+
+
+def test_unreadable_named_source_exits_3_after_scanning_the_rest(run_cli, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.json"
+    junk.write_text("hello")
+    good = _flat(tmp_path, [SENSITIVE])
+    out = tmp_path / "o"
+    result = run_cli("scan", str(good), str(junk), "--out", str(out))
+    assert result.exit_code == 3
+    assert f"{junk}: not a ChatGPT export" in result.stderr
+    assert "US_SSN" in (out / "findings.jsonl").read_text()
+
+
+def test_version_and_help(run_cli) -> None:
+    version = run_cli("--version")
+    assert version.exit_code == 0 and "spaCy pipeline: en_core_web_sm" in version.output
+    for args in (["--help"], ["scan", "--help"]):
+        result = run_cli(*args)
+        assert result.exit_code == 0 and "Usage:" in result.output
