@@ -94,3 +94,53 @@ def test_version_and_help(run_cli) -> None:
     for args in (["--help"], ["scan", "--help"]):
         result = run_cli(*args)
         assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_policy_list_validate_test_explain(run_cli, tmp_path: Path) -> None:
+    listing = run_cli("policy", "list")
+    assert listing.exit_code == 0
+    assert "secret.aws_access_key_id" in listing.output and "confidential.codename" in listing.output
+
+    good = tmp_path / "good.yaml"
+    good.write_text("version: 1\nname: good\nrules:\n  - id: g.x\n    entity: X\n    category: pii\n"
+                    "    severity: low\n    terms: [Nightjar]\n"
+                    "    examples: {match: ['about Nightjar'], no_match: ['a nightjar2 bird']}\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nname: bad\nrules:\n  - id: b.x\n    entity: X\n    category: pii\n"
+                   "    severity: low\n    patterns: [{name: p, regex: '(a+)+', score: 0.5}]\n")
+    validate = run_cli("policy", "validate", str(good), str(bad))
+    assert validate.exit_code == 2
+    assert f"ok      {good}" in validate.output
+    assert f"INVALID {bad}:8:" in validate.stderr and "catastrophically" in validate.stderr
+    assert "Traceback" not in validate.output
+
+    assert run_cli("policy", "test", str(good)).exit_code == 0
+    failing = tmp_path / "failing.yaml"
+    failing.write_text(good.read_text().replace("no_match: ['a nightjar2 bird']", "no_match: ['Nightjar here']"))
+    result = run_cli("policy", "test", str(failing))
+    assert result.exit_code == 1
+    assert "FAIL g.x: expected no finding in example:" in result.stderr
+    assert "1 passed, 1 failed" in result.output
+
+    explain = run_cli("policy", "explain", "My SSN is 536-22-8714", "--policy", "pii")
+    assert explain.exit_code == 0
+    assert "text: My SSN is [US_SSN]" in explain.output
+    assert "536-22-8714" not in explain.output
+    assert "REPORTED     pii.us_ssn [US_SSN] chars 10-21: score 0.50 +0.35 context -> 0.85" in explain.output
+
+
+def test_scan_with_a_confidential_policy(run_cli, tmp_path: Path) -> None:
+    from tests.conftest import ROOT
+
+    source = _flat(tmp_path, [json.dumps({"conversation_id": "c", "message_id": "1", "role": "user",
+                                          "text": "Prepare the Kestrel acquisition memo and the Nightjar plan."})])
+    out = tmp_path / "o"
+    result = run_cli("scan", str(source), "--out", str(out), "--policy",
+                     str(ROOT / "policies" / "confidential.example.yaml"))
+    assert result.exit_code == 1
+    findings = [json.loads(line) for line in (out / "findings.jsonl").read_text().splitlines()]
+    assert sorted((f["rule_id"], f["severity"], f["category"]) for f in findings) == [
+        ("confidential.codename", "high", "confidential"),
+        ("confidential.deal", "critical", "confidential"),
+    ]
+    assert all("Kestrel" not in f["excerpt"] and "Nightjar" not in f["excerpt"] for f in findings)

@@ -131,7 +131,7 @@ def run_scan(
     seen = _SeenMessages()
     try:
         for batch in _batches(_all_conversations(sources, diagnostics, stats), stats, seen):
-            for message, detections in zip(batch, detector.detect(batch)):
+            for message, detections in zip(batch, detector.detect(batch), strict=True):
                 stats.messages += 1
                 stats.characters += len(message.text)
                 for finding in findings_for(message, detections, key):

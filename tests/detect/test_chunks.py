@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,7 +19,7 @@ def test_chunks_cover_the_text_with_overlap(text: str, size: int) -> None:
     assert all(text[offset : offset + len(chunk)] == chunk for offset, chunk in chunks)
     assert chunks[0][0] == 0
     assert chunks[-1][0] + len(chunks[-1][1]) == len(text)
-    for (o1, c1), (o2, _) in zip(chunks, chunks[1:]):
+    for (o1, c1), (o2, _) in itertools.pairwise(chunks):
         assert o1 + len(c1) - o2 >= overlap  # every boundary is overlapped
 
 

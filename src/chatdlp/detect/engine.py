@@ -1,34 +1,29 @@
 """The detector: a Presidio AnalyzerEngine built once from a policy set and an NLP pipeline.
 
 Messages are analysed in batches: spaCy runs once per batch through
-``nlp.pipe`` and Presidio gets the precomputed NLP artifacts. Results are then
-judged by chatdlp's own per-rule logic (thresholds, roles), which Presidio has
-no notion of.
+``nlp.pipe`` and Presidio gets the precomputed NLP artifacts. Each Presidio
+result is traced to the policy rule that produced it and judged by chatdlp's own
+per-rule logic (context window, ``near``, ``allow``, roles, threshold), which
+Presidio has no notion of. Every judged span is kept, reported or not, so
+excerpts can mask it.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import regex
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
 from chatdlp.detect.chunks import split_text
 from chatdlp.detect.nlp import NlpProfile
 from chatdlp.detect.recognizers import build_recognizer
+from chatdlp.detect.rules import RuleRecognizer
 from chatdlp.policy.model import PolicySet, Rule
 from chatdlp.records import Detection, Message
-
-
-@dataclass(frozen=True)
-class _Raw:
-    entity: str
-    start: int
-    end: int
-    score: float
 
 
 class PreloadedSpacyNlpEngine(SpacyNlpEngine):
@@ -53,6 +48,48 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         return None
 
 
+def _word_regex(words: Sequence[str]) -> Any:
+    alternatives = "|".join(regex.escape(w) for w in sorted(words, key=len, reverse=True))
+    return regex.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", flags=regex.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _CompiledRule:
+    """A rule with its post-processing compiled once."""
+
+    rule: Rule
+    context: Any | None
+    near: Any | None
+    allow: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, rule: Rule) -> _CompiledRule:
+        return cls(
+            rule=rule,
+            context=_word_regex(rule.context_words) if rule.context_words else None,
+            near=_word_regex(rule.near_terms) if rule.near_terms else None,
+            allow=tuple(regex.compile(a, flags=regex.IGNORECASE) for a in rule.allow),
+        )
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One span found by a recognizer and what the policy made of it."""
+
+    rule: Rule
+    start: int
+    end: int
+    raw_score: float
+    score: float
+    context_word: bool
+    reported: bool
+    reason: str  # why it is not reported ("" when it is)
+
+
+def _around(text: str, start: int, end: int, window: int) -> tuple[str, str]:
+    return text[max(0, start - window) : start], text[end : end + window]
+
+
 class Detector:
     """Finds the spans a policy set asks for in batches of messages."""
 
@@ -62,92 +99,166 @@ class Detector:
         self.batch_size = batch_size
         self.language = profile.language
         self.nlp_engine = PreloadedSpacyNlpEngine(nlp, profile)
+        self._rules = {rule.id: _CompiledRule.of(rule) for rule in policies.rules}
+        # (recognizer name, entity) -> rule, for results of shared Presidio recognizers.
+        self._by_recognizer: dict[tuple[str, str], str] = {}
+        recognizers = self._recognizers(policies)
         self.analyzer = AnalyzerEngine(
-            registry=self._registry(policies),
+            registry=RecognizerRegistry(recognizers=recognizers, supported_languages=[self.language]),
             nlp_engine=self.nlp_engine,
             supported_languages=[self.language],
         )
         self.entities = policies.entities
+        self._rule_recognizers = [r for r in recognizers if isinstance(r, RuleRecognizer)]
 
-    def _registry(self, policies: PolicySet) -> RecognizerRegistry:
-        by_recognizer: dict[str, list[str]] = defaultdict(list)
+    def _recognizers(self, policies: PolicySet) -> list[Any]:
+        recognizers: list[Any] = []
+        shared: dict[str, list[Rule]] = {}
         for rule in policies.rules:
-            if rule.recognizer and rule.entity not in by_recognizer[rule.recognizer]:
-                by_recognizer[rule.recognizer].append(rule.entity)
-        recognizers = [
-            build_recognizer(reference, entities, self.language)
-            for reference, entities in sorted(by_recognizer.items())
-        ]
-        return RecognizerRegistry(recognizers=recognizers, supported_languages=[self.language])
+            if rule.recognizer:
+                shared.setdefault(rule.recognizer, []).append(rule)
+            else:
+                recognizers.append(RuleRecognizer(rule, self.language))
+        for reference, rules in sorted(shared.items()):
+            entities = sorted({rule.entity for rule in rules})
+            recognizer = build_recognizer(reference, entities, self.language)
+            for rule in rules:
+                self._by_recognizer[(recognizer.name, rule.entity)] = rule.id
+            recognizers.append(recognizer)
+        return recognizers
 
-    def detect(self, messages: Sequence[Message]) -> list[list[Detection]]:
-        """Detections for each message, in the order given."""
+    @property
+    def regex_timeouts(self) -> int:
+        return sum(r.timeouts for r in self._rule_recognizers)
+
+    # -- analysis -----------------------------------------------------------------
+
+    def _analyze(self, texts: Sequence[str], explain: bool = False) -> list[list[RecognizerResult]]:
+        """Presidio results for each text (long texts split with overlap, offsets restored)."""
         pieces: list[tuple[int, int, str]] = []
-        for index, message in enumerate(messages):
+        for index, text in enumerate(texts):
             for offset, chunk in split_text(
-                message.text, self.profile.max_chunk_chars, self.profile.chunk_overlap_chars
+                text, self.profile.max_chunk_chars, self.profile.chunk_overlap_chars
             ):
                 pieces.append((index, offset, chunk))
-        raw: list[set[_Raw]] = [set() for _ in messages]
+        found: list[dict[tuple[str, int, int, str], RecognizerResult]] = [{} for _ in texts]
         artifacts = self.nlp_engine.process_batch(
             [chunk for _, _, chunk in pieces], self.language, batch_size=self.batch_size
         )
-        for (index, offset, chunk), (_, nlp_artifacts) in zip(pieces, artifacts):
-            results: list[RecognizerResult] = self.analyzer.analyze(
-                chunk, self.language, entities=self.entities, nlp_artifacts=nlp_artifacts
-            )
-            for result in results:
-                raw[index].add(
-                    _Raw(result.entity_type, result.start + offset, result.end + offset, result.score)
-                )
-        return [self._judge(message, found) for message, found in zip(messages, raw)]
+        for (index, offset, chunk), (_, nlp_artifacts) in zip(pieces, artifacts, strict=True):
+            for result in self.analyzer.analyze(
+                chunk, self.language, entities=self.entities, nlp_artifacts=nlp_artifacts,
+                return_decision_process=explain,
+            ):
+                result.start += offset
+                result.end += offset
+                key = (result.entity_type, result.start, result.end, self._rule_id(result) or "")
+                if key not in found[index] or found[index][key].score < result.score:
+                    found[index][key] = result
+        return [list(results.values()) for results in found]
 
-    def _judge(self, message: Message, found: set[_Raw]) -> list[Detection]:
-        """Apply per-rule thresholds and roles; resolve overlaps between reported spans."""
-        detections: list[Detection] = []
-        for item in sorted(found, key=lambda r: (r.start, r.end, r.entity)):
-            rule = self.policies.rule_for(item.entity)
-            if rule is None:
+    def _rule_id(self, result: RecognizerResult) -> str | None:
+        metadata = result.recognition_metadata or {}
+        name = metadata.get(RecognizerResult.RECOGNIZER_NAME_KEY, "")
+        if name in self._rules:
+            return str(name)
+        return self._by_recognizer.get((name, result.entity_type))
+
+    def judge(self, text: str, role: str, results: Sequence[RecognizerResult]) -> list[Judgement]:
+        """Apply each result's rule: context boost, allow, near, roles, threshold; then overlaps."""
+        judgements = []
+        for result in sorted(results, key=lambda r: (r.start, r.end, r.entity_type)):
+            rule_id = self._rule_id(result)
+            if rule_id is None:
                 continue
-            detections.append(_detection(rule, item, self._reportable(rule, item, message)))
-        return _resolve_overlaps(detections)
+            judgements.append(self._judge_one(self._rules[rule_id], text, role, result))
+        return _resolve_overlaps(judgements)
 
-    @staticmethod
-    def _reportable(rule: Rule, item: _Raw, message: Message) -> bool:
-        return item.score >= rule.min_score and rule.applies_to(message.role)
+    def _judge_one(
+        self, compiled: _CompiledRule, text: str, role: str, result: RecognizerResult
+    ) -> Judgement:
+        rule = compiled.rule
+        start, end = result.start, result.end
+        score = result.score
+        # Presidio's own recognizers may already have raised the score for context.
+        explanation = result.analysis_explanation
+        presidio_boost = explanation.score_context_improvement if explanation is not None else 0.0
+        raw_score = score - presidio_boost
+        context_word = presidio_boost > 0
+        if compiled.context is not None:
+            before, after = _around(text, start, end, rule.context_window)
+            if compiled.context.search(before) or compiled.context.search(after):
+                context_word = True
+                score = min(1.0, score + rule.context_boost)
+        value = text[start:end]
+        reason = ""
+        if any(pattern.search(value) for pattern in compiled.allow):
+            reason = "value is on the rule's allow list"
+        elif compiled.near is not None and not any(
+            compiled.near.search(part) for part in _around(text, start, end, rule.near_within)
+        ):
+            reason = f"no 'near' term within {rule.near_within} characters"
+        elif not rule.applies_to(role):
+            reason = f"rule does not apply to role '{role}'"
+        elif score < rule.min_score:
+            reason = f"score {score:.2f} is below the rule's min_score {rule.min_score:.2f}"
+        return Judgement(rule, start, end, raw_score, score, context_word, not reason, reason)
+
+    def detect(self, messages: Sequence[Message]) -> list[list[Detection]]:
+        """Detections for each message, in the order given."""
+        all_results = self._analyze([m.text for m in messages])
+        return [
+            [_detection(j) for j in self.judge(message.text, message.role, results)]
+            for message, results in zip(messages, all_results, strict=True)
+        ]
+
+    def explain(self, text: str, role: str = "user") -> tuple[list[Judgement], list[Rule]]:
+        """What every rule made of ``text``: judgements, and the rules that found nothing."""
+        [results] = self._analyze([text], explain=True)
+        judgements = self.judge(text, role, results)
+        fired = {j.rule.id for j in judgements}
+        silent = [rule for rule in self.policies.rules if rule.id not in fired]
+        return judgements, silent
 
 
-def _detection(rule: Rule, item: _Raw, reported: bool) -> Detection:
+def _detection(judgement: Judgement) -> Detection:
+    rule = judgement.rule
     return Detection(
         rule_id=rule.id,
-        entity_type=item.entity,
+        entity_type=rule.entity,
         category=rule.category,
         severity=rule.severity,
-        score=item.score,
-        start=item.start,
-        end=item.end,
+        score=judgement.score,
+        start=judgement.start,
+        end=judgement.end,
         policy=rule.policy,
-        reported=reported,
+        reported=judgement.reported,
     )
 
 
-def _resolve_overlaps(detections: list[Detection]) -> list[Detection]:
-    """Among overlapping reported spans keep the most certain (then most severe, longest).
+def _resolve_overlaps(judgements: list[Judgement]) -> list[Judgement]:
+    """Among overlapping reported spans keep the most severe (then most certain, longest):
+    a password inside a URL is a secret before it is an e-mail address.
 
-    The losers stay in the list unreported, so they are still masked in excerpts.
+    The others stay, unreported, so excerpts still mask them.
     """
     order = sorted(
-        (d for d in detections if d.reported),
-        key=lambda d: (-d.score, -d.severity.rank, -(d.end - d.start), d.start),
+        (j for j in judgements if j.reported),
+        key=lambda j: (-j.rule.severity.rank, -j.score, -(j.end - j.start), j.start),
     )
-    kept: list[Detection] = []
+    kept: list[Judgement] = []
     for candidate in order:
         if all(candidate.end <= k.start or candidate.start >= k.end for k in kept):
             kept.append(candidate)
-    kept_ids = {id(d) for d in kept}
-    resolved = [
-        d if (not d.reported or id(d) in kept_ids) else replace(d, reported=False)
-        for d in detections
+    return [
+        j if not j.reported or any(j is k for k in kept)
+        else replace(j, reported=False, reason=f"overlaps a stronger {_winner(j, kept)} finding")
+        for j in judgements
     ]
-    return sorted(resolved, key=lambda d: (d.start, d.end, d.entity_type))
 
+
+def _winner(loser: Judgement, kept: list[Judgement]) -> str:
+    for k in kept:
+        if not (loser.end <= k.start or loser.start >= k.end):
+            return k.rule.entity
+    return "other"

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from chatdlp.errors import PolicyError
-from chatdlp.policy.model import Policy, PolicySet, Rule
+from chatdlp.policy.model import PatternDef, Policy, PolicySet, Rule
 from chatdlp.policy.schema import PolicySpec, RuleSpec
 
 # Shipped packs that apply when no --policy is given.
@@ -70,13 +70,13 @@ def _load_with_parents(path: Path, loaded: dict[Path, Policy], stack: tuple[Path
     if path in stack:
         chain = " -> ".join(p.name for p in (*stack, path))
         raise PolicyError(f"{path}: 'extends' makes a cycle: {chain}")
-    spec, raw = parse_policy_file(path)
+    spec, raw, node = parse_policy_file(path)
     for parent in spec.extends:
         _load_with_parents(resolve_policy_ref(parent, path.parent), loaded, (*stack, path))
-    loaded[path] = _build(spec, path, raw)
+    loaded[path] = _build(spec, path, raw, node)
 
 
-def parse_policy_file(path: Path) -> tuple[PolicySpec, bytes]:
+def parse_policy_file(path: Path) -> tuple[PolicySpec, bytes, yaml.Node | None]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -94,7 +94,7 @@ def parse_policy_file(path: Path) -> tuple[PolicySpec, bytes]:
     if not isinstance(data, dict):
         raise PolicyError(f"{path}: a policy file is a YAML mapping with 'version', 'name', 'rules'")
     try:
-        return PolicySpec.model_validate(data), raw
+        return PolicySpec.model_validate(data), raw, node
     except ValidationError as exc:
         raise PolicyError(_explain(path, node, data, exc)) from None
 
@@ -105,12 +105,21 @@ def _explain(path: Path, node: yaml.Node | None, data: dict[str, Any], exc: Vali
         loc = tuple(error["loc"])
         line, column = _position(node, loc)
         rule_id = _rule_id(data, loc)
-        field = ".".join(str(part) for part in loc if not isinstance(part, int)) or "(top level)"
+        field = _field_name(loc[2:] if rule_id else loc)
         message = _message(error, loc)
         where = f"{path}:{line}:{column}" if line else str(path)
         rule = f" rule {rule_id}" if rule_id else ""
         lines.append(f"{where}:{rule} field '{field}': {message}")
+    if len(lines) > 1:
+        lines.insert(0, f"{path}: {len(lines)} problems")
     return "\n".join(lines)
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    name = ""
+    for part in loc:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or "(whole rule)"
 
 
 def _message(error: Any, loc: tuple[Any, ...]) -> str:
@@ -123,9 +132,8 @@ def _message(error: Any, loc: tuple[Any, ...]) -> str:
         return f"unknown key '{key}'{hint}"
     if kind == "missing":
         return "required, but missing"
-    if kind == "enum" or kind == "literal_error":
-        return f"{error['msg'].lower()}"
-    return str(error["msg"])
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
 
 
 def _rule_id(data: dict[str, Any], loc: tuple[Any, ...]) -> str | None:
@@ -146,8 +154,7 @@ def _position(node: yaml.Node | None, loc: Iterable[Any]) -> tuple[int, int]:
             match = next((kv for kv in current.value if kv[0].value == part), None)
             if match is None:
                 break
-            best, current = match[0], match[1]
-            best = match[0] if isinstance(match[1], (yaml.MappingNode, yaml.SequenceNode)) else match[1]
+            best, current = match  # point at the key: that is what the reader looks for
         elif isinstance(current, yaml.SequenceNode) and isinstance(part, int):
             if part >= len(current.value):
                 break
@@ -160,13 +167,19 @@ def _position(node: yaml.Node | None, loc: Iterable[Any]) -> tuple[int, int]:
     return best.start_mark.line + 1, best.start_mark.column + 1
 
 
-def _build(spec: PolicySpec, path: Path, raw: bytes) -> Policy:
+def _build(spec: PolicySpec, path: Path, raw: bytes, node: yaml.Node | None) -> Policy:
     seen: set[str] = set()
     rules = []
-    for rule in spec.rules:
+    digest = hashlib.sha256(raw)
+    for index, rule in enumerate(spec.rules):
         if rule.id in seen:
-            raise PolicyError(f"{path}: rule {rule.id}: field 'id': duplicate rule id")
+            raise PolicyError(_where(path, node, ("rules", index, "id"), rule.id, "id", "duplicate rule id"))
         seen.add(rule.id)
+        terms = list(rule.terms)
+        if rule.terms_file:
+            file_terms, file_bytes = _read_terms(path, node, index, rule)
+            terms.extend(file_terms)
+            digest.update(file_bytes)
         rules.append(
             Rule(
                 id=rule.id,
@@ -177,7 +190,18 @@ def _build(spec: PolicySpec, path: Path, raw: bytes) -> Policy:
                 policy=spec.name,
                 description=rule.description,
                 recognizer=rule.recognizer,
+                patterns=tuple(PatternDef(p.name, p.regex, p.score) for p in rule.patterns),
+                validators=tuple(rule.validators),
+                context_words=tuple(rule.context.words) if rule.context else (),
+                context_window=rule.context.window if rule.context else 40,
+                context_boost=rule.context.boost if rule.context else 0.0,
+                terms=tuple(dict.fromkeys(terms)),
+                near_terms=tuple(rule.near.terms) if rule.near else (),
+                near_within=rule.near.within if rule.near else 0,
+                allow=tuple(rule.allow),
                 roles=frozenset(rule.roles) if rule.roles is not None else None,
+                examples_match=tuple(rule.examples.match),
+                examples_no_match=tuple(rule.examples.no_match),
             )
         )
     return Policy(
@@ -186,8 +210,36 @@ def _build(spec: PolicySpec, path: Path, raw: bytes) -> Policy:
         description=spec.description,
         rules=tuple(rules),
         origin=str(path),
-        sha256=hashlib.sha256(raw).hexdigest(),
+        sha256=digest.hexdigest(),
     )
+
+
+def _read_terms(
+    path: Path, node: yaml.Node | None, index: int, rule: RuleSpec
+) -> tuple[list[str], bytes]:
+    """One term per line; blank lines and lines starting with # are ignored."""
+    assert rule.terms_file is not None
+    terms_path = (path.parent / rule.terms_file).resolve()
+    loc = ("rules", index, "terms_file")
+    try:
+        data = terms_path.read_bytes()
+        text = data.decode("utf-8")
+    except OSError as exc:
+        reason = f"cannot read terms file {rule.terms_file} ({exc.strerror}; looked in {terms_path.parent})"
+        raise PolicyError(_where(path, node, loc, rule.id, "terms_file", reason)) from None
+    except UnicodeDecodeError as exc:
+        reason = f"terms file {rule.terms_file} is not UTF-8 text (byte {exc.start})"
+        raise PolicyError(_where(path, node, loc, rule.id, "terms_file", reason)) from None
+    terms = [line.strip() for line in text.splitlines()]
+    return [t for t in terms if t and not t.startswith("#")], data
+
+
+def _where(
+    path: Path, node: yaml.Node | None, loc: tuple[Any, ...], rule_id: str, field: str, reason: str
+) -> str:
+    line, column = _position(node, loc)
+    where = f"{path}:{line}:{column}" if line else str(path)
+    return f"{where}: rule {rule_id} field '{field}': {reason}"
 
 
 def _check_unique_ids(policies: Iterable[Policy]) -> None:

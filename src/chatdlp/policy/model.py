@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chatdlp.records import Category, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class PatternDef:
+    name: str
+    regex: str
+    score: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,10 +25,25 @@ class Rule:
     description: str = ""
     # "presidio:ClassName": a predefined Presidio recognizer this rule reuses.
     recognizer: str | None = None
+    patterns: tuple[PatternDef, ...] = ()
+    validators: tuple[str, ...] = ()
+    context_words: tuple[str, ...] = ()
+    context_window: int = 40
+    context_boost: float = 0.35
+    terms: tuple[str, ...] = ()
+    near_terms: tuple[str, ...] = ()
+    near_within: int = 0
+    allow: tuple[str, ...] = ()
     roles: frozenset[str] | None = None  # None: every author role
+    examples_match: tuple[str, ...] = ()
+    examples_no_match: tuple[str, ...] = field(default=())
 
     def applies_to(self, role: str) -> bool:
         return self.roles is None or role in self.roles
+
+    @property
+    def uses_ner(self) -> bool:
+        return self.recognizer == "presidio:SpacyRecognizer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +53,12 @@ class Policy:
     description: str
     rules: tuple[Rule, ...]
     origin: str  # the file it was read from
-    sha256: str  # of that file's bytes
+    sha256: str  # of that file's bytes and of every terms file it reads
 
 
 @dataclass(frozen=True, slots=True)
 class PolicySet:
-    """The policies of a run, merged: one rule per entity type at most."""
+    """The policies of a run."""
 
     policies: tuple[Policy, ...]
 
@@ -44,11 +66,8 @@ class PolicySet:
     def rules(self) -> tuple[Rule, ...]:
         return tuple(rule for policy in self.policies for rule in policy.rules)
 
-    def rule_for(self, entity: str) -> Rule | None:
-        for rule in self.rules:
-            if rule.entity == entity:
-                return rule
-        return None
+    def rule(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
 
     @property
     def entities(self) -> list[str]:

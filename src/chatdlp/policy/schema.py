@@ -1,19 +1,69 @@
-"""The policy file schema (pydantic), strict: unknown keys are errors."""
+"""The policy file schema (pydantic), strict: unknown keys are errors.
+
+Regexes are compiled here (with the ``regex`` module the detector uses) and
+refused when invalid or prone to catastrophic backtracking; validator and
+recognizer names are checked against their registries.
+"""
 
 from __future__ import annotations
 
+import difflib
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import regex
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chatdlp.policy.regex_safety import nested_quantifier
+from chatdlp.policy.validators import VALIDATORS
 from chatdlp.records import Category, Severity
 
 _RULE_ID = r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9_-]+)+$"
-_ROLES = ("user", "assistant", "system", "tool", "title")
+Role = Literal["user", "assistant", "system", "tool", "title"]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def check_regex(pattern: str) -> str:
+    try:
+        regex.compile(pattern)
+    except regex.error as exc:
+        raise ValueError(f"invalid regular expression: {exc}") from None
+    if nested_quantifier(pattern):
+        raise ValueError(
+            "regular expression can backtrack catastrophically (a repeated group whose "
+            "body is itself repeated, like (a+)+ or (\\w+\\s?)*); rewrite it without "
+            "nesting the repeats"
+        )
+    return pattern
+
+
+class PatternSpec(_Strict):
+    name: str = Field(min_length=1)
+    regex: str = Field(min_length=1)
+    score: float = Field(ge=0.0, le=1.0)
+
+    @field_validator("regex")
+    @classmethod
+    def _valid_regex(cls, value: str) -> str:
+        return check_regex(value)
+
+
+class ContextSpec(_Strict):
+    words: list[str] = Field(min_length=1)
+    window: int = Field(default=40, ge=1, le=2000, description="characters either side")
+    boost: float = Field(default=0.35, ge=0.0, le=1.0)
+
+
+class NearSpec(_Strict):
+    terms: list[str] = Field(min_length=1)
+    within: int = Field(ge=1, le=10000, description="characters either side")
+
+
+class ExamplesSpec(_Strict):
+    match: list[str] = Field(default_factory=list)
+    no_match: list[str] = Field(default_factory=list)
 
 
 class RuleSpec(_Strict):
@@ -24,14 +74,71 @@ class RuleSpec(_Strict):
     description: str = ""
     min_score: float = Field(default=0.5, ge=0.0, le=1.0)
     recognizer: str | None = Field(default=None, pattern=r"^presidio:[A-Za-z0-9_]+$")
-    roles: list[Literal["user", "assistant", "system", "tool", "title"]] | None = None
+    patterns: list[PatternSpec] = Field(default_factory=list)
+    context: ContextSpec | None = None
+    validators: list[str] = Field(default_factory=list)
+    terms: list[str] = Field(default_factory=list)
+    terms_file: str | None = None
+    near: NearSpec | None = None
+    allow: list[str] = Field(default_factory=list)
+    roles: list[Role] | None = Field(default=None, min_length=1)
+    examples: ExamplesSpec = Field(default_factory=ExamplesSpec)
 
-    @field_validator("roles")
+    @field_validator("validators")
     @classmethod
-    def _roles_not_empty(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None and not value:
-            raise ValueError(f"give at least one of {', '.join(_ROLES)}, or leave roles out")
+    def _known_validators(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if name not in VALIDATORS:
+                close = difflib.get_close_matches(name, list(VALIDATORS), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                known = ", ".join(sorted(VALIDATORS))
+                raise ValueError(f"unknown validator '{name}'{hint} (known: {known})")
+        return names
+
+    @field_validator("recognizer")
+    @classmethod
+    def _known_recognizer(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        from presidio_analyzer import EntityRecognizer
+        from presidio_analyzer import predefined_recognizers as predefined
+
+        name = value.removeprefix("presidio:")
+        found = getattr(predefined, name, None)
+        if not (isinstance(found, type) and issubclass(found, EntityRecognizer)):
+            names = [n for n in dir(predefined) if n.endswith("Recognizer")]
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f"; did you mean 'presidio:{close[0]}'?" if close else ""
+            raise ValueError(f"unknown Presidio recognizer '{name}'{hint}")
         return value
+
+    @field_validator("allow")
+    @classmethod
+    def _allow_compiles(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                check_regex(value)
+            except ValueError as exc:
+                raise ValueError(f"allow entry {value!r}: {exc}") from None
+        return values
+
+    @field_validator("terms")
+    @classmethod
+    def _terms_not_blank(cls, values: list[str]) -> list[str]:
+        if any(not v.strip() for v in values):
+            raise ValueError("terms must not be empty strings")
+        return values
+
+    @model_validator(mode="after")
+    def _one_way_to_detect(self) -> RuleSpec:
+        ways = [bool(self.recognizer), bool(self.patterns), bool(self.terms or self.terms_file)]
+        if not any(ways):
+            raise ValueError("a rule needs 'patterns', 'terms'/'terms_file' or 'recognizer'")
+        if self.recognizer and (self.patterns or self.terms or self.terms_file):
+            raise ValueError("'recognizer' cannot be combined with 'patterns' or 'terms'")
+        if self.validators and not self.patterns:
+            raise ValueError("'validators' check pattern matches: add 'patterns'")
+        return self
 
 
 class PolicySpec(_Strict):

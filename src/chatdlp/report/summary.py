@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from chatdlp.records import Diagnostics, Severity
-
 from typing import TYPE_CHECKING
+
+from chatdlp.records import Diagnostics, Severity
 
 if TYPE_CHECKING:
     from chatdlp.scan import ScanStats

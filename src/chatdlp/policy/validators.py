@@ -1,0 +1,151 @@
+"""Named checks a rule can ask for (``validators: [luhn]``): pure functions of the matched text.
+
+A *checksum* validator that passes makes the match certain (score 1.0); a
+*sanity* validator only rejects impossible values. Any failing validator drops
+the match.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+_NON_DIGITS = re.compile(r"\D")
+_NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
+
+
+def _digits(value: str) -> str:
+    return _NON_DIGITS.sub("", value)
+
+
+def luhn(value: str) -> bool:
+    digits = _digits(value)
+    if len(digits) < 2:
+        return False
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        d = int(char)
+        if index % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def iban(value: str) -> bool:
+    compact = _NON_ALNUM.sub("", value).upper()
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", compact):
+        return False
+    rearranged = compact[4:] + compact[:4]
+    number = "".join(str(int(ch, 36)) for ch in rearranged)
+    return int(number) % 97 == 1
+
+
+def us_ssn(value: str) -> bool:
+    digits = _digits(value)
+    if len(digits) != 9 or len(set(digits)) == 1:
+        return False
+    area, group, serial = digits[:3], digits[3:5], digits[5:]
+    if area in {"000", "666"} or area.startswith("9") or group == "00" or serial == "0000":
+        return False
+    return digits not in {"123456789", "078051120", "219099999"}
+
+
+def npi(value: str) -> bool:
+    digits = _digits(value)
+    return len(digits) == 10 and luhn("80840" + digits)
+
+
+def dea(value: str) -> bool:
+    compact = _NON_ALNUM.sub("", value).upper()
+    if not re.fullmatch(r"[A-Z][A-Z9]\d{7}", compact):
+        return False
+    d = [int(c) for c in compact[2:]]
+    check = (d[0] + d[2] + d[4] + 2 * (d[1] + d[3] + d[5])) % 10
+    return check == d[6]
+
+
+def aba(value: str) -> bool:
+    digits = _digits(value)
+    if len(digits) != 9:
+        return False
+    weights = (3, 7, 1) * 3
+    return sum(int(c) * w for c, w in zip(digits, weights, strict=True)) % 10 == 0
+
+
+def nl_bsn(value: str) -> bool:
+    digits = _digits(value)
+    if len(digits) != 9 or digits == "000000000":
+        return False
+    total = sum(int(c) * w for c, w in zip(digits[:8], range(9, 1, -1), strict=True)) - int(digits[8])
+    return total % 11 == 0
+
+
+def fr_nir(value: str) -> bool:
+    """French social security number (NIR): 13 characters and a 2-digit key, mod 97."""
+    compact = _NON_ALNUM.sub("", value).upper()
+    if not re.fullmatch(r"[12]\d{2}(0[1-9]|1[0-2]|[2-9]\d)(\d{2}|2A|2B)\d{6}\d{2}", compact):
+        return False
+    body = compact[:13].replace("2A", "19").replace("2B", "18")
+    return 97 - int(body) % 97 == int(compact[13:])
+
+
+def shannon_entropy(value: str) -> float:
+    if not value:
+        return 0.0
+    counts = Counter(value)
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+_IDENTIFIER_LIKE = re.compile(r"[A-Za-z]+(?:[_-][A-Za-z]+){2,}")
+
+
+def high_entropy(value: str) -> bool:
+    """Looks random (Shannon entropy per character over a limit, as detect-secrets does),
+    and is not an identifier-like placeholder such as YOUR_API_KEY_HERE."""
+    token = value.strip().strip("'\"")
+    if len(token) < 16 or _IDENTIFIER_LIKE.fullmatch(token) or not not_repeated(token):
+        return False
+    limit = 3.0 if re.fullmatch(r"[0-9a-fA-F]+", token) else 3.5
+    return shannon_entropy(token) > limit
+
+
+_LONG_RUN = re.compile(r"(.)\1{5,}")
+
+
+def not_repeated(value: str) -> bool:
+    """Rejects placeholders: one character making up half the value, or a run of six
+    (AKIAXXXXXXXXXXXXXXXX, 000000, ********)."""
+    compact = _NON_ALNUM.sub("", value).lower()
+    if not compact or _LONG_RUN.search(compact):
+        return False
+    most = Counter(compact).most_common(1)[0][1]
+    return most * 2 <= len(compact)
+
+
+@dataclass(frozen=True)
+class Validator:
+    name: str
+    check: Callable[[str], bool]
+    checksum: bool  # passing proves the value (score 1.0)
+    description: str
+
+
+VALIDATORS: dict[str, Validator] = {
+    v.name: v
+    for v in (
+        Validator("luhn", luhn, True, "Luhn mod-10 checksum (card numbers, IMEI)"),
+        Validator("iban", iban, True, "IBAN mod-97 check digits"),
+        Validator("us_ssn", us_ssn, False, "US SSN area/group/serial rules"),
+        Validator("npi", npi, True, "US National Provider Identifier (Luhn with prefix 80840)"),
+        Validator("dea", dea, True, "US DEA registration number check digit"),
+        Validator("aba", aba, True, "US ABA routing number checksum"),
+        Validator("nl_bsn", nl_bsn, False, "Dutch BSN eleven-test (1 in 11 numbers pass: needs context)"),
+        Validator("fr_nir", fr_nir, True, "French NIR key (mod 97)"),
+        Validator("high_entropy", high_entropy, False, "random-looking string (Shannon entropy)"),
+        Validator("not_repeated", not_repeated, False, "not one character repeated"),
+    )
+}

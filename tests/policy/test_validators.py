@@ -1,0 +1,41 @@
+"""Each validator with positives, negatives and near misses."""
+
+import pytest
+
+from chatdlp.policy.validators import VALIDATORS, shannon_entropy
+
+TABLE = {
+    "luhn": (["4539 1488 0343 6467", "5200821093482772"], ["4539 1488 0343 6468", "1"]),
+    "iban": (["DE44 5001 0517 5407 3249 31", "FR1420041010050500013M02606"],
+             ["DE45 5001 0517 5407 3249 31", "DE44"]),
+    "us_ssn": (["536-22-8714"], ["000-12-3456", "666-12-3456", "900-12-3456", "536-00-8714",
+                                 "536-22-0000", "123-45-6789", "111-11-1111"]),
+    "npi": (["1234567893"], ["1234567890", "123456789"]),
+    "dea": (["BB1388568", "AB1234563"], ["BB1388569", "B1388568"]),
+    "aba": (["011000015", "0110-0001-5"], ["011000016", "01100001"]),
+    "nl_bsn": (["111222333"], ["111222334", "000000000"]),
+    "fr_nir": (["2 85 06 75 123 456 39"], ["2 85 06 75 123 456 38", "3 85 06 75 123 456 39"]),
+    "high_entropy": (["q8Zr2Lp0Xk7Vn4Tm9Bw3Hy6Jd1Fs5Gc8", "3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e"],
+                     ["aaaaaaaaaaaaaaaaaaaaaaaa", "YOUR_API_KEY_GOES_HERE", "short1A"]),
+    "not_repeated": (["00482913", "AKIAZYATW67TOOUETUI3"], ["AKIAXXXXXXXXXXXXXXXX", "0000000", "********"]),
+}
+
+
+def test_every_validator_has_a_table() -> None:
+    assert set(TABLE) == set(VALIDATORS)
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_validator_table(name: str) -> None:
+    good, bad = TABLE[name]
+    check = VALIDATORS[name].check
+    for value in good:
+        assert check(value), (name, value)
+    for value in bad:
+        assert not check(value), (name, value)
+
+
+def test_entropy() -> None:
+    assert shannon_entropy("") == 0.0
+    assert shannon_entropy("aaaa") == 0.0
+    assert shannon_entropy("abcd") == 2.0
