@@ -68,15 +68,18 @@ class _ServerOrBackoff(tenacity.wait.wait_base):
     """``Retry-After`` when the server gave one, else exponential backoff with jitter."""
 
     def __init__(self, settings: RetrySettings) -> None:
-        self._backoff = tenacity.wait_exponential_jitter(
-            initial=settings.initial_backoff, max=settings.max_backoff, jitter=settings.jitter
+        self._max = settings.max_backoff
+        self._exponential = tenacity.wait_exponential(
+            multiplier=settings.initial_backoff, max=settings.max_backoff
         )
+        self._jitter = tenacity.wait_random(0, settings.jitter)
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
         fault = _fault(retry_state)
         if fault is not None and fault.retry_after is not None:
             return fault.retry_after
-        return float(self._backoff(retry_state))
+        backoff = self._exponential(retry_state) + self._jitter(retry_state)
+        return float(min(self._max, backoff))
 
 
 class _StopWhenSpent(tenacity.stop.stop_base):

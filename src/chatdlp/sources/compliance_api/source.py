@@ -36,7 +36,6 @@ from chatdlp.sources.compliance_api.settings import ENV_KEY, ENV_KEY_FILE, Compl
 from chatdlp.sources.compliance_records import conversation_from_api
 
 Progress = Callable[[str], None]
-_CHUNK = 64 * 1024
 # Statuses that mean "this page was too big or too slow": ask for fewer items.
 _SHRINK_STATUSES = frozenset({413, 504})
 
@@ -164,7 +163,7 @@ class _PageStream:
             response.close()
             self._refuse(response)
         self._response = response
-        self._chunks = response.iter_bytes(_CHUNK)
+        self._chunks = response.iter_bytes()  # as the network delivers
         self._parser = PageParser()
 
     def _refuse(self, response: httpx.Response) -> None:
