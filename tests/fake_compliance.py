@@ -4,7 +4,7 @@ Real HTTP (``ThreadingHTTPServer`` in a thread): list pages are sent with
 chunked transfer encoding, one conversation at a time, so a page can be large
 without the server holding it whole. It can misbehave on request:
 
-- ``faults``: a queue, one consumed per request: a status (429 with or without
+- ``faults``: a queue, one consumed per request (``None``: behave): a status (429 with or without
   Retry-After, 503, ...), a connection reset before the response or half-way
   through the body, a malformed body.
 - ``max_page_items``: short pages that still say ``has_more``.
@@ -117,7 +117,7 @@ class FakeCompliance:
     conversations: Iterable[dict[str, Any]] = ()
     workspace_id: str = WORKSPACE
     api_key: str = API_KEY
-    faults: deque[Fault] = field(default_factory=deque)
+    faults: deque[Fault | None] = field(default_factory=deque)
     max_page_items: int | None = None
     too_large_above: int | None = None
     stall_above: tuple[int, float] | None = None
