@@ -6,13 +6,16 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from chatdlp import __version__
-from chatdlp.errors import ChatdlpError, ExitCode, StrictModeAbort
+from chatdlp.errors import ChatdlpError, ConfigError, ExitCode, StrictModeAbort
 from chatdlp.records import Diagnostics, Severity
+
+if TYPE_CHECKING:
+    from chatdlp.sources.compliance_api import ComplianceOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_PRINTED_WARNINGS = 50
@@ -72,6 +75,51 @@ def _warning_printer(quiet: bool) -> Callable[[str], None]:
     return emit
 
 
+def _progress_printer(quiet: bool) -> Callable[[str], None]:
+    def emit(message: str) -> None:
+        if not quiet:
+            click.echo(f"chatdlp: {message}", err=True)
+
+    return emit
+
+
+def _compliance_api_options(func: F) -> F:
+    """Options of compliance:// sources (the key is never an option: see the README)."""
+    options = [
+        click.option(
+            "--since", metavar="WHEN", default=None,
+            help="compliance:// only: conversations updated since WHEN: a duration (24h, 7d), "
+            "an ISO date or date-time (UTC by default), or Unix seconds.",
+        ),
+        click.option(
+            "--users", multiple=True, metavar="USER_ID",
+            help="compliance:// only: only this user's conversations (repeatable).",
+        ),
+        click.option(
+            "--page-size", type=click.IntRange(1, 500), default=100, show_default=True,
+            help="compliance:// only: conversations per page (halved on pages too big or slow).",
+        ),
+        click.option(
+            "--max-requests-per-minute", type=click.IntRange(min=1), default=50,
+            show_default=True, help="compliance:// only: client-side rate limit.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _compliance_options(
+    since: str | None, users: tuple[str, ...], page_size: int, max_rpm: int, quiet: bool
+) -> ComplianceOptions:
+    from chatdlp.sources.compliance_api import ComplianceOptions
+
+    return ComplianceOptions(
+        since=since, users=users, page_size=page_size, max_requests_per_minute=max_rpm,
+        progress=_progress_printer(quiet),
+    )
+
+
 @main.command()
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
 @click.option(
@@ -87,7 +135,10 @@ def _warning_printer(quiet: bool) -> Callable[[str], None]:
     show_default=True, help="Exit 1 when a finding is at or above this severity.",
 )
 @click.option("--strict", is_flag=True, help="Exit 3 when any record was skipped as bad input.")
-@click.option("--quiet", "-q", is_flag=True, help="Do not print a warning per bad record.")
+@click.option(
+    "--quiet", "-q", is_flag=True, help="Do not print a warning per bad record, nor progress."
+)
+@_compliance_api_options
 @_handle_errors
 def scan(
     sources: tuple[str, ...],
@@ -96,6 +147,10 @@ def scan(
     fail_on: str,
     strict: bool,
     quiet: bool,
+    since: str | None,
+    users: tuple[str, ...],
+    page_size: int,
+    max_requests_per_minute: int,
 ) -> None:
     """Scan SOURCE... and write findings.jsonl into --out.
 
@@ -103,12 +158,15 @@ def scan(
     API list page (.json), JSONL (Compliance API conversations or flat messages
     {"conversation_id","message_id","role","text",...}), a directory of those,
     or - for JSONL on stdin. The format is sniffed from the content.
+    compliance://WORKSPACE_ID reads the live Compliance API (key in
+    CHATDLP_COMPLIANCE_API_KEY or CHATDLP_COMPLIANCE_API_KEY_FILE).
 
     \b
     Examples:
       chatdlp scan export.zip
       chatdlp scan archive/ --policy pii --policy ./acme.yaml --out reports/
       cat messages.jsonl | chatdlp scan - --fail-on medium
+      chatdlp scan compliance://ws-123 --since 24h
     """
     from chatdlp.report.files import prepare_out_dir
     from chatdlp.report.fingerprint import FingerprintKey
@@ -117,9 +175,10 @@ def scan(
     from chatdlp.scan import ScanStats, run_scan
     from chatdlp.sources import open_source
 
-    detector = _build_detector(list(policies))
-    opened = [open_source(spec) for spec in sources]
+    api = _compliance_options(since, users, page_size, max_requests_per_minute, quiet)
+    opened = [open_source(spec, compliance=api) for spec in sources]
     key = FingerprintKey.from_environment()
+    detector = _build_detector(list(policies))
     prepare_out_dir(out_dir)
     diagnostics = Diagnostics(listener=_warning_printer(quiet))
     sinks = [JsonlFindingsWriter(out_dir)]
@@ -136,6 +195,54 @@ def scan(
         )
     if stats.findings_at_or_above(Severity(fail_on)):
         sys.exit(ExitCode.FINDINGS)
+
+
+@main.command()
+@click.argument("source", metavar="SOURCE")
+@click.option(
+    "--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="The JSONL archive to write (replaced atomically, mode 0600).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Do not print progress nor warnings.")
+@_compliance_api_options
+@_handle_errors
+def fetch(
+    source: str,
+    out_file: Path,
+    quiet: bool,
+    since: str | None,
+    users: tuple[str, ...],
+    page_size: int,
+    max_requests_per_minute: int,
+) -> None:
+    """Archive the conversations of SOURCE (compliance://WORKSPACE_ID) into --out.
+
+    One Compliance API Conversation per line; a conversation that came back
+    while paging is written once, with all its messages. `chatdlp scan FILE`
+    reads the archive back.
+
+    \b
+    Examples:
+      chatdlp fetch compliance://ws-123 --since 24h --out archive/2025-06-01.jsonl
+    """
+    from chatdlp.archive import run_fetch
+    from chatdlp.sources import open_source
+
+    if not source.startswith("compliance://"):
+        raise ConfigError(f"{source}: fetch reads compliance://WORKSPACE_ID sources only")
+    api = _compliance_options(since, users, page_size, max_requests_per_minute, quiet)
+    opened = open_source(source, compliance=api)
+    records = getattr(opened, "records", None)
+    if records is None:  # pragma: no cover - every compliance:// source has records()
+        raise ConfigError(f"{source}: cannot fetch from this source")
+    diagnostics = Diagnostics(listener=_warning_printer(quiet))
+    stats = run_fetch(opened, out_file, diagnostics)  # type: ignore[arg-type]
+    click.echo(
+        f"chatdlp fetch: {stats.records:,} conversations read, {stats.written:,} written "
+        f"({stats.merged:,} merged after coming back), {diagnostics.skipped_total:,} skipped "
+        f"-> {out_file}",
+        err=True,
+    )
 
 
 @main.group()

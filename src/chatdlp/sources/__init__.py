@@ -9,11 +9,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from chatdlp.errors import ConfigError
 from chatdlp.records import Conversation, Diagnostics
 from chatdlp.sources.files import DirectorySource, FileSource, StreamSource
+
+if TYPE_CHECKING:
+    from chatdlp.sources.compliance_api import ComplianceOptions
 
 
 class ConversationSource(Protocol):
@@ -23,10 +26,28 @@ class ConversationSource(Protocol):
     def conversations(self, diagnostics: Diagnostics) -> Iterator[Conversation]: ...
 
 
-def open_source(spec: str, stdin: IO[bytes] | None = None) -> ConversationSource:
-    """The source for one SOURCE argument; ConfigError when it cannot exist."""
+def open_source(
+    spec: str,
+    stdin: IO[bytes] | None = None,
+    compliance: ComplianceOptions | None = None,
+) -> ConversationSource:
+    """The source for one SOURCE argument; ConfigError when it cannot exist.
+
+    ``compliance://WORKSPACE_ID`` reads the live API with ``compliance`` (the CLI's
+    API options) and the settings in the environment; other sources ignore it.
+    """
     if spec == "-":
         return StreamSource(stdin if stdin is not None else sys.stdin.buffer)
+    if spec.startswith("compliance://"):
+        from chatdlp.sources.compliance_api import (
+            ComplianceApiSource,
+            ComplianceOptions,
+            settings_from_environment,
+        )
+
+        options = compliance if compliance is not None else ComplianceOptions()
+        settings = settings_from_environment(spec, options)
+        return ComplianceApiSource(settings, progress=options.progress)
     if "://" in spec:
         raise ConfigError(f"{spec}: unsupported source scheme")
     path = Path(spec)

@@ -1,0 +1,126 @@
+"""Pagination of the list endpoint, and a push parser for one page's body.
+
+- :func:`page_params`: the first page asks with ``since_timestamp``, every later
+  page with ``after`` (never both: the server answers 400).
+- :class:`PageParser`: fed the body chunk by chunk as it arrives, it hands back
+  each ``data`` item as soon as it is complete, and keeps ``has_more`` and
+  ``last_id``. One conversation is built at a time, never the whole page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ijson
+
+QueryParams = list[tuple[str, str | int | float | bool | None]]
+
+_ITEM = "data.item"
+_ITEM_END = frozenset({"end_map", "end_array"})
+_CONTAINER_START = frozenset({"start_map", "start_array"})
+
+
+def page_params(
+    cursor: str | None, since_timestamp: int | None, limit: int, users: tuple[str, ...]
+) -> QueryParams:
+    """Query parameters of one page request: ``after`` and ``since_timestamp`` never together."""
+    params: QueryParams = [("limit", str(limit))]
+    if cursor is not None:
+        params.append(("after", cursor))
+    elif since_timestamp is not None:
+        params.append(("since_timestamp", str(since_timestamp)))
+    params.extend(("users", user) for user in users)
+    return params
+
+
+class MalformedPage(Exception):
+    """The body is not a list envelope, or not JSON. ``position`` is a byte offset."""
+
+    def __init__(self, reason: str, position: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.position = position
+
+
+def _first_line(exc: Exception) -> str:
+    # yajl quotes the input after the first line: keep only the first, short.
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:100]
+
+
+class PageParser:
+    """Incremental parser of a list envelope ``{"object": "list", "data": [...], ...}``."""
+
+    def __init__(self) -> None:
+        self._events: list[tuple[str, str, Any]] = ijson.sendable_list()
+        self._coro = ijson.parse_coro(self._events, use_float=True)
+        self._builder: ijson.ObjectBuilder | None = None
+        self._closed = False
+        self.position = 0  # bytes fed so far
+        self.items = 0  # complete data items so far
+        self.saw_data = False
+        self.has_more: bool | None = None
+        self.last_id: str | None = None
+
+    def feed(self, chunk: bytes) -> tuple[list[Any], MalformedPage | None]:
+        """Items completed by this chunk, and the error that stopped parsing, if any.
+
+        Items completed before a syntax error are still returned: nothing read
+        is lost.
+        """
+        start = self.position
+        self.position += len(chunk)
+        try:
+            self._coro.send(chunk)
+        except ijson.JSONError as exc:
+            items, error = self._drain()
+            return items, error or MalformedPage(f"malformed JSON: {_first_line(exc)}", start)
+        return self._drain()
+
+    def finish(self) -> tuple[list[Any], MalformedPage | None]:
+        """The end of the body: a truncated document is an error here."""
+        if self._closed:
+            return [], None
+        self._closed = True
+        try:
+            self._coro.close()
+        except ijson.JSONError as exc:
+            items, error = self._drain()
+            return items, error or MalformedPage(
+                f"truncated JSON: {_first_line(exc)}", self.position
+            )
+        items, error = self._drain()
+        if error is None and not self.saw_data:
+            error = MalformedPage("not a list envelope (no data list)", self.position)
+        return items, error
+
+    def _drain(self) -> tuple[list[Any], MalformedPage | None]:
+        items: list[Any] = []
+        error: MalformedPage | None = None
+        for prefix, event, value in self._events:
+            if self._builder is not None:
+                self._builder.event(event, value)
+                if prefix == _ITEM and event in _ITEM_END:
+                    items.append(self._builder.value)
+                    self._builder = None
+            elif prefix == _ITEM:
+                if event in _CONTAINER_START:
+                    self._builder = ijson.ObjectBuilder()
+                    self._builder.event(event, value)
+                else:
+                    items.append(value)
+            elif prefix == "" and event not in ("start_map", "end_map", "map_key"):
+                error = MalformedPage("the body is not a JSON object", self.position)
+                break
+            elif prefix == "data" and event not in ("start_array", "end_array"):
+                error = MalformedPage("data is not a list", self.position)
+                break
+            elif prefix == "data" and event == "start_array":
+                self.saw_data = True
+            elif prefix == "has_more" and event == "boolean":
+                self.has_more = bool(value)
+            elif prefix == "last_id" and event == "string":
+                self.last_id = str(value)
+        del self._events[:]
+        self.items += len(items)
+        return items, error
