@@ -1,4 +1,4 @@
-"""incidents.json and incidents.csv: one value (by fingerprint) seen across conversations or users."""
+"""incidents.json and incidents.csv: a value (by fingerprint) across conversations or users."""
 
 from __future__ import annotations
 
