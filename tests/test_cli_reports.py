@@ -290,3 +290,19 @@ def test_bad_report_options_are_usage_errors(
     assert result.exit_code == 2
     assert message in result.stderr
     assert not (tmp_path / "out").exists()  # rejected before anything is written
+
+
+def test_incomplete_scan_still_writes_reports_marked_incomplete(
+    run_cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    out = tmp_path / "out"
+    result = run_cli("scan", str(EXAMPLES), str(broken), "--out", str(out),
+                     "--format", "md,sarif,analytics")
+    assert result.exit_code == 3, result.output
+    assert "INCOMPLETE" in (out / "summary.md").read_text()
+    sarif = json.loads((out / "findings.sarif").read_text())
+    assert sarif["runs"][0]["invocations"][0]["executionSuccessful"] is False
+    assert len(sarif["runs"][0]["results"]) == len(_findings(out)) > 0
+    assert json.loads((out / "analytics.json").read_text())["complete"] is False
