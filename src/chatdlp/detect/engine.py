@@ -92,15 +92,18 @@ class Detector:
         artifacts = self.nlp_engine.process_batch(
             [chunk for _, _, chunk in pieces], self.language, batch_size=self.batch_size
         )
-        for (index, offset, chunk), (_, nlp_artifacts) in zip(pieces, artifacts):
+        for (index, offset, chunk), (_, nlp_artifacts) in zip(pieces, artifacts, strict=False):
             results: list[RecognizerResult] = self.analyzer.analyze(
                 chunk, self.language, entities=self.entities, nlp_artifacts=nlp_artifacts
             )
             for result in results:
                 raw[index].add(
-                    _Raw(result.entity_type, result.start + offset, result.end + offset, result.score)
+                    _Raw(
+                        result.entity_type, result.start + offset, result.end + offset,
+                        result.score,
+                    )
                 )
-        return [self._judge(message, found) for message, found in zip(messages, raw)]
+        return [self._judge(message, found) for message, found in zip(messages, raw, strict=False)]
 
     def _judge(self, message: Message, found: set[_Raw]) -> list[Detection]:
         """Apply per-rule thresholds and roles; resolve overlaps between reported spans."""

@@ -92,7 +92,9 @@ def parse_policy_file(path: Path) -> tuple[PolicySpec, bytes]:
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise PolicyError(f"{where}: {problem}") from None
     if not isinstance(data, dict):
-        raise PolicyError(f"{path}: a policy file is a YAML mapping with 'version', 'name', 'rules'")
+        raise PolicyError(
+            f"{path}: a policy file is a YAML mapping with 'version', 'name', 'rules'"
+        )
     try:
         return PolicySpec.model_validate(data), raw
     except ValidationError as exc:
@@ -147,7 +149,8 @@ def _position(node: yaml.Node | None, loc: Iterable[Any]) -> tuple[int, int]:
             if match is None:
                 break
             best, current = match[0], match[1]
-            best = match[0] if isinstance(match[1], (yaml.MappingNode, yaml.SequenceNode)) else match[1]
+            is_container = isinstance(match[1], (yaml.MappingNode, yaml.SequenceNode))
+            best = match[0] if is_container else match[1]
         elif isinstance(current, yaml.SequenceNode) and isinstance(part, int):
             if part >= len(current.value):
                 break
@@ -196,6 +199,7 @@ def _check_unique_ids(policies: Iterable[Policy]) -> None:
         for rule in policy.rules:
             if rule.id in owner:
                 raise PolicyError(
-                    f"{policy.origin}: rule {rule.id}: field 'id': already defined in {owner[rule.id]}"
+                    f"{policy.origin}: rule {rule.id}: field 'id': "
+                    f"already defined in {owner[rule.id]}"
                 )
             owner[rule.id] = policy.origin
