@@ -134,6 +134,24 @@ def _compliance_options(
     "--fail-on", type=click.Choice([s.value for s in Severity]), default=Severity.HIGH.value,
     show_default=True, help="Exit 1 when a finding is at or above this severity.",
 )
+@click.option(
+    "--format", "formats", multiple=True, metavar="LIST",
+    help="Extra reports, comma-separated: csv, html, md, sarif, analytics, incidents "
+    "(findings.jsonl is always written; csv and html bring incidents along).",
+)
+@click.option(
+    "--link-template", default="https://chatgpt.com/c/{conversation_id}", show_default=True,
+    help="Deep link to a conversation in the reports ({conversation_id}, {message_id}).",
+)
+@click.option(
+    "--min-group-size", type=click.IntRange(min=1), default=5, show_default=True,
+    help="Analytics: groups with fewer distinct users are folded into (other) or suppressed.",
+)
+@click.option(
+    "--reveal", "reveal", multiple=True, metavar="ENTITIES",
+    help="Let excerpts show a bounded hint for these entities, comma-separated: the last 4 "
+    "digits (CREDIT_CARD, US_SSN, ...) or the e-mail domain (EMAIL_ADDRESS). Default: none.",
+)
 @click.option("--strict", is_flag=True, help="Exit 3 when any record was skipped as bad input.")
 @click.option(
     "--quiet", "-q", is_flag=True, help="Do not print a warning per bad record, nor progress."
@@ -145,6 +163,10 @@ def scan(
     policies: tuple[str, ...],
     out_dir: Path,
     fail_on: str,
+    formats: tuple[str, ...],
+    link_template: str,
+    min_group_size: int,
+    reveal: tuple[str, ...],
     strict: bool,
     quiet: bool,
     since: str | None,
@@ -166,15 +188,24 @@ def scan(
       chatdlp scan export.zip
       chatdlp scan archive/ --policy pii --policy ./acme.yaml --out reports/
       cat messages.jsonl | chatdlp scan - --fail-on medium
+      chatdlp scan export.zip --format csv,html,md,sarif,analytics
       chatdlp scan compliance://ws-123 --since 24h
     """
+    from chatdlp.report.analytics import AnalyticsCollector
+    from chatdlp.report.build import build_report_model, run_info
     from chatdlp.report.files import prepare_out_dir
     from chatdlp.report.fingerprint import FingerprintKey
+    from chatdlp.report.formats import formatters_for, parse_formats
     from chatdlp.report.jsonl import JsonlFindingsWriter
+    from chatdlp.report.model import LinkTemplate, ReportOptions
+    from chatdlp.report.redact import RevealPolicy
     from chatdlp.report.summary import render_summary
     from chatdlp.scan import ScanStats, run_scan
     from chatdlp.sources import open_source
 
+    formatters = formatters_for(parse_formats(formats))
+    options = ReportOptions(LinkTemplate(link_template), min_group_size)
+    reveal_policy = RevealPolicy.of(name for value in reveal for name in value.split(","))
     api = _compliance_options(since, users, page_size, max_requests_per_minute, quiet)
     opened = [open_source(spec, compliance=api) for spec in sources]
     key = FingerprintKey.from_environment()
@@ -183,10 +214,22 @@ def scan(
     diagnostics = Diagnostics(listener=_warning_printer(quiet))
     sinks = [JsonlFindingsWriter(out_dir)]
     stats = ScanStats()
+    collector = AnalyticsCollector()
+    failure: ChatdlpError | None = None
     try:
-        run_scan(opened, detector, key, sinks, diagnostics, stats)
+        run_scan(opened, detector, key, sinks, diagnostics, stats, [collector], reveal_policy)
+    except ChatdlpError as exc:
+        failure = exc  # the reports below still show what was found, marked incomplete
+    try:
+        if formatters:
+            run = run_info(stats, diagnostics, detector.policies, collector.window)
+            model = build_report_model(out_dir, run, collector, options)
+            for formatter in formatters:
+                formatter.write(model, out_dir)
     finally:
         click.echo(render_summary(stats, diagnostics, str(out_dir)), err=True)
+    if failure is not None:
+        raise failure
     if diagnostics.failures:
         sys.exit(ExitCode.INCOMPLETE)
     if strict and diagnostics.skipped_total:

@@ -13,6 +13,7 @@ from chatdlp.errors import ChatdlpError
 from chatdlp.records import Conversation, Detection, Diagnostics, Finding, Message, Severity
 from chatdlp.report.findings import findings_for
 from chatdlp.report.fingerprint import FingerprintKey
+from chatdlp.report.redact import NO_REVEAL, RevealPolicy
 from chatdlp.sources import ConversationSource
 
 BATCH_MESSAGES = 64
@@ -27,6 +28,12 @@ class FindingSink(Protocol):
     def write(self, finding: Finding) -> None: ...
 
     def close(self) -> None: ...
+
+
+class MessageObserver(Protocol):
+    """Told about every scanned message and its findings (for aggregates such as analytics)."""
+
+    def observe(self, message: Message, findings: Sequence[Finding]) -> None: ...
 
 
 @dataclass
@@ -120,12 +127,15 @@ def run_scan(
     sinks: Sequence[FindingSink],
     diagnostics: Diagnostics,
     stats: ScanStats | None = None,
+    observers: Sequence[MessageObserver] = (),
+    reveal: RevealPolicy = NO_REVEAL,
 ) -> ScanStats:
     """Scan every message of every source once; findings go to every sink, in order.
 
     Sinks are closed whatever happens, so a scan that fails half-way keeps what
     it found; the error is re-raised after (``stats``, when given, holds the
-    counts so far).
+    counts so far). ``observers`` see each scanned message with its findings;
+    ``reveal`` lets excerpts carry the bounded hints it allows (none by default).
     """
     stats = stats if stats is not None else ScanStats()
     seen = _SeenMessages()
@@ -134,10 +144,13 @@ def run_scan(
             for message, detections in zip(batch, detector.detect(batch), strict=True):
                 stats.messages += 1
                 stats.characters += len(message.text)
-                for finding in findings_for(message, detections, key):
+                findings = findings_for(message, detections, key, reveal)
+                for finding in findings:
                     stats.count(finding)
                     for sink in sinks:
                         sink.write(finding)
+                for observer in observers:
+                    observer.observe(message, findings)
     except ChatdlpError as exc:
         stats.error = str(exc)
         raise

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 from chatdlp.records import Detection, Finding, Message
 from chatdlp.report.fingerprint import FingerprintKey
-from chatdlp.report.redact import redact_excerpt
+from chatdlp.report.redact import NO_REVEAL, RevealPolicy, redact_excerpt
 
 
 def finding_id(message: Message, detection: Detection) -> str:
@@ -31,7 +31,10 @@ def iso_time(timestamp: float | None) -> str | None:
 
 
 def findings_for(
-    message: Message, detections: Sequence[Detection], key: FingerprintKey
+    message: Message,
+    detections: Sequence[Detection],
+    key: FingerprintKey,
+    reveal: RevealPolicy = NO_REVEAL,
 ) -> list[Finding]:
     """One finding per reported detection; every detection is masked in every excerpt."""
     spans = [(d.start, d.end, d.entity_type) for d in detections]
@@ -51,7 +54,7 @@ def findings_for(
             created_at=created_at,
             start=d.start,
             end=d.end,
-            excerpt=redact_excerpt(message.text, spans, d.start, d.end),
+            excerpt=redact_excerpt(message.text, spans, d.start, d.end, reveal=reveal),
             fingerprint=key.fingerprint(d.entity_type, message.text[d.start : d.end]),
             source=message.source,
             policy=d.policy,

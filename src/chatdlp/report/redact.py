@@ -1,19 +1,86 @@
-"""Redaction: a pure function of (text, spans). No raw detected value survives.
+"""Redaction: a pure function of (text, spans, reveal policy). No raw detected value survives.
 
 Every detected span is replaced by its entity placeholder (``[US_SSN]``).
 Overlapping and touching spans are masked together as one region, so no
 fragment of a value can show between two masks; a window edge that falls inside
 a region takes the whole region's mask, never a slice of the value.
+
+A :class:`RevealPolicy` may let a placeholder carry a bounded hint for some
+entities: the last four digits of a card or SSN (``[CREDIT_CARD …6467]``) or the
+domain of an e-mail address (``[EMAIL_ADDRESS @contoso.com]``). Nothing else is
+ever revealed, only for a region that is exactly one detected span, and by
+default nothing at all.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import Enum
+
+from chatdlp.errors import ConfigError
 
 DEFAULT_WINDOW = 60
 _WHITESPACE = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
+_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+")
+# Fewer digits than this and four of them are too much of the value to show.
+MIN_DIGITS_FOR_LAST4 = 9
+
+
+class Reveal(str, Enum):
+    LAST4 = "last4"
+    DOMAIN = "domain"
+
+
+# Which hint is allowed for which entity: never more than this.
+ALLOWED_REVEALS: Mapping[str, Reveal] = {
+    "CREDIT_CARD": Reveal.LAST4,
+    "US_SSN": Reveal.LAST4,
+    "US_ITIN": Reveal.LAST4,
+    "US_BANK_NUMBER": Reveal.LAST4,
+    "IBAN_CODE": Reveal.LAST4,
+    "PHONE_NUMBER": Reveal.LAST4,
+    "EMAIL_ADDRESS": Reveal.DOMAIN,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RevealPolicy:
+    """Entities whose placeholder may carry a partial hint. Empty: reveal nothing."""
+
+    entities: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        unknown = sorted(self.entities - ALLOWED_REVEALS.keys())
+        if unknown:
+            allowed = ", ".join(sorted(ALLOWED_REVEALS))
+            raise ConfigError(
+                f"partial reveal is not allowed for {', '.join(unknown)} (allowed: {allowed})"
+            )
+
+    @classmethod
+    def of(cls, entities: Iterable[str]) -> RevealPolicy:
+        return cls(frozenset(entity.strip().upper() for entity in entities if entity.strip()))
+
+    def hint(self, entity: str, value: str) -> str:
+        """The bounded hint for ``value``, or "" when none is allowed or possible."""
+        if entity not in self.entities:
+            return ""
+        kind = ALLOWED_REVEALS[entity]
+        if kind is Reveal.LAST4:
+            digits = _DIGIT.findall(value)
+            if len(digits) < MIN_DIGITS_FOR_LAST4:
+                return ""
+            return "…" + "".join(digits[-4:])
+        _, at, domain = value.rpartition("@")
+        if at and _DOMAIN.fullmatch(domain):
+            return "@" + domain.lower()
+        return ""
+
+
+NO_REVEAL = RevealPolicy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,20 +88,27 @@ class MaskRegion:
     start: int
     end: int
     label: str
+    spans: int = 1  # how many detected spans were merged into this region
 
 
 def mask_regions(spans: Iterable[tuple[int, int, str]]) -> list[MaskRegion]:
     """Merge overlapping or touching spans into ordered, disjoint regions."""
     ordered = sorted((s, e, label) for s, e, label in spans if e > s)
-    merged: list[tuple[int, int, set[str]]] = []
+    merged: list[tuple[int, int, set[str], int]] = []
     for start, end, label in ordered:
         if merged and start <= merged[-1][1]:
-            last_start, last_end, labels = merged[-1]
+            last_start, last_end, labels, count = merged[-1]
             labels.add(label)
-            merged[-1] = (last_start, max(last_end, end), labels)
+            merged[-1] = (last_start, max(last_end, end), labels, count + 1)
         else:
-            merged.append((start, end, {label}))
-    return [MaskRegion(s, e, "+".join(sorted(labels))) for s, e, labels in merged]
+            merged.append((start, end, {label}, 1))
+    return [MaskRegion(s, e, "+".join(sorted(labels)), n) for s, e, labels, n in merged]
+
+
+def placeholder(text: str, region: MaskRegion, reveal: RevealPolicy = NO_REVEAL) -> str:
+    """``[LABEL]``, with a reveal hint only for a region that is a single detected span."""
+    hint = reveal.hint(region.label, text[region.start : region.end]) if region.spans == 1 else ""
+    return f"[{region.label} {hint}]" if hint else f"[{region.label}]"
 
 
 def redact_excerpt(
@@ -43,6 +117,7 @@ def redact_excerpt(
     start: int,
     end: int,
     window: int = DEFAULT_WINDOW,
+    reveal: RevealPolicy = NO_REVEAL,
 ) -> str:
     """About ``window`` characters either side of ``text[start:end]``, every span masked.
 
@@ -61,7 +136,7 @@ def redact_excerpt(
             continue
         if region.start > position:
             pieces.append(text[position : region.start])
-        pieces.append(f"[{region.label}]")
+        pieces.append(placeholder(text, region, reveal))
         position = max(position, region.end)
     if position < high:
         pieces.append(text[position:high])

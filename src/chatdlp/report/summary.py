@@ -14,12 +14,14 @@ _CATEGORIES = ("pii", "phi", "pci", "secret", "confidential")
 
 def render_summary(stats: ScanStats, diagnostics: Diagnostics, out_dir: str) -> str:
     seconds = stats.seconds
+    duplicates = (
+        f" ({stats.duplicate_messages:,} already seen, skipped)" if stats.duplicate_messages else ""
+    )
     lines = [
         "chatdlp scan summary",
         f"  sources        {len(stats.sources)}",
         f"  conversations  {stats.conversations:,}",
-        f"  messages       {stats.messages:,}"
-        + (f" ({stats.duplicate_messages:,} already seen, skipped)" if stats.duplicate_messages else ""),
+        f"  messages       {stats.messages:,}{duplicates}",
         f"  characters     {stats.characters:,}",
         f"  time           {seconds:.1f} s  "
         f"({stats.messages / seconds:,.0f} messages/s, {stats.characters / seconds:,.0f} chars/s)",

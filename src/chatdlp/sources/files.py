@@ -263,7 +263,9 @@ class FileSource:
             diagnostics.fail(source, "unreadable ZIP archive", str(exc)[:120])
             return
         with archive:
-            members = [m for m in archive.namelist() if m.rsplit("/", 1)[-1] == "conversations.json"]
+            members = [
+                m for m in archive.namelist() if m.rsplit("/", 1)[-1] == "conversations.json"
+            ]
             if not members:
                 diagnostics.fail(source, "ZIP archive without a conversations.json")
                 return

@@ -1,0 +1,102 @@
+"""report.html: one self-contained page for reviewers, rendered through an autoescaping template.
+
+Findings are grouped by conversation (consecutive runs of the findings file, which
+the scan writes conversation by conversation), streamed through the template,
+never all held at once. No external asset: CSS and the filter script are inline
+and a Content-Security-Policy forbids loading anything.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import jinja2
+
+from chatdlp.records import Finding, Severity
+from chatdlp.report.files import AtomicFile
+from chatdlp.report.model import LinkTemplate, ReportModel
+
+FILE_NAME = "report.html"
+TEMPLATE = "report.html.j2"
+_PLACEHOLDER = re.compile(r"\[[A-Z0-9_+]+(?: [^\]\[]{1,80})?\]")
+
+
+@dataclass(frozen=True, slots=True)
+class ExcerptPiece:
+    text: str
+    masked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationGroup:
+    conversation_id: str
+    link: str
+    findings: tuple[Finding, ...]
+    max_severity: Severity
+    users: tuple[str, ...]
+    first_seen: str | None
+
+
+def excerpt_pieces(excerpt: str) -> tuple[ExcerptPiece, ...]:
+    """The excerpt split into plain text and ``[ENTITY]`` masks, so masks can be styled."""
+    pieces: list[ExcerptPiece] = []
+    position = 0
+    for match in _PLACEHOLDER.finditer(excerpt):
+        if match.start() > position:
+            pieces.append(ExcerptPiece(excerpt[position : match.start()], False))
+        pieces.append(ExcerptPiece(match.group(), True))
+        position = match.end()
+    if position < len(excerpt):
+        pieces.append(ExcerptPiece(excerpt[position:], False))
+    return tuple(pieces)
+
+
+def conversation_groups(
+    findings: Iterable[Finding], link: LinkTemplate
+) -> Iterator[ConversationGroup]:
+    for conversation_id, run in itertools.groupby(findings, key=lambda f: f.conversation_id):
+        items = tuple(run)
+        times = [f.created_at for f in items if f.created_at]
+        yield ConversationGroup(
+            conversation_id=conversation_id,
+            link=link.url(conversation_id),
+            findings=items,
+            max_severity=max((f.severity for f in items), key=lambda s: s.rank),
+            users=tuple(sorted({f.user_id for f in items if f.user_id})),
+            first_seen=min(times) if times else None,
+        )
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("chatdlp.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+class HtmlFormatter:
+    name: ClassVar[str] = "html"
+
+    def write(self, model: ReportModel, out_dir: Path) -> tuple[Path, ...]:
+        template = _environment().get_template(TEMPLATE)
+        path = out_dir / FILE_NAME
+        with AtomicFile(path) as out:
+            for chunk in template.generate(
+                run=model.run,
+                facets=model.facets,
+                incidents=model.incidents,
+                analytics=model.analytics,
+                groups=conversation_groups(model.findings, model.options.link_template),
+                excerpt_pieces=excerpt_pieces,
+                severity_order=[s.value for s in reversed(Severity)],
+            ):
+                out.write(chunk)
+        return (path,)
