@@ -24,11 +24,13 @@ install-test: $(VENV)/.installed-test
 # Scans the bundled example conversations and writes a report into $(OUT)/.
 # Exit code 1 only means "findings at or above --fail-on": expected for the demo.
 demo: install
-	$(BIN)/chatdlp scan examples/ --out $(OUT) --fail-on critical; \
+	$(BIN)/chatdlp scan examples/ --out $(OUT) --format html,md,csv,sarif --fail-on critical; \
 	  rc=$$?; [ $$rc -le 1 ] || exit $$rc
-	@echo "Findings written to $(OUT)/findings.jsonl"
+	@echo "Reports written to $(OUT)/: findings.jsonl, report.html, summary.md, findings.csv, findings.sarif"
 
 test: install-test
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: install-test

@@ -42,7 +42,7 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
                 low_score_entity_names=[],
             ),
         )
-        self.nlp = {profile.language: nlp}
+        self.nlp = {profile.language: nlp}  # type: ignore[assignment]
 
     def load(self) -> None:  # the pipeline is injected
         return None
@@ -145,7 +145,8 @@ class Detector:
         artifacts = self.nlp_engine.process_batch(
             [chunk for _, _, chunk in pieces], self.language, batch_size=self.batch_size
         )
-        for (index, offset, chunk), (_, nlp_artifacts) in zip(pieces, artifacts, strict=True):
+        for (index, offset, chunk), processed in zip(pieces, artifacts, strict=True):
+            nlp_artifacts = processed[1]
             for result in self.analyzer.analyze(
                 chunk, self.language, entities=self.entities, nlp_artifacts=nlp_artifacts,
                 return_decision_process=explain,

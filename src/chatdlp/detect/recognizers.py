@@ -44,7 +44,7 @@ def recognizer_class(reference: str) -> type[EntityRecognizer]:
 
 
 def build_recognizer(reference: str, entities: list[str], language: str) -> Any:
-    cls = recognizer_class(reference)
+    cls: Any = recognizer_class(reference)  # predefined classes take keyword defaults
     if reference.removeprefix("presidio:") == NER_RECOGNIZER:
         return cls(supported_language=language, supported_entities=entities)
     return cls(supported_language=language)

@@ -16,8 +16,8 @@ try:  # Python 3.11+
     import re._constants as sre_constants
     import re._parser as sre_parse
 except ImportError:  # pragma: no cover - Python 3.10
-    import sre_constants  # type: ignore[no-redef]
-    import sre_parse  # type: ignore[no-redef]
+    import sre_constants  # type: ignore[no-redef,unused-ignore]
+    import sre_parse  # type: ignore[no-redef,unused-ignore]
 
 _REPEATS = tuple(
     op
