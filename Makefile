@@ -29,12 +29,12 @@ demo: install
 	@echo "Reports written to $(OUT)/: findings.jsonl, report.html, summary.md, findings.csv, findings.sarif"
 
 test: install-test
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: install-test
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
 clean:

@@ -16,7 +16,7 @@ from typing import Any
 
 import regex
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
-from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 
 from chatdlp.detect.chunks import split_text
 from chatdlp.detect.nlp import NlpProfile
@@ -43,9 +43,19 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
             ),
         )
         self.nlp = {profile.language: nlp}  # type: ignore[assignment]
+        self._lemmatizes = "lemmatizer" in nlp.pipe_names
 
     def load(self) -> None:  # the pipeline is injected
         return None
+
+    def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
+        artifacts = super()._doc_to_nlp_artifact(doc, language)
+        if not self._lemmatizes:
+            # Without tagger and lemmatizer (a fifth of spaCy's time), context words
+            # are matched on the lower-cased token: "SSN", "card", "passport" alike.
+            artifacts.lemmas = [token.lower_ for token in doc]
+            artifacts.keywords = artifacts.set_keywords(self, artifacts.lemmas, language)
+        return artifacts
 
 
 def _word_regex(words: Sequence[str]) -> Any:

