@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -152,6 +153,10 @@ def _compliance_options(
     help="Let excerpts show a bounded hint for these entities, comma-separated: the last 4 "
     "digits (CREDIT_CARD, US_SSN, ...) or the e-mail domain (EMAIL_ADDRESS). Default: none.",
 )
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="cores",
+    help="Detector processes. Inputs of one batch (64 messages) stay in this process.",
+)
 @click.option("--strict", is_flag=True, help="Exit 3 when any record was skipped as bad input.")
 @click.option(
     "--quiet", "-q", is_flag=True, help="Do not print a warning per bad record, nor progress."
@@ -167,6 +172,7 @@ def scan(
     link_template: str,
     min_group_size: int,
     reveal: tuple[str, ...],
+    workers: int,
     strict: bool,
     quiet: bool,
     since: str | None,
@@ -217,7 +223,8 @@ def scan(
     collector = AnalyticsCollector()
     failure: ChatdlpError | None = None
     try:
-        run_scan(opened, detector, key, sinks, diagnostics, stats, [collector], reveal_policy)
+        runner = _runner(detector, list(policies), workers)
+        run_scan(opened, runner, key, sinks, diagnostics, stats, [collector], reveal_policy)
     except ChatdlpError as exc:
         failure = exc  # the reports below still show what was found, marked incomplete
     try:
@@ -393,6 +400,17 @@ def policy_explain(text: str, policies: tuple[str, ...], role: str, show_all: bo
     if show_all:
         for rule in silent:
             click.echo(f"{'no match':<12} {rule.id} [{rule.entity}]")
+
+
+def _runner(detector: Any, policies: list[str], workers: int) -> Any:
+    """Detection here (one worker) or on a pool of processes that build the same detector."""
+    from chatdlp.engines import DetectorSpec, LocalRunner, ProcessPoolRunner
+
+    if workers <= 1:
+        return LocalRunner(detector)
+    refs = tuple(str(Path(p).resolve()) if Path(p).exists() else p for p in policies)
+    spec = DetectorSpec(policies=refs, profile=detector.profile.name)
+    return ProcessPoolRunner(spec, workers, local=detector)
 
 
 def _build_detector(policies: list[str]) -> Any:

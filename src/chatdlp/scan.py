@@ -9,8 +9,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from chatdlp.engines import BatchRunner
 from chatdlp.errors import ChatdlpError
-from chatdlp.records import Conversation, Detection, Diagnostics, Finding, Message, Severity
+from chatdlp.records import Conversation, Diagnostics, Finding, Message, Severity
 from chatdlp.report.findings import findings_for
 from chatdlp.report.fingerprint import FingerprintKey
 from chatdlp.report.redact import NO_REVEAL, RevealPolicy
@@ -18,10 +19,6 @@ from chatdlp.sources import ConversationSource
 
 BATCH_MESSAGES = 64
 BATCH_CHARACTERS = 256_000
-
-
-class MessageDetector(Protocol):
-    def detect(self, messages: Sequence[Message]) -> list[list[Detection]]: ...
 
 
 class FindingSink(Protocol):
@@ -122,7 +119,7 @@ def _all_conversations(
 
 def run_scan(
     sources: Sequence[ConversationSource],
-    detector: MessageDetector,
+    runner: BatchRunner,
     key: FingerprintKey,
     sinks: Sequence[FindingSink],
     diagnostics: Diagnostics,
@@ -132,6 +129,9 @@ def run_scan(
 ) -> ScanStats:
     """Scan every message of every source once; findings go to every sink, in order.
 
+    ``runner`` runs the detector on each batch (here or on worker processes)
+    and gives the batches back in order, so the output does not depend on it.
+
     Sinks are closed whatever happens, so a scan that fails half-way keeps what
     it found; the error is re-raised after (``stats``, when given, holds the
     counts so far). ``observers`` see each scanned message with its findings;
@@ -140,8 +140,9 @@ def run_scan(
     stats = stats if stats is not None else ScanStats()
     seen = _SeenMessages()
     try:
-        for batch in _batches(_all_conversations(sources, diagnostics, stats), stats, seen):
-            for message, detections in zip(batch, detector.detect(batch), strict=True):
+        batches = _batches(_all_conversations(sources, diagnostics, stats), stats, seen)
+        for batch, results in runner.run(batches):
+            for message, detections in zip(batch, results, strict=True):
                 stats.messages += 1
                 stats.characters += len(message.text)
                 findings = findings_for(message, detections, key, reveal)

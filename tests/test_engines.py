@@ -1,0 +1,52 @@
+"""Detection runners: the same findings, in the same order, whatever runs the detector."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from chatdlp.engines import DetectorSpec, LocalRunner, ProcessPoolRunner
+from chatdlp.records import Message
+
+TEXTS = [
+    "Please send the contract to Maria Garcia by Friday.",
+    "My SSN is 536-22-8714 and my card is 4539 1488 0343 6467.",
+    "Nothing to see in this message about the quarterly roadmap.",
+    "Mail dana.whitfield@contoso.com or call +1 206 342 8871.",
+    "def load(path):\n    return open(path).read()",
+]
+
+
+def _messages(n: int) -> list[Message]:
+    return [Message(f"c{i // 7}", f"m{i}", "user", f"{TEXTS[i % len(TEXTS)]} (#{i})") for i in range(n)]
+
+
+def _batches(messages: list[Message], size: int = 16) -> list[list[Message]]:
+    return [messages[i : i + size] for i in range(0, len(messages), size)]
+
+
+def test_process_pool_gives_the_local_results_in_order(detector) -> None:
+    messages = _messages(120)
+    local = list(LocalRunner(detector).run(_batches(messages)))
+    spec = DetectorSpec(policies=(), profile=detector.profile.name)
+    pooled = list(ProcessPoolRunner(spec, workers=2, local=detector, local_batches=1).run(_batches(messages)))
+    assert [batch for batch, _ in pooled] == [batch for batch, _ in local]
+    assert [results for _, results in pooled] == [results for _, results in local]
+    assert any(d.reported for _, results in local for ds in results for d in ds)
+
+
+def test_scan_with_one_or_two_workers_writes_identical_findings(run_cli, tmp_path: Path) -> None:
+    source = tmp_path / "messages.jsonl"
+    source.write_text("".join(
+        json.dumps({"conversation_id": m.conversation_id, "message_id": m.message_id, "role": m.role,
+                    "text": m.text}) + "\n"
+        for m in _messages(200)
+    ))
+    outputs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"out{workers}"
+        result = run_cli("scan", str(source), "--out", str(out), "--workers", workers)
+        assert result.exit_code == 1, result.output
+        outputs.append((out / "findings.jsonl").read_text())
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0].splitlines()) > 100
