@@ -50,3 +50,29 @@ def test_scan_with_one_or_two_workers_writes_identical_findings(run_cli, tmp_pat
         outputs.append((out / "findings.jsonl").read_text())
     assert outputs[0] == outputs[1]
     assert len(outputs[0].splitlines()) > 100
+
+
+class _CountingRunner:
+    def __init__(self, detector) -> None:
+        self.inner = LocalRunner(detector)
+        self.seen: list[str] = []
+
+    def run(self, batches):
+        for batch, results in self.inner.run(batches):
+            self.seen.extend(m.text for m in batch)
+            yield batch, results
+
+
+def test_identical_texts_are_detected_once_with_the_same_results(detector) -> None:
+    from chatdlp.engines import CachingRunner
+
+    repeated = "My SSN is 536-22-8714, please keep it safe."
+    messages = [Message("c", f"m{i}", "user", repeated if i % 3 == 0 else f"{TEXTS[i % 5]} {i}") for i in range(60)]
+    messages.append(Message("c", "as-assistant", "assistant", repeated))  # same text, other role
+    counting = _CountingRunner(detector)
+    cached = list(CachingRunner(counting).run(_batches(messages, size=8)))
+    plain = list(LocalRunner(detector).run(_batches(messages, size=8)))
+    assert [b for b, _ in cached] == [b for b, _ in plain]
+    assert [r for _, r in cached] == [r for _, r in plain]
+    assert counting.seen.count(repeated) == 2  # once per role
+    assert len(counting.seen) == len({(m.role, m.text) for m in messages})

@@ -404,13 +404,13 @@ def policy_explain(text: str, policies: tuple[str, ...], role: str, show_all: bo
 
 def _runner(detector: Any, policies: list[str], workers: int) -> Any:
     """Detection here (one worker) or on a pool of processes that build the same detector."""
-    from chatdlp.engines import DetectorSpec, LocalRunner, ProcessPoolRunner
+    from chatdlp.engines import CachingRunner, DetectorSpec, LocalRunner, ProcessPoolRunner
 
     if workers <= 1:
-        return LocalRunner(detector)
+        return CachingRunner(LocalRunner(detector))
     refs = tuple(str(Path(p).resolve()) if Path(p).exists() else p for p in policies)
     spec = DetectorSpec(policies=refs, profile=detector.profile.name)
-    return ProcessPoolRunner(spec, workers, local=detector)
+    return CachingRunner(ProcessPoolRunner(spec, workers, local=detector))
 
 
 def _build_detector(policies: list[str]) -> Any:
