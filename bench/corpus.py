@@ -20,22 +20,37 @@ from pathlib import Path
 FIRST = ["Dana", "Marcus", "Priya", "Henrik", "Lena", "Tomasz", "Amara", "Kenji", "Sofia", "Olu"]
 LAST = ["Whitfield", "Garcia", "Ramaswamy", "Solberg", "Marsh", "Novak", "Okafor", "Tanaka", "Rossi", "Adeyemi"]
 
-PROSE = (
-    "Thanks for the quick reply. Could you help me restructure the quarterly report so that the "
-    "summary comes first and the detailed numbers follow in an appendix? The audience is the "
-    "leadership team, so keep the language plain and avoid jargon where you can. We also need a "
-    "short paragraph on risks and next steps, and a table comparing the last three quarters. "
-    "Please make sure the tone stays neutral and that every claim is backed by a figure."
-).split(". ")
+TOPICS = ["the quarterly report", "the onboarding guide", "our pricing page", "the migration plan",
+          "the incident review", "the hiring rubric", "the sales deck", "the API documentation",
+          "the budget forecast", "the customer survey", "the release notes", "the training plan"]
+VERBS = ["restructure", "summarise", "shorten", "translate", "review", "rewrite", "outline", "compare"]
+AUDIENCES = ["the leadership team", "new engineers", "our European customers", "the finance group",
+             "the board", "support agents", "external auditors", "the design team"]
+ASKS = [
+    "Could you help me {verb} {topic} for {audience}?",
+    "Please {verb} {topic} so that {audience} can read it in five minutes.",
+    "I need to {verb} {topic} before Thursday; the audience is {audience}.",
+    "What is the best way to {verb} {topic} without losing the key numbers?",
+    "Can you {verb} {topic} and keep the tone neutral for {audience}?",
+    "Thanks, that helps. Now {verb} the second section of {topic} as well.",
+]
+ANSWERS = [
+    "Here is a version of {topic} that puts the summary first and moves the detail into an appendix.",
+    "I grouped the supporting material by theme so that {audience} can stop after the first page.",
+    "Each risk now has a likelihood, an impact and an owner, which makes the follow-up easier to track.",
+    "For the comparison I used the same categories in every period so the trend is easy to read.",
+    "I added a column for the change since the previous period and highlighted the largest moves.",
+    "If you want, I can also draft speaker notes or shorten the appendix further.",
+    "The introduction explains why {topic} matters and what decision it supports.",
+    "I removed jargon where possible and defined the remaining terms in a short glossary.",
+    "The structure follows the order in which {audience} usually asks questions.",
+    "Numbers are rounded to one decimal place and every claim points to its source table.",
+]
 
-ANSWER = (
-    "Here is a restructured version of the report. I moved the executive summary to the top and "
-    "grouped the supporting detail into an appendix so that readers can stop after the first page. "
-    "The risks section now lists each risk with its likelihood, its impact and the owner who tracks "
-    "it. For the comparison table I used the same categories in every quarter so the trend is easy "
-    "to read, and I added a column for the change since the previous quarter. If you want, I can "
-    "also draft speaker notes for the presentation or shorten the appendix further."
-)
+
+def _fill(template: str, rng: random.Random) -> str:
+    return template.format(verb=rng.choice(VERBS), topic=rng.choice(TOPICS), audience=rng.choice(AUDIENCES))
+
 
 CODE = '''```python
 import csv
@@ -113,13 +128,13 @@ def generate(messages: int, seed: int = 11) -> Iterator[tuple[dict[str, object],
             role = "user" if turn % 2 == 0 else "assistant"
             kind = rng.random()
             if role == "user":
-                text = ". ".join(rng.sample(PROSE, rng.randint(1, 3))) + "."
+                text = " ".join(_fill(rng.choice(ASKS), rng) for _ in range(rng.randint(1, 4)))
                 if kind < 0.15:
                     text += "\n\n" + LOG
             elif kind < 0.3:
-                text = "Here is the code you asked for:\n\n" + CODE + "\n\n" + ANSWER[:200]
+                text = "Here is the code you asked for:\n\n" + CODE + "\n\n" + _fill(rng.choice(ANSWERS), rng)
             else:
-                text = ANSWER + " " + ANSWER[: rng.randint(100, 500)]
+                text = " ".join(_fill(rng.choice(ANSWERS), rng) for _ in range(rng.randint(10, 22)))
             if rng.random() < 0.2:
                 label, value, template = _value(rng)
                 sentence = template.replace("{v}", value)

@@ -10,15 +10,17 @@ excerpts can mask it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import regex
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+from spacy.util import filter_spans
 
 from chatdlp.detect.chunks import split_text
+from chatdlp.detect.gating import NerGate
 from chatdlp.detect.nlp import NlpProfile
 from chatdlp.detect.recognizers import build_recognizer
 from chatdlp.detect.rules import RuleRecognizer
@@ -33,7 +35,7 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
     handed its pipeline and never loads anything.
     """
 
-    def __init__(self, nlp: Any, profile: NlpProfile) -> None:
+    def __init__(self, nlp: Any, profile: NlpProfile, gate: NerGate) -> None:
         super().__init__(
             models=[{"lang_code": profile.language, "model_name": profile.name}],
             ner_model_configuration=NerModelConfiguration(
@@ -44,9 +46,35 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         )
         self.nlp = {profile.language: nlp}  # type: ignore[assignment]
         self._lemmatizes = "lemmatizer" in nlp.pipe_names
+        self.gate = gate
+        self.ner_characters = 0  # characters actually sent through NER
 
     def load(self) -> None:  # the pipeline is injected
         return None
+
+    def process_batch(  # type: ignore[override]
+        self, texts: Iterable[str], language: str, batch_size: int = 64, n_process: int = 1,
+        as_tuples: bool = False,
+    ) -> Iterator[tuple[str, NlpArtifacts]]:
+        """Tokens for the whole of every text; NER only on what the gate lets through.
+
+        Each text is tokenized in full (context words need every token); NER runs
+        on a copy where the sentences that cannot hold a wanted entity are
+        blanked out, and its entities are carried back onto the full tokens.
+        """
+        nlp = self.nlp[language]  # type: ignore[index]
+        texts = list(texts)
+        masked = [self.gate.mask(text) for text in texts]
+        ner_docs = nlp.pipe([m for m in masked if m is not None], batch_size=batch_size)
+        for text, mask, doc in zip(texts, masked, nlp.tokenizer.pipe(texts), strict=True):
+            if mask is not None:
+                self.ner_characters += len(mask.strip())
+                spans = [
+                    doc.char_span(ent.start_char, ent.end_char, label=ent.label_, alignment_mode="expand")
+                    for ent in next(ner_docs).ents
+                ]
+                doc.set_ents(filter_spans([s for s in spans if s is not None]))
+            yield text, self._doc_to_nlp_artifact(doc, language)
 
     def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
         artifacts = super()._doc_to_nlp_artifact(doc, language)
@@ -108,7 +136,8 @@ class Detector:
         self.profile = profile
         self.batch_size = batch_size
         self.language = profile.language
-        self.nlp_engine = PreloadedSpacyNlpEngine(nlp, profile)
+        ner_entities = [rule.entity for rule in policies.rules if rule.uses_ner]
+        self.nlp_engine = PreloadedSpacyNlpEngine(nlp, profile, NerGate(ner_entities))
         self._rules = {rule.id: _CompiledRule.of(rule) for rule in policies.rules}
         # (recognizer name, entity) -> rule, for results of shared Presidio recognizers.
         self._by_recognizer: dict[tuple[str, str], str] = {}
