@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 from collections.abc import Callable
@@ -120,60 +121,177 @@ def _compliance_options(
     )
 
 
+def _report_options(func: F) -> F:
+    """Options shared by scan, sweep and report: what goes into --out and how."""
+    options = [
+        click.option(
+            "--format", "formats", multiple=True, metavar="LIST",
+            help="Extra reports, comma-separated: csv, html, md, sarif, analytics, incidents "
+            "(findings.jsonl is always written; csv and html bring incidents along).",
+        ),
+        click.option(
+            "--link-template", default="https://chatgpt.com/c/{conversation_id}",
+            show_default=True,
+            help="Deep link to a conversation in the reports ({conversation_id}, {message_id}).",
+        ),
+        click.option(
+            "--min-group-size", type=click.IntRange(min=1), default=5, show_default=True,
+            help="Analytics: groups with fewer distinct users are folded into (other) or suppressed.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _scan_options(func: F) -> F:
+    """Options shared by scan and sweep."""
+    options = [
+        click.option(
+            "--policy", "policies", multiple=True, metavar="NAME|PATH",
+            help="Policy pack name or YAML file (repeatable). Default: every shipped pack.",
+        ),
+        click.option(
+            "--fail-on", type=click.Choice([s.value for s in Severity]),
+            default=Severity.HIGH.value, show_default=True,
+            help="Exit 1 when a finding is at or above this severity.",
+        ),
+        click.option(
+            "--reveal", "reveal", multiple=True, metavar="ENTITIES",
+            help="Let excerpts show a bounded hint for these entities, comma-separated: the last 4 "
+            "digits (CREDIT_CARD, US_SSN, ...) or the e-mail domain (EMAIL_ADDRESS). Default: none.",
+        ),
+        click.option(
+            "--sink", "sinks", multiple=True, metavar="KIND=URL",
+            help="Also send findings to webhook=URL (token in CHATDLP_WEBHOOK_TOKEN) or "
+            "splunk-hec=URL (token in CHATDLP_SPLUNK_HEC_TOKEN). Repeatable.",
+        ),
+        click.option(
+            "--strict", is_flag=True, help="Exit 3 when any record was skipped as bad input."
+        ),
+        click.option(
+            "--quiet", "-q", is_flag=True,
+            help="Do not print a warning per bad record, nor progress.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@dataclasses.dataclass(frozen=True)
+class _ScanArgs:
+    """The parsed options common to scan and sweep."""
+
+    sources: tuple[str, ...]
+    policies: tuple[str, ...]
+    out_dir: Path
+    fail_on: str
+    formats: tuple[str, ...]
+    link_template: str
+    min_group_size: int
+    reveal: tuple[str, ...]
+    sinks: tuple[str, ...]
+    strict: bool
+    quiet: bool
+    since: str | None
+    users: tuple[str, ...]
+    page_size: int
+    max_requests_per_minute: int
+
+
+def _scan_request(
+    args: _ScanArgs, state: Path | None = None, window: Any = None, command: str = "scan"
+) -> Any:
+    from chatdlp.report.model import LinkTemplate, ReportOptions
+    from chatdlp.report.redact import RevealPolicy
+    from chatdlp.runner import ScanRequest
+    from chatdlp.sinks import parse_sink
+
+    return ScanRequest(
+        sources=args.sources,
+        out_dir=args.out_dir,
+        formats=args.formats,
+        report_options=ReportOptions(LinkTemplate(args.link_template), args.min_group_size),
+        reveal=RevealPolicy.of(name for value in args.reveal for name in value.split(",")),
+        compliance=_compliance_options(
+            args.since, args.users, args.page_size, args.max_requests_per_minute, args.quiet
+        ),
+        state_path=state,
+        sinks=tuple(parse_sink(value) for value in args.sinks),
+        window=window,
+        command=command,
+    )
+
+
+def _run_and_exit(
+    args: _ScanArgs, request: Any, fail_on_gap: bool = False,
+    before_reports: Callable[[Any], None] | None = None,
+) -> None:
+    """Run the scan, print the summary, and exit as the contract says (see DESIGN.md)."""
+    from chatdlp.errors import RetentionGap, SinkError
+    from chatdlp.report.summary import render_summary
+    from chatdlp.runner import execute_scan
+
+    warn = _warning_printer(args.quiet)
+    loud = functools.partial(click.echo, err=True)
+    outcome = None
+    try:
+        outcome = execute_scan(
+            request, lambda: _build_detector(list(args.policies)),
+            warn, before_reports=before_reports,
+            loud=lambda message: loud(f"chatdlp: WARNING: {message}"),
+        )
+    finally:
+        if outcome is not None:
+            click.echo(render_summary(outcome.stats, outcome.diagnostics, str(args.out_dir)),
+                       err=True)
+    for gap in outcome.retention_gaps:  # again, after the summary: the last thing on screen
+        loud(f"chatdlp: WARNING: RETENTION GAP: {gap}")
+    if outcome.failure is not None:
+        raise outcome.failure
+    if outcome.diagnostics.failures:
+        sys.exit(ExitCode.INCOMPLETE)
+    if args.strict and outcome.diagnostics.skipped_total:
+        raise StrictModeAbort(
+            f"--strict: {outcome.diagnostics.skipped_total} bad record(s) skipped; "
+            "findings were written"
+        )
+    if fail_on_gap and outcome.retention_gaps:
+        raise RetentionGap(
+            f"--fail-on-gap: {len(outcome.retention_gaps)} source(s) with a checkpoint older "
+            "than the retention allows; the scan ran and its findings were written"
+        )
+    if outcome.sink_errors and request.state_path is None:
+        unsent = sum(outcome.unsent.values())
+        raise SinkError(
+            f"{unsent:,} finding(s) were not delivered to a sink (they are in findings.jsonl; "
+            "with --state they would be kept and sent on the next run)"
+        )
+    if outcome.stats.findings_at_or_above(Severity(args.fail_on)):
+        sys.exit(ExitCode.FINDINGS)
+
+
 @main.command()
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
-@click.option(
-    "--policy", "policies", multiple=True, metavar="NAME|PATH",
-    help="Policy pack name or YAML file (repeatable). Default: every shipped pack.",
-)
 @click.option(
     "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
     default=Path("chatdlp-out"), show_default=True, help="Directory for the reports.",
 )
+@_scan_options
+@_report_options
 @click.option(
-    "--fail-on", type=click.Choice([s.value for s in Severity]), default=Severity.HIGH.value,
-    show_default=True, help="Exit 1 when a finding is at or above this severity.",
+    "--state", "state", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="SQLite state for incremental, exactly-once runs: checkpoints, scanned message ids "
+    "(hashes only) and findings. Only new findings are reported.",
 )
 @click.option(
-    "--format", "formats", multiple=True, metavar="LIST",
-    help="Extra reports, comma-separated: csv, html, md, sarif, analytics, incidents "
-    "(findings.jsonl is always written; csv and html bring incidents along).",
-)
-@click.option(
-    "--link-template", default="https://chatgpt.com/c/{conversation_id}", show_default=True,
-    help="Deep link to a conversation in the reports ({conversation_id}, {message_id}).",
-)
-@click.option(
-    "--min-group-size", type=click.IntRange(min=1), default=5, show_default=True,
-    help="Analytics: groups with fewer distinct users are folded into (other) or suppressed.",
-)
-@click.option(
-    "--reveal", "reveal", multiple=True, metavar="ENTITIES",
-    help="Let excerpts show a bounded hint for these entities, comma-separated: the last 4 "
-    "digits (CREDIT_CARD, US_SSN, ...) or the e-mail domain (EMAIL_ADDRESS). Default: none.",
-)
-@click.option("--strict", is_flag=True, help="Exit 3 when any record was skipped as bad input.")
-@click.option(
-    "--quiet", "-q", is_flag=True, help="Do not print a warning per bad record, nor progress."
+    "--fail-on-gap", is_flag=True,
+    help="With --state: exit 3 when a compliance:// checkpoint is older than 25 days.",
 )
 @_compliance_api_options
 @_handle_errors
-def scan(
-    sources: tuple[str, ...],
-    policies: tuple[str, ...],
-    out_dir: Path,
-    fail_on: str,
-    formats: tuple[str, ...],
-    link_template: str,
-    min_group_size: int,
-    reveal: tuple[str, ...],
-    strict: bool,
-    quiet: bool,
-    since: str | None,
-    users: tuple[str, ...],
-    page_size: int,
-    max_requests_per_minute: int,
-) -> None:
+def scan(state: Path | None, fail_on_gap: bool, **options: Any) -> None:
     """Scan SOURCE... and write findings.jsonl into --out.
 
     SOURCE is a ChatGPT export (.zip or conversations.json), a saved Compliance
@@ -183,6 +301,9 @@ def scan(
     compliance://WORKSPACE_ID reads the live Compliance API (key in
     CHATDLP_COMPLIANCE_API_KEY or CHATDLP_COMPLIANCE_API_KEY_FILE).
 
+    With --state, messages scanned by an earlier run are skipped, and --out
+    receives only the findings not reported before.
+
     \b
     Examples:
       chatdlp scan export.zip
@@ -190,54 +311,12 @@ def scan(
       cat messages.jsonl | chatdlp scan - --fail-on medium
       chatdlp scan export.zip --format csv,html,md,sarif,analytics
       chatdlp scan compliance://ws-123 --since 24h
+      chatdlp scan compliance://ws-123 --state /var/lib/chatdlp/state.db --fail-on-gap
     """
-    from chatdlp.report.analytics import AnalyticsCollector
-    from chatdlp.report.build import build_report_model, run_info
-    from chatdlp.report.files import prepare_out_dir
-    from chatdlp.report.fingerprint import FingerprintKey
-    from chatdlp.report.formats import formatters_for, parse_formats
-    from chatdlp.report.jsonl import JsonlFindingsWriter
-    from chatdlp.report.model import LinkTemplate, ReportOptions
-    from chatdlp.report.redact import RevealPolicy
-    from chatdlp.report.summary import render_summary
-    from chatdlp.scan import ScanStats, run_scan
-    from chatdlp.sources import open_source
-
-    formatters = formatters_for(parse_formats(formats))
-    options = ReportOptions(LinkTemplate(link_template), min_group_size)
-    reveal_policy = RevealPolicy.of(name for value in reveal for name in value.split(","))
-    api = _compliance_options(since, users, page_size, max_requests_per_minute, quiet)
-    opened = [open_source(spec, compliance=api) for spec in sources]
-    key = FingerprintKey.from_environment()
-    detector = _build_detector(list(policies))
-    prepare_out_dir(out_dir)
-    diagnostics = Diagnostics(listener=_warning_printer(quiet))
-    sinks = [JsonlFindingsWriter(out_dir)]
-    stats = ScanStats()
-    collector = AnalyticsCollector()
-    failure: ChatdlpError | None = None
-    try:
-        run_scan(opened, detector, key, sinks, diagnostics, stats, [collector], reveal_policy)
-    except ChatdlpError as exc:
-        failure = exc  # the reports below still show what was found, marked incomplete
-    try:
-        if formatters:
-            run = run_info(stats, diagnostics, detector.policies, collector.window)
-            model = build_report_model(out_dir, run, collector, options)
-            for formatter in formatters:
-                formatter.write(model, out_dir)
-    finally:
-        click.echo(render_summary(stats, diagnostics, str(out_dir)), err=True)
-    if failure is not None:
-        raise failure
-    if diagnostics.failures:
-        sys.exit(ExitCode.INCOMPLETE)
-    if strict and diagnostics.skipped_total:
-        raise StrictModeAbort(
-            f"--strict: {diagnostics.skipped_total} bad record(s) skipped; findings were written"
-        )
-    if stats.findings_at_or_above(Severity(fail_on)):
-        sys.exit(ExitCode.FINDINGS)
+    args = _ScanArgs(**options)
+    if fail_on_gap and state is None:
+        raise ConfigError("--fail-on-gap needs --state (the checkpoint lives there)")
+    _run_and_exit(args, _scan_request(args, state), fail_on_gap)
 
 
 @main.command()
