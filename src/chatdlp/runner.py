@@ -127,7 +127,6 @@ def execute_scan(
     request: ScanRequest,
     build_detector: Callable[[], Any],
     warn: Callable[[str], None],
-    before_reports: Callable[[ScanOutcome], None] | None = None,
     loud: Callable[[str], None] | None = None,
 ) -> ScanOutcome:
     """Run one scan as ``request`` says. Usage errors raise before the detector is built;
@@ -190,8 +189,6 @@ def execute_scan(
             if stream.error is not None:
                 outcome.sink_errors.append(str(stream.error))
                 outcome.unsent[stream.sink.spec.label] = stream.unsent
-        if before_reports is not None:
-            before_reports(outcome)
         _write_formats(request, outcome, collector, formatters)
         if store is not None:
             store.finish_run(run_id, "incomplete" if outcome.failure else "done")
@@ -239,3 +236,77 @@ def _write_formats(
     model = build_report_model(request.out_dir, run, collector, request.report_options)
     for formatter in formatters:
         formatter.write(model, request.out_dir)
+
+
+@dataclass(frozen=True, slots=True)
+class RebuildRequest:
+    """``chatdlp report --state``: which stored findings go into which reports."""
+
+    state_path: Path
+    out_dir: Path
+    formats: tuple[str, ...]
+    report_options: ReportOptions
+    policies: tuple[str, ...] = ()
+    since: float | None = None
+    until: float | None = None
+    statuses: tuple[str, ...] = ("open", "resolved")
+
+
+def _iso(timestamp: float | None) -> str | None:
+    from chatdlp.report.findings import iso_time
+
+    return iso_time(timestamp) if timestamp is not None else None
+
+
+def rebuild_reports(request: RebuildRequest) -> ScanStats:
+    """Write findings.jsonl and the requested formats from the stored findings.
+
+    Analytics are rebuilt from the stored message metadata (no text is kept),
+    replayed with their findings. ``since``/``until`` select by message time.
+    """
+    from chatdlp.policy import load_policies
+    from chatdlp.report.analytics import AnalyticsCollector
+    from chatdlp.report.build import build_report_model, run_info
+    from chatdlp.report.files import prepare_out_dir
+    from chatdlp.report.formats import formatters_for, parse_formats
+    from chatdlp.report.jsonl import JsonlFindingsWriter
+
+    formatters = formatters_for(parse_formats(request.formats))
+    policies = load_policies(list(request.policies))
+    since, until = _iso(request.since), _iso(request.until)
+    stats = ScanStats(sources=[f"state:{request.state_path}"])
+    collector = AnalyticsCollector()
+    with FindingsStore.open(request.state_path, create=False) as store:
+        prepare_out_dir(request.out_dir)
+        writer = JsonlFindingsWriter(request.out_dir)
+        try:
+            findings = store.findings(since, until, statuses=request.statuses)
+            pending = next(findings, None)
+            conversations: set[str] = set()
+            for stored in store.messages(request.since, request.until):
+                message = stored.message
+                where = (message.conversation_id, message.message_id)
+                mine: list[Finding] = []
+                while pending is not None and (
+                    pending.finding.conversation_id, pending.finding.message_id
+                ) <= where:
+                    if (pending.finding.conversation_id, pending.finding.message_id) == where:
+                        mine.append(pending.finding)
+                    pending = next(findings, None)
+                conversations.add(message.conversation_id)
+                stats.messages += 1
+                stats.characters += stored.characters
+                for finding in mine:
+                    stats.count(finding)
+                    writer.write(finding)
+                collector.observe(message, mine)
+            stats.conversations = len(conversations)
+        finally:
+            writer.close()
+    stats.finished = time.time()
+    if formatters:
+        run = run_info(stats, Diagnostics(), policies, collector.window)
+        model = build_report_model(request.out_dir, run, collector, request.report_options)
+        for formatter in formatters:
+            formatter.write(model, request.out_dir)
+    return stats
