@@ -193,10 +193,9 @@ class HttpSink:
 
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.retry.attempts),
-            wait=tenacity.wait_exponential_jitter(
-                initial=self.retry.initial_backoff, max=self.retry.max_backoff,
-                jitter=self.retry.initial_backoff,
-            ),
+            wait=tenacity.wait_exponential(
+                multiplier=self.retry.initial_backoff, max=self.retry.max_backoff,
+            ) + tenacity.wait_random(0, self.retry.initial_backoff),
             retry=tenacity.retry_if_exception_type(_Transient),
             sleep=self.sleep,
             reraise=True,
