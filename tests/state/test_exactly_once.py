@@ -19,9 +19,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from chatdlp.scan import BATCH_MESSAGES
 from tests.state.corpus import write_corpus
 
-CONVERSATIONS = 150  # x 6 messages: about 4 s of scanning with the real pipeline
+CONVERSATIONS = 120  # x 6 messages: about 3 s of scanning with the real pipeline
 MESSAGES = CONVERSATIONS * 6
 KILLS = 4
 
@@ -61,12 +62,12 @@ def test_killed_runs_rerun_to_exactly_once(tmp_path: Path, run_cli) -> None:
 
     seed = int(os.environ.get("CHATDLP_KILL_SEED", time.time_ns() % 100_000))
     rng = random.Random(seed)
-    db, out = tmp_path / "state.db", tmp_path / "out"
+    db = tmp_path / "state.db"
     kill_points: list[tuple[int, int]] = []  # (messages committed when killed, after the kill)
-    for _ in range(KILLS):
+    for attempt in range(KILLS):
         before = _committed(db)
         target = before + rng.randint(1, max(1, (MESSAGES - before) // 2))
-        process = _scan(corpus, db, out)
+        process = _scan(corpus, db, tmp_path / f"out-{attempt}")
         deadline = time.monotonic() + 30
         while process.poll() is None and _committed(db) < target and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -76,8 +77,11 @@ def test_killed_runs_rerun_to_exactly_once(tmp_path: Path, run_cli) -> None:
         process.communicate(timeout=30)  # reaps it and closes the pipe
         kill_points.append((target, _committed(db)))
     assert any(0 < after < MESSAGES for _, after in kill_points), (seed, kill_points)
+    # A batch is committed whole or not at all: never part of one.
+    assert all(after % BATCH_MESSAGES == 0 or after == MESSAGES for _, after in kill_points), (
+        seed, kill_points)
 
-    final = _scan(corpus, db, out)
+    final = _scan(corpus, db, tmp_path / "out-final")
     _, stderr = final.communicate(timeout=60)
     assert final.returncode in (0, 1), stderr.decode()
 
@@ -91,9 +95,14 @@ def test_killed_runs_rerun_to_exactly_once(tmp_path: Path, run_cli) -> None:
     assert scanned == MESSAGES, context
     assert Counter(stored) == Counter(clean_ids), context  # each once: none lost, none doubled
     assert unreported == 0, context
-    # No killed run closed its findings.jsonl, so the completed rerun writes every
-    # finding the killed runs stored, plus its own: the whole set, each once.
-    written = _ids(out / "findings.jsonl")
+    # A killed run never closes its findings.jsonl; the next run that completes
+    # writes what the killed ones stored, plus its own. (A "killed" run may also
+    # have finished before the signal.) Over every --out: the whole set, each once.
+    written = [
+        finding_id for path in sorted(tmp_path.glob("out-*/findings.jsonl"))
+        for finding_id in _ids(path)
+    ]
+    assert (tmp_path / "out-final" / "findings.jsonl").exists()
     assert Counter(written) == Counter(clean_ids), context
 
     # And once more over the same data: nothing new, nothing scanned.
@@ -101,4 +110,4 @@ def test_killed_runs_rerun_to_exactly_once(tmp_path: Path, run_cli) -> None:
                     "--fail-on", "critical")
     assert again.exit_code == 0, again.output
     assert (tmp_path / "again" / "findings.jsonl").read_text() == ""
-    assert "unchanged    900 scanned by an earlier run" in again.output
+    assert f"unchanged    {MESSAGES} scanned by an earlier run" in again.output
