@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import sys
@@ -121,65 +122,186 @@ def _compliance_options(
     )
 
 
+def _report_options(func: F) -> F:
+    """Options shared by scan, sweep and report: what goes into --out and how."""
+    options = [
+        click.option(
+            "--format", "formats", multiple=True, metavar="LIST",
+            help="Extra reports, comma-separated: csv, html, md, sarif, analytics, incidents "
+            "(findings.jsonl is always written; csv and html bring incidents along).",
+        ),
+        click.option(
+            "--link-template", default="https://chatgpt.com/c/{conversation_id}",
+            show_default=True,
+            help="Deep link to a conversation in the reports ({conversation_id}, {message_id}).",
+        ),
+        click.option(
+            "--min-group-size", type=click.IntRange(min=1), default=5, show_default=True,
+            help="Analytics: groups with fewer distinct users are folded into (other) or suppressed.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _scan_options(func: F) -> F:
+    """Options shared by scan and sweep."""
+    options = [
+        click.option(
+            "--policy", "policies", multiple=True, metavar="NAME|PATH",
+            help="Policy pack name or YAML file (repeatable). Default: every shipped pack.",
+        ),
+        click.option(
+            "--fail-on", type=click.Choice([s.value for s in Severity]),
+            default=Severity.HIGH.value, show_default=True,
+            help="Exit 1 when a finding is at or above this severity.",
+        ),
+        click.option(
+            "--reveal", "reveal", multiple=True, metavar="ENTITIES",
+            help="Let excerpts show a bounded hint for these entities, comma-separated: the last 4 "
+            "digits (CREDIT_CARD, US_SSN, ...) or the e-mail domain (EMAIL_ADDRESS). Default: none.",
+        ),
+        click.option(
+            "--sink", "sinks", multiple=True, metavar="KIND=URL",
+            help="Also send findings to webhook=URL (token in CHATDLP_WEBHOOK_TOKEN) or "
+            "splunk-hec=URL (token in CHATDLP_SPLUNK_HEC_TOKEN). Repeatable.",
+        ),
+        click.option(
+            "--workers", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+            show_default="cores",
+            help="Detector processes. Inputs of one batch (64 messages) stay in this process.",
+        ),
+        click.option(
+            "--strict", is_flag=True, help="Exit 3 when any record was skipped as bad input."
+        ),
+        click.option(
+            "--quiet", "-q", is_flag=True,
+            help="Do not print a warning per bad record, nor progress.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@dataclasses.dataclass(frozen=True)
+class _ScanArgs:
+    """The parsed options common to scan and sweep."""
+
+    sources: tuple[str, ...]
+    policies: tuple[str, ...]
+    out_dir: Path
+    fail_on: str
+    formats: tuple[str, ...]
+    link_template: str
+    min_group_size: int
+    reveal: tuple[str, ...]
+    sinks: tuple[str, ...]
+    workers: int
+    strict: bool
+    quiet: bool
+    since: str | None
+    users: tuple[str, ...]
+    page_size: int
+    max_requests_per_minute: int
+
+
+def _scan_request(
+    args: _ScanArgs, state: Path | None = None, window: Any = None, command: str = "scan"
+) -> Any:
+    from chatdlp.report.model import LinkTemplate, ReportOptions
+    from chatdlp.report.redact import RevealPolicy
+    from chatdlp.runner import ScanRequest
+    from chatdlp.sinks import parse_sink
+
+    return ScanRequest(
+        sources=args.sources,
+        out_dir=args.out_dir,
+        formats=args.formats,
+        report_options=ReportOptions(LinkTemplate(args.link_template), args.min_group_size),
+        reveal=RevealPolicy.of(name for value in args.reveal for name in value.split(",")),
+        compliance=_compliance_options(
+            args.since, args.users, args.page_size, args.max_requests_per_minute, args.quiet
+        ),
+        state_path=state,
+        sinks=tuple(parse_sink(value) for value in args.sinks),
+        window=window,
+        command=command,
+        policies=args.policies,
+        workers=args.workers,
+    )
+
+
+def _run_and_exit(
+    args: _ScanArgs, request: Any, fail_on_gap: bool = False,
+    after_reports: Callable[[Any], None] | None = None,
+) -> None:
+    """Run the scan, print the summary, and exit as the contract says (see DESIGN.md)."""
+    from chatdlp.errors import RetentionGap, SinkError
+    from chatdlp.report.summary import render_summary
+    from chatdlp.runner import execute_scan
+
+    warn = _warning_printer(args.quiet)
+    loud = functools.partial(click.echo, err=True)
+    outcome = None
+    try:
+        outcome = execute_scan(
+            request, lambda: _build_detector(list(args.policies)),
+            warn, loud=lambda message: loud(f"chatdlp: WARNING: {message}"),
+        )
+    finally:
+        if outcome is not None:
+            click.echo(render_summary(outcome.stats, outcome.diagnostics, str(args.out_dir)),
+                       err=True)
+    if after_reports is not None:
+        after_reports(outcome)
+    for gap in outcome.retention_gaps:  # again, after the summary: the last thing on screen
+        loud(f"chatdlp: WARNING: RETENTION GAP: {gap}")
+    if outcome.failure is not None:
+        raise outcome.failure
+    if outcome.diagnostics.failures:
+        sys.exit(ExitCode.INCOMPLETE)
+    if args.strict and outcome.diagnostics.skipped_total:
+        raise StrictModeAbort(
+            f"--strict: {outcome.diagnostics.skipped_total} bad record(s) skipped; "
+            "findings were written"
+        )
+    if fail_on_gap and outcome.retention_gaps:
+        raise RetentionGap(
+            f"--fail-on-gap: {len(outcome.retention_gaps)} source(s) with a checkpoint older "
+            "than the retention allows; the scan ran and its findings were written"
+        )
+    if outcome.sink_errors and request.state_path is None:
+        unsent = sum(outcome.unsent.values())
+        raise SinkError(
+            f"{unsent:,} finding(s) were not delivered to a sink (they are in findings.jsonl; "
+            "with --state they would be kept and sent on the next run)"
+        )
+    if outcome.stats.findings_at_or_above(Severity(args.fail_on)):
+        sys.exit(ExitCode.FINDINGS)
+
+
 @main.command()
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
-@click.option(
-    "--policy", "policies", multiple=True, metavar="NAME|PATH",
-    help="Policy pack name or YAML file (repeatable). Default: every shipped pack.",
-)
 @click.option(
     "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
     default=Path("chatdlp-out"), show_default=True, help="Directory for the reports.",
 )
+@_scan_options
+@_report_options
 @click.option(
-    "--fail-on", type=click.Choice([s.value for s in Severity]), default=Severity.HIGH.value,
-    show_default=True, help="Exit 1 when a finding is at or above this severity.",
+    "--state", "state", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="SQLite state for incremental, exactly-once runs: checkpoints, scanned message ids "
+    "(hashes only) and findings. Only new findings are reported.",
 )
 @click.option(
-    "--format", "formats", multiple=True, metavar="LIST",
-    help="Extra reports, comma-separated: csv, html, md, sarif, analytics, incidents "
-    "(findings.jsonl is always written; csv and html bring incidents along).",
-)
-@click.option(
-    "--link-template", default="https://chatgpt.com/c/{conversation_id}", show_default=True,
-    help="Deep link to a conversation in the reports ({conversation_id}, {message_id}).",
-)
-@click.option(
-    "--min-group-size", type=click.IntRange(min=1), default=5, show_default=True,
-    help="Analytics: groups with fewer distinct users are folded into (other) or suppressed.",
-)
-@click.option(
-    "--reveal", "reveal", multiple=True, metavar="ENTITIES",
-    help="Let excerpts show a bounded hint for these entities, comma-separated: the last 4 "
-    "digits (CREDIT_CARD, US_SSN, ...) or the e-mail domain (EMAIL_ADDRESS). Default: none.",
-)
-@click.option(
-    "--workers", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="cores",
-    help="Detector processes. Inputs of one batch (64 messages) stay in this process.",
-)
-@click.option("--strict", is_flag=True, help="Exit 3 when any record was skipped as bad input.")
-@click.option(
-    "--quiet", "-q", is_flag=True, help="Do not print a warning per bad record, nor progress."
+    "--fail-on-gap", is_flag=True,
+    help="With --state: exit 3 when a compliance:// checkpoint is older than 25 days.",
 )
 @_compliance_api_options
 @_handle_errors
-def scan(
-    sources: tuple[str, ...],
-    policies: tuple[str, ...],
-    out_dir: Path,
-    fail_on: str,
-    formats: tuple[str, ...],
-    link_template: str,
-    min_group_size: int,
-    reveal: tuple[str, ...],
-    workers: int,
-    strict: bool,
-    quiet: bool,
-    since: str | None,
-    users: tuple[str, ...],
-    page_size: int,
-    max_requests_per_minute: int,
-) -> None:
+def scan(state: Path | None, fail_on_gap: bool, **options: Any) -> None:
     """Scan SOURCE... and write findings.jsonl into --out.
 
     SOURCE is a ChatGPT export (.zip or conversations.json), a saved Compliance
@@ -189,6 +311,9 @@ def scan(
     compliance://WORKSPACE_ID reads the live Compliance API (key in
     CHATDLP_COMPLIANCE_API_KEY or CHATDLP_COMPLIANCE_API_KEY_FILE).
 
+    With --state, messages scanned by an earlier run are skipped, and --out
+    receives only the findings not reported before.
+
     \b
     Examples:
       chatdlp scan export.zip
@@ -196,55 +321,298 @@ def scan(
       cat messages.jsonl | chatdlp scan - --fail-on medium
       chatdlp scan export.zip --format csv,html,md,sarif,analytics
       chatdlp scan compliance://ws-123 --since 24h
+      chatdlp scan compliance://ws-123 --state /var/lib/chatdlp/state.db --fail-on-gap
     """
-    from chatdlp.report.analytics import AnalyticsCollector
-    from chatdlp.report.build import build_report_model, run_info
-    from chatdlp.report.files import prepare_out_dir
-    from chatdlp.report.fingerprint import FingerprintKey
-    from chatdlp.report.formats import formatters_for, parse_formats
-    from chatdlp.report.jsonl import JsonlFindingsWriter
-    from chatdlp.report.model import LinkTemplate, ReportOptions
-    from chatdlp.report.redact import RevealPolicy
-    from chatdlp.report.summary import render_summary
-    from chatdlp.scan import ScanStats, run_scan
-    from chatdlp.sources import open_source
+    args = _ScanArgs(**options)
+    if fail_on_gap and state is None:
+        raise ConfigError("--fail-on-gap needs --state (the checkpoint lives there)")
+    _run_and_exit(args, _scan_request(args, state), fail_on_gap)
 
-    formatters = formatters_for(parse_formats(formats))
-    options = ReportOptions(LinkTemplate(link_template), min_group_size)
-    reveal_policy = RevealPolicy.of(name for value in reveal for name in value.split(","))
-    api = _compliance_options(since, users, page_size, max_requests_per_minute, quiet)
-    opened = [open_source(spec, compliance=api) for spec in sources]
-    key = FingerprintKey.from_environment()
-    detector = _build_detector(list(policies))
-    prepare_out_dir(out_dir)
-    diagnostics = Diagnostics(listener=_warning_printer(quiet))
-    sinks = [JsonlFindingsWriter(out_dir)]
-    stats = ScanStats()
-    collector = AnalyticsCollector()
-    failure: ChatdlpError | None = None
-    try:
-        runner = _runner(detector, list(policies), workers)
-        run_scan(opened, runner, key, sinks, diagnostics, stats, [collector], reveal_policy)
-    except ChatdlpError as exc:
-        failure = exc  # the reports below still show what was found, marked incomplete
-    try:
-        if formatters:
-            run = run_info(stats, diagnostics, detector.policies, collector.window)
-            model = build_report_model(out_dir, run, collector, options)
-            for formatter in formatters:
-                formatter.write(model, out_dir)
-    finally:
-        click.echo(render_summary(stats, diagnostics, str(out_dir)), err=True)
-    if failure is not None:
-        raise failure
-    if diagnostics.failures:
-        sys.exit(ExitCode.INCOMPLETE)
-    if strict and diagnostics.skipped_total:
-        raise StrictModeAbort(
-            f"--strict: {diagnostics.skipped_total} bad record(s) skipped; findings were written"
-        )
-    if stats.findings_at_or_above(Severity(fail_on)):
-        sys.exit(ExitCode.FINDINGS)
+
+@main.command()
+@click.argument("sources", nargs=-1, metavar="SOURCE...")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="A new or empty directory for the evidence bundle.",
+)
+@click.option(
+    "--days", type=click.IntRange(1, 3650), default=30, show_default=True,
+    help="The window: the last N days (the Compliance API keeps about 30).",
+)
+@click.option(
+    "--verify", "verify_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Check the bundle in this directory against its manifest.json instead of sweeping.",
+)
+@_scan_options
+@_report_options
+@_compliance_api_options
+@_handle_errors
+def sweep(
+    out_dir: Path | None, days: int, verify_dir: Path | None, **options: Any
+) -> None:
+    """Full scan of the last --days into an evidence bundle: the reports and manifest.json
+    (version, policies and their SHA-256, parameters, window, counts, times, and the
+    SHA-256 of every file). `chatdlp sweep --verify DIR` checks it: exit 0 when every
+    file matches, 3 naming each file changed, missing or unexpected.
+
+    \b
+    Examples:
+      chatdlp sweep compliance://ws-123 --days 30 --out audit-2026-01/
+      chatdlp sweep exports/ --days 30 --out audit-2026-01/ --format csv,html,sarif
+      chatdlp sweep --verify audit-2026-01/
+    """
+    import time as _time
+
+    from chatdlp.report.findings import iso_time
+    from chatdlp.scan import TimeWindow
+    from chatdlp.sweep import require_empty, verify_bundle, write_manifest
+
+    if verify_dir is not None:
+        if options["sources"] or out_dir is not None:
+            raise ConfigError("sweep --verify DIR takes no SOURCE nor --out")
+        result = verify_bundle(verify_dir)
+        for name in result.changed:
+            click.echo(f"CHANGED     {name}", err=True)
+        for name in result.missing:
+            click.echo(f"MISSING     {name}", err=True)
+        for name in result.unexpected:
+            click.echo(f"UNEXPECTED  {name} (not in the manifest)", err=True)
+        if not result.passed:
+            from chatdlp.errors import BundleMismatch
+
+            bad = len(result.changed) + len(result.missing) + len(result.unexpected)
+            raise BundleMismatch(f"{verify_dir}: {bad} file(s) do not match manifest.json")
+        click.echo(f"ok: {len(result.ok)} file(s) of {verify_dir} match manifest.json")
+        return
+    if not options["sources"]:
+        raise ConfigError("sweep needs SOURCE... (or --verify DIR)")
+    if out_dir is None:
+        raise ConfigError("sweep needs --out DIR (a new or empty directory)")
+    if options["since"] is not None:
+        raise ConfigError("sweep takes --days, not --since")
+    require_empty(out_dir)
+    now = _time.time()
+    start = now - days * 86400
+    options["since"] = str(int(start))  # compliance:// asks the API for the window
+    if not options["formats"]:
+        options["formats"] = ("csv,html,md,sarif,analytics",)
+    args = _ScanArgs(out_dir=out_dir, **options)
+    request = _scan_request(args, window=TimeWindow(start, None), command="sweep")
+    window = (iso_time(start) or "", iso_time(now) or "")
+    parameters = {
+        "command": "sweep",
+        "sources": list(args.sources),
+        "days": days,
+        "policies": list(args.policies) or ["(every shipped pack)"],
+        "formats": [f for value in args.formats for f in value.split(",") if f],
+        "fail_on": args.fail_on,
+        "reveal": list(args.reveal),
+        "min_group_size": args.min_group_size,
+        "link_template": args.link_template,
+        "users": list(args.users),
+        "sinks": [spec.label for spec in request.sinks],
+    }
+
+    def seal(outcome: Any) -> None:
+        digest = write_manifest(out_dir, outcome, parameters, window)
+        click.echo(f"chatdlp sweep: evidence bundle {out_dir}, manifest.json sha256 {digest}",
+                   err=True)
+
+    _run_and_exit(args, request, after_reports=seal)
+
+
+@main.command()
+@click.option(
+    "--state", "state", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="The state database of earlier runs.",
+)
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for the reports.",
+)
+@_report_options
+@click.option("--policy", "policies", multiple=True, metavar="NAME|PATH",
+              help="The packs the findings came from (rule descriptions in SARIF, HTML).")
+@click.option("--since", metavar="WHEN", default=None,
+              help="Only findings in messages from WHEN on (24h, 7d, an ISO date, Unix seconds).")
+@click.option("--until", metavar="WHEN", default=None, help="Only findings before WHEN.")
+@click.option(
+    "--status", "statuses", multiple=True, type=click.Choice(["open", "resolved", "suppressed"]),
+    help="Only these triage statuses (repeatable). Default: open and resolved.",
+)
+@_handle_errors
+def report(
+    state: Path, out_dir: Path, formats: tuple[str, ...], link_template: str,
+    min_group_size: int, policies: tuple[str, ...], since: str | None, until: str | None,
+    statuses: tuple[str, ...],
+) -> None:
+    """Rebuild findings.jsonl and the --format reports from the findings stored in --state
+    (all of them, or a time window), without scanning.
+
+    \b
+    Examples:
+      chatdlp report --state state.db --out reports/ --format html,csv
+      chatdlp report --state state.db --out last-week/ --since 7d --format md
+    """
+    from chatdlp.report.model import LinkTemplate, ReportOptions
+    from chatdlp.runner import RebuildRequest, rebuild_reports
+    from chatdlp.sources.compliance_api import parse_since
+
+    request = RebuildRequest(
+        state_path=state,
+        out_dir=out_dir,
+        formats=formats,
+        report_options=ReportOptions(LinkTemplate(link_template), min_group_size),
+        policies=policies,
+        since=float(parse_since(since)) if since else None,
+        until=float(parse_since(until)) if until else None,
+        statuses=statuses or ("open", "resolved"),
+    )
+    stats = rebuild_reports(request)
+    click.echo(
+        f"chatdlp report: {stats.findings:,} findings in {stats.messages:,} messages of "
+        f"{stats.conversations:,} conversations -> {out_dir}",
+        err=True,
+    )
+
+
+@main.group()
+def findings() -> None:
+    """Triage stored findings: list, suppress, resolve, reopen; suppressions as a file."""
+
+
+_STATE_OPTION = click.option(
+    "--state", "state", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="The state database.",
+)
+_REASON_OPTION = click.option(
+    "--reason", required=True, help="Why (stored with the time and your OS user name)."
+)
+
+
+@findings.command("list")
+@_STATE_OPTION
+@click.option("--status", "statuses", multiple=True,
+              type=click.Choice(["open", "resolved", "suppressed"]))
+@click.option("--severity", "severities", multiple=True,
+              type=click.Choice([s.value for s in Severity]))
+@click.option("--rule", "rules", multiple=True, metavar="RULE_ID")
+@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True)
+@_handle_errors
+def findings_list(
+    state: Path, statuses: tuple[str, ...], severities: tuple[str, ...], rules: tuple[str, ...],
+    limit: int,
+) -> None:
+    """A table of stored findings (redacted excerpts only), filtered."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from chatdlp.state import FindingsStore
+
+    table = Table(title=f"findings in {state}", show_lines=False)
+    for column in ("id", "status", "severity", "entity", "rule", "conversation", "time",
+                   "fingerprint", "excerpt"):
+        table.add_column(column, overflow="fold")
+    shown = total = 0
+    with FindingsStore.open(state, create=False) as store:
+        for stored in store.findings(statuses=statuses, severities=severities, rules=rules):
+            total += 1
+            if shown >= limit:
+                continue
+            shown += 1
+            f = stored.finding
+            table.add_row(
+                f.id, stored.status, f.severity.value, f.entity_type, f.rule_id,
+                f.conversation_id, f.created_at or "", f.fingerprint[:16], f.excerpt,
+            )
+    console = Console(width=200, soft_wrap=False)
+    console.print(table)
+    console.print(f"{shown} of {total} finding(s) shown")
+
+
+def _triage_targets(store: Any, targets: tuple[str, ...]) -> list[tuple[str, str, list[str]]]:
+    return [(target, *store.resolve_target(target)) for target in targets]
+
+
+@findings.command("suppress")
+@click.argument("targets", nargs=-1, required=True, metavar="ID|FINGERPRINT...")
+@_STATE_OPTION
+@_REASON_OPTION
+@_handle_errors
+def findings_suppress(targets: tuple[str, ...], state: Path, reason: str) -> None:
+    """Suppress the fingerprint of each finding (or each fingerprint given): its findings,
+    now and in later runs, are not reported (they are counted as suppressed)."""
+    from chatdlp.state import FindingsStore, os_user
+
+    with FindingsStore.open(state, create=False) as store:
+        for target, kind, ids in _triage_targets(store, targets):
+            if kind == "id":
+                fingerprint, entity = store.fingerprint_of(ids[0])
+            else:
+                fingerprint, entity = target, None
+            changed = store.suppress(fingerprint, reason, os_user(), entity)
+            click.echo(f"suppressed fingerprint {fingerprint[:16]}... ({changed} finding(s))")
+
+
+def _set_status(targets: tuple[str, ...], state: Path, reason: str, status: str) -> None:
+    from chatdlp.state import FindingsStore, os_user
+
+    with FindingsStore.open(state, create=False) as store:
+        for target, _kind, ids in _triage_targets(store, targets):
+            changed = store.set_status(ids, status, target, reason, os_user())
+            click.echo(f"{'resolved' if status == 'resolved' else 'reopened'} {target}: "
+                       f"{changed} finding(s)")
+
+
+@findings.command("resolve")
+@click.argument("targets", nargs=-1, required=True, metavar="ID|FINGERPRINT...")
+@_STATE_OPTION
+@_REASON_OPTION
+@_handle_errors
+def findings_resolve(targets: tuple[str, ...], state: Path, reason: str) -> None:
+    """Mark findings resolved (by id, or every finding of a fingerprint)."""
+    _set_status(targets, state, reason, "resolved")
+
+
+@findings.command("reopen")
+@click.argument("targets", nargs=-1, required=True, metavar="ID|FINGERPRINT...")
+@_STATE_OPTION
+@_REASON_OPTION
+@_handle_errors
+def findings_reopen(targets: tuple[str, ...], state: Path, reason: str) -> None:
+    """Reopen findings; reopening a suppressed one lifts its fingerprint's suppression
+    (its findings appear in the next run's findings.jsonl)."""
+    _set_status(targets, state, reason, "open")
+
+
+@findings.command("export-suppressions")
+@_STATE_OPTION
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@_handle_errors
+def findings_export(state: Path, out_file: Path) -> None:
+    """Write the suppressions as a versioned YAML file, for review in git."""
+    from chatdlp.state import FindingsStore
+    from chatdlp.triage import dump_suppressions
+
+    with FindingsStore.open(state, create=False) as store:
+        items = store.suppressions()
+    dump_suppressions(items, out_file)
+    click.echo(f"{len(items)} suppression(s) -> {out_file}")
+
+
+@findings.command("import-suppressions")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_STATE_OPTION
+@_handle_errors
+def findings_import(file: Path, state: Path) -> None:
+    """Add (or update) the suppressions of FILE in the state."""
+    from chatdlp.state import FindingsStore, os_user, utc_now_iso
+    from chatdlp.triage import load_suppressions
+
+    items = load_suppressions(file, os_user(), utc_now_iso())
+    with FindingsStore.open(state) as store:
+        count = store.import_suppressions(items)
+    click.echo(f"{count} suppression(s) imported from {file}")
 
 
 @main.command()
@@ -400,17 +768,6 @@ def policy_explain(text: str, policies: tuple[str, ...], role: str, show_all: bo
     if show_all:
         for rule in silent:
             click.echo(f"{'no match':<12} {rule.id} [{rule.entity}]")
-
-
-def _runner(detector: Any, policies: list[str], workers: int) -> Any:
-    """Detection here (one worker) or on a pool of processes that build the same detector."""
-    from chatdlp.engines import CachingRunner, DetectorSpec, LocalRunner, ProcessPoolRunner
-
-    if workers <= 1:
-        return CachingRunner(LocalRunner(detector))
-    refs = tuple(str(Path(p).resolve()) if Path(p).exists() else p for p in policies)
-    spec = DetectorSpec(policies=refs, profile=detector.profile.name)
-    return CachingRunner(ProcessPoolRunner(spec, workers, local=detector))
 
 
 def _build_detector(policies: list[str]) -> Any:

@@ -13,9 +13,10 @@ import hashlib
 import multiprocessing
 import os
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.pool import AsyncResult, Pool
+from pathlib import Path
 from typing import Any, Protocol
 
 from chatdlp.records import Detection, Message
@@ -44,6 +45,16 @@ class DetectorSpec:
 
         profile = NlpProfile.load(self.profile)
         return Detector(load_policies(list(self.policies)), load_pipeline(profile), profile)
+
+
+def make_runner(detector: Any, policies: Sequence[str], workers: int) -> BatchRunner:
+    """The runner for a scan: here (one worker) or on a process pool that builds the same
+    detector; either way identical texts are detected once."""
+    if workers <= 1:
+        return CachingRunner(LocalRunner(detector))
+    refs = tuple(str(Path(p).resolve()) if Path(p).exists() else p for p in policies)
+    spec = DetectorSpec(policies=refs, profile=detector.profile.name)
+    return CachingRunner(ProcessPoolRunner(spec, workers, local=detector))
 
 
 class LocalRunner:

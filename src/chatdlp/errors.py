@@ -5,6 +5,10 @@
     │   └── PolicyError               a policy file that cannot be loaded
     └── ScanIncomplete   (exit 3)     the scan could not finish
         ├── SourceError               a source is unreachable or unreadable
+        ├── StateError                the state database failed mid-run (disk full, corrupt)
+        ├── RetentionGap              --fail-on-gap: a checkpoint older than the retention
+        ├── SinkError                 a sink could not take findings (without --state)
+        ├── BundleMismatch            sweep --verify: a file changed or is missing
         └── StrictModeAbort           --strict and a bad record was seen
 
 Third-party exceptions (ijson, httpx, yaml, pydantic, spaCy) are translated into
@@ -50,6 +54,22 @@ class ScanIncomplete(ChatdlpError):
 
 class SourceError(ScanIncomplete):
     """A source could not be read (missing, unreachable, unrecognised format)."""
+
+
+class StateError(ScanIncomplete):
+    """The state database could not be read or written during a run."""
+
+
+class RetentionGap(ScanIncomplete):
+    """``--fail-on-gap``: a compliance:// checkpoint is older than the service keeps data."""
+
+
+class SinkError(ScanIncomplete):
+    """A sink (webhook, Splunk HEC) refused or could not be reached after retries."""
+
+
+class BundleMismatch(ScanIncomplete):
+    """``sweep --verify``: a file of the evidence bundle changed or is missing."""
 
 
 class StrictModeAbort(ScanIncomplete):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections import Counter, deque
+from collections.abc import Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -27,6 +27,53 @@ class FindingSink(Protocol):
     def close(self) -> None: ...
 
 
+class ScanLedger(Protocol):
+    """What an incremental run remembers (``chatdlp.state``): consulted before
+    detection, written after it, one batch at a time.
+
+    ``unscanned`` names the messages of a conversation still to scan (new, or
+    their text changed). ``commit`` stores a detected batch, with the
+    per-source progress it completes, in one transaction, and returns which
+    findings to report (new and not suppressed) and how many were suppressed.
+    """
+
+    def unscanned(self, conversation: Conversation) -> Container[str]: ...
+
+    def commit(
+        self,
+        scanned: Sequence[tuple[Message, Sequence[Finding]]],
+        progress: Mapping[str, float],
+    ) -> LedgerCommit: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerCommit:
+    reported: Container[str]
+    suppressed: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """Only messages from ``start`` (Unix seconds) on: a sweep of the retention window.
+
+    A conversation last updated before ``start`` is left out whole; a message
+    with a time before ``start`` is left out; a message without a time, in a
+    conversation that is not known to be older, is kept (it may be recent).
+    """
+
+    start: float
+    end: float | None = None
+
+    def keeps_conversation(self, conversation: Conversation) -> bool:
+        return conversation.updated_at is None or conversation.updated_at >= self.start
+
+    def keeps(self, message: Message) -> bool:
+        when = message.created_at
+        if when is None:
+            return True
+        return when >= self.start and (self.end is None or when <= self.end)
+
+
 class MessageObserver(Protocol):
     """Told about every scanned message and its findings (for aggregates such as analytics)."""
 
@@ -40,6 +87,10 @@ class ScanStats:
     messages: int = 0
     characters: int = 0
     duplicate_messages: int = 0
+    unchanged_messages: int = 0  # --state: scanned by an earlier run, skipped before detection
+    outside_window: int = 0  # sweep: messages older than the window, not scanned
+    suppressed: int = 0  # --state: findings of suppressed fingerprints, not reported
+    carried_over: int = 0  # --state: findings an interrupted run stored but never wrote out
     findings: int = 0
     by_category: Counter[str] = field(default_factory=Counter)
     by_severity: Counter[str] = field(default_factory=Counter)
@@ -84,37 +135,77 @@ class _SeenMessages:
         return True
 
 
+@dataclass(slots=True)
+class _Batch:
+    """Messages to detect, and per source the update time every conversation up to
+    (and including) this batch is complete through: the checkpoint it allows."""
+
+    messages: list[Message] = field(default_factory=list)
+    progress: dict[str, float] = field(default_factory=dict)
+    size: int = 0
+
+    def advance(self, source: str, position: float | None) -> None:
+        if position is not None and position > self.progress.get(source, float("-inf")):
+            self.progress[source] = position
+
+
+# Yielded by _all_conversations after the last conversation of a source.
+_SourceDone = tuple[str, None]
+
+
 def _batches(
-    conversations: Iterator[Conversation], stats: ScanStats, seen: _SeenMessages
-) -> Iterator[list[Message]]:
-    batch: list[Message] = []
-    size = 0
+    items: Iterator[tuple[str, Conversation | None]],
+    stats: ScanStats,
+    seen: _SeenMessages,
+    ledger: ScanLedger | None = None,
+    window: TimeWindow | None = None,
+) -> Iterator[_Batch]:
+    batch = _Batch()
     try:
-        for conversation in conversations:
+        for source, conversation in items:
+            if conversation is None:  # the source was read to the end
+                batch.advance(source, stats.started)
+                continue
             stats.conversations += 1
+            if window is not None and not window.keeps_conversation(conversation):
+                stats.outside_window += len(conversation.messages)
+                continue
+            wanted = ledger.unscanned(conversation) if ledger is not None else None
             for message in conversation.messages:
                 if not seen.first_time(message):
                     stats.duplicate_messages += 1
                     continue
-                batch.append(message)
-                size += len(message.text)
-                if len(batch) >= BATCH_MESSAGES or size >= BATCH_CHARACTERS:
+                if window is not None and not window.keeps(message):
+                    stats.outside_window += 1
+                    continue
+                if wanted is not None and message.message_id not in wanted:
+                    stats.unchanged_messages += 1
+                    continue
+                batch.messages.append(message)
+                batch.size += len(message.text)
+                if len(batch.messages) >= BATCH_MESSAGES or batch.size >= BATCH_CHARACTERS:
                     yield batch
-                    batch, size = [], 0
+                    batch = _Batch()
+            batch.advance(source, conversation.updated_at)
     except ChatdlpError:
-        if batch:  # a source failed: scan what it had already given, then fail
+        if batch.messages:  # a source failed: scan what it had already given, then fail
+            batch.progress.clear()  # but move no checkpoint past what may be missing
             yield batch
         raise
-    if batch:
+    if batch.messages or batch.progress:
         yield batch
 
 
 def _all_conversations(
     sources: Sequence[ConversationSource], diagnostics: Diagnostics, stats: ScanStats
-) -> Iterator[Conversation]:
+) -> Iterator[tuple[str, Conversation | None]]:
     for source in sources:
         stats.sources.append(source.name)
-        yield from source.conversations(diagnostics)
+        failures = diagnostics.failures
+        for conversation in source.conversations(diagnostics):
+            yield source.name, conversation
+        if diagnostics.failures == failures:
+            yield source.name, None
 
 
 def run_scan(
@@ -126,6 +217,8 @@ def run_scan(
     stats: ScanStats | None = None,
     observers: Sequence[MessageObserver] = (),
     reveal: RevealPolicy = NO_REVEAL,
+    ledger: ScanLedger | None = None,
+    window: TimeWindow | None = None,
 ) -> ScanStats:
     """Scan every message of every source once; findings go to every sink, in order.
 
@@ -136,22 +229,53 @@ def run_scan(
     it found; the error is re-raised after (``stats``, when given, holds the
     counts so far). ``observers`` see each scanned message with its findings;
     ``reveal`` lets excerpts carry the bounded hints it allows (none by default).
+
+    With a ``ledger`` (``--state``), messages it has already scanned are skipped
+    before detection, each detected batch is committed to it before any of its
+    findings reach a sink, and only the findings it says are new are reported.
+    ``window`` leaves out messages older than its start (``sweep``).
     """
     stats = stats if stats is not None else ScanStats()
     seen = _SeenMessages()
+    items = _all_conversations(sources, diagnostics, stats)
+    pending: deque[_Batch] = deque()  # in order; the runner gives results back in order
+
+    def to_detect() -> Iterator[list[Message]]:
+        for batch in _batches(items, stats, seen, ledger, window):
+            pending.append(batch)
+            if batch.messages:
+                yield batch.messages
+
+    def commit_settled() -> None:
+        """Batches with nothing to detect still carry checkpoints: commit them in turn."""
+        while pending and not pending[0].messages:
+            done = pending.popleft()
+            if ledger is not None:
+                ledger.commit([], done.progress)
+
     try:
-        batches = _batches(_all_conversations(sources, diagnostics, stats), stats, seen)
-        for batch, results in runner.run(batches):
-            for message, detections in zip(batch, results, strict=True):
+        for messages, results in runner.run(to_detect()):
+            commit_settled()
+            batch = pending.popleft()
+            scanned = [
+                (message, findings_for(message, detections, key, reveal))
+                for message, detections in zip(messages, results, strict=True)
+            ]
+            committed = ledger.commit(scanned, batch.progress) if ledger is not None else None
+            if committed is not None:
+                stats.suppressed += committed.suppressed
+            for message, findings in scanned:
                 stats.messages += 1
                 stats.characters += len(message.text)
-                findings = findings_for(message, detections, key, reveal)
+                if committed is not None:
+                    findings = [f for f in findings if f.id in committed.reported]
                 for finding in findings:
                     stats.count(finding)
                     for sink in sinks:
                         sink.write(finding)
                 for observer in observers:
                     observer.observe(message, findings)
+        commit_settled()
     except ChatdlpError as exc:
         stats.error = str(exc)
         raise

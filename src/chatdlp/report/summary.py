@@ -12,6 +12,24 @@ if TYPE_CHECKING:
 _CATEGORIES = ("pii", "phi", "pci", "secret", "confidential")
 
 
+def _incremental_lines(stats: ScanStats) -> list[str]:
+    lines = []
+    if stats.unchanged_messages:
+        lines.append(
+            f"    unchanged    {stats.unchanged_messages:,} scanned by an earlier run, skipped (--state)"
+        )
+    if stats.outside_window:
+        lines.append(f"    outside      {stats.outside_window:,} older than the window, not scanned")
+    if stats.carried_over:
+        lines.append(
+            f"  carried over   {stats.carried_over:,} findings stored by an interrupted run, "
+            "reported now"
+        )
+    if stats.suppressed:
+        lines.append(f"  suppressed     {stats.suppressed:,} findings of suppressed fingerprints")
+    return lines
+
+
 def render_summary(stats: ScanStats, diagnostics: Diagnostics, out_dir: str) -> str:
     seconds = stats.seconds
     duplicates = (
@@ -22,6 +40,7 @@ def render_summary(stats: ScanStats, diagnostics: Diagnostics, out_dir: str) -> 
         f"  sources        {len(stats.sources)}",
         f"  conversations  {stats.conversations:,}",
         f"  messages       {stats.messages:,}{duplicates}",
+        *_incremental_lines(stats),
         f"  characters     {stats.characters:,}",
         f"  time           {seconds:.1f} s  "
         f"({stats.messages / seconds:,.0f} messages/s, {stats.characters / seconds:,.0f} chars/s)",

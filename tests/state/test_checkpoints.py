@@ -1,0 +1,113 @@
+"""compliance:// with ``--state``: resume from the checkpoint (minus the overlap), and
+the retention guard (a checkpoint older than 25 days warns; --fail-on-gap exits 3)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from chatdlp.state import CHECKPOINT_OVERLAP, FindingsStore
+from tests.fake_compliance import (
+    API_KEY,
+    FakeCompliance,
+    FakeComplianceServer,
+    conversation,
+    message,
+)
+
+SOURCE = "compliance://ws-test"
+FAST = ("--page-size", "2", "--max-requests-per-minute", "10000")
+
+
+@pytest.fixture
+def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[FakeCompliance], None]]:
+    servers: list[FakeComplianceServer] = []
+
+    def start(state: FakeCompliance) -> None:
+        server = FakeComplianceServer(state).__enter__()
+        servers.append(server)
+        monkeypatch.setenv("CHATDLP_COMPLIANCE_API_KEY", API_KEY)
+        monkeypatch.setenv("CHATDLP_COMPLIANCE_BASE_URL", server.base_url)
+        monkeypatch.setenv("CHATDLP_COMPLIANCE_MAX_BACKOFF", "0.02")
+
+    yield start
+    for server in servers:
+        server.__exit__()
+
+
+def _workspace(now: float) -> FakeCompliance:
+    items = []
+    for c in range(4):
+        item = conversation(
+            f"conv-{c}", [message(f"msg-{c}-0", f"Mail person{c}@example.org about it.")]
+        )
+        item["last_active_at"] = now - 3600 + c
+        items.append(item)
+    fake = FakeCompliance(items)
+    for c in range(4):  # the service's update time, as the fake filters since_timestamp on it
+        fake.set_updated(f"conv-{c}", now - 3600 + c)
+    return fake
+
+
+def test_second_run_resumes_from_the_checkpoint(tmp_path: Path, run_cli, serve) -> None:
+    now = time.time()
+    fake = _workspace(now)
+    serve(fake)
+    db = tmp_path / "s.db"
+    first = run_cli("scan", SOURCE, *FAST, "--state", str(db), "--out", str(tmp_path / "o1"))
+    assert first.exit_code in (0, 1), first.output
+    assert "since_timestamp" not in fake.requests[0].params  # first run: everything
+    with FindingsStore.open(db) as store:
+        checkpoint = store.checkpoint(SOURCE)
+    assert checkpoint is not None and checkpoint.position >= now - 5  # read to the end: run start
+
+    fake.update("conv-1", [message("msg-1-1", "And copy late.reply@example.org please.")])
+    fake.set_updated("conv-1", time.time())
+    asked = len(fake.requests)
+    second = run_cli("scan", SOURCE, *FAST, "--state", str(db), "--out", str(tmp_path / "o2"))
+    assert second.exit_code in (0, 1), second.output
+    since = int(fake.requests[asked].params["since_timestamp"][0])
+    assert since == int(checkpoint.position - CHECKPOINT_OVERLAP)
+    assert "messages       1" in second.output  # only the new message of conv-1
+    written = (tmp_path / "o2" / "findings.jsonl").read_text()
+    assert "msg-1-1" in written and "msg-1-0" not in written
+
+    # An explicit --since wins over the checkpoint.
+    asked = len(fake.requests)
+    run_cli("scan", SOURCE, *FAST, "--state", str(db), "--out", str(tmp_path / "o3"),
+            "--since", "1000")
+    assert fake.requests[asked].params["since_timestamp"] == ["1000"]
+
+
+def test_old_checkpoint_warns_loudly_and_fail_on_gap_exits_3(tmp_path: Path, run_cli, serve) -> None:
+    serve(_workspace(time.time()))
+    db = tmp_path / "s.db"
+    with FindingsStore.open(db) as store:
+        store.set_checkpoint(SOURCE, time.time() - 27 * 86400)
+
+    warned = run_cli("scan", SOURCE, *FAST, "--state", str(db), "--out", str(tmp_path / "o1"),
+                     "--quiet")
+    assert warned.exit_code in (0, 1), warned.output
+    assert "RETENTION GAP" in warned.output and "27 days old" in warned.output
+
+    with FindingsStore.open(db) as store:
+        store.set_checkpoint(SOURCE, time.time() - 40 * 86400)
+    failed = run_cli("scan", SOURCE, *FAST, "--state", str(db), "--out", str(tmp_path / "o2"),
+                     "--fail-on-gap")
+    assert failed.exit_code == 3, failed.output
+    assert "--fail-on-gap" in failed.output and "RETENTION GAP" in failed.output
+    assert (tmp_path / "o2" / "findings.jsonl").exists()  # the scan still ran and wrote
+
+    with FindingsStore.open(db) as store:
+        store.set_checkpoint(SOURCE, time.time() - 2 * 86400)
+    fresh = run_cli("scan", SOURCE, *FAST, "--state", str(db), "--out", str(tmp_path / "o3"),
+                    "--fail-on-gap")
+    assert fresh.exit_code in (0, 1) and "RETENTION GAP" not in fresh.output
+
+
+def test_fail_on_gap_needs_state(tmp_path: Path, run_cli) -> None:
+    result = run_cli("scan", str(tmp_path), "--fail-on-gap")
+    assert result.exit_code == 2 and "needs --state" in result.output
