@@ -19,9 +19,12 @@ from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResu
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
 from chatdlp.detect.chunks import split_text
+from chatdlp.detect.ner_scoring import ner_score
 from chatdlp.detect.nlp import NlpProfile
 from chatdlp.detect.recognizers import build_recognizer
 from chatdlp.detect.rules import RuleRecognizer
+from chatdlp.detect.segments import CaseRestorer, ner_view
+from chatdlp.detect.test_values import is_test_value
 from chatdlp.policy.model import PolicySet, Rule
 from chatdlp.records import Detection, Message
 
@@ -91,12 +94,23 @@ def _around(text: str, start: int, end: int, window: int) -> tuple[str, str]:
 
 
 class Detector:
-    """Finds the spans a policy set asks for in batches of messages."""
+    """Finds the spans a policy set asks for in batches of messages.
 
-    def __init__(self, policies: PolicySet, nlp: Any, profile: NlpProfile, batch_size: int = 64):
+    NER runs on :func:`~chatdlp.detect.segments.ner_view` of each text (prose
+    only, ALL-CAPS re-cased, same offsets); pattern rules run on the text itself.
+    Documentation and test values (555-01xx, example.com, test cards ...) are
+    judged but not reported unless ``include_test_values``.
+    """
+
+    def __init__(
+        self, policies: PolicySet, nlp: Any, profile: NlpProfile, batch_size: int = 64,
+        include_test_values: bool = False,
+    ):
         self.policies = policies
         self.profile = profile
         self.batch_size = batch_size
+        self.include_test_values = include_test_values
+        self.case_restorer = CaseRestorer.for_pipeline(nlp)
         self.language = profile.language
         self.nlp_engine = PreloadedSpacyNlpEngine(nlp, profile)
         self._rules = {rule.id: _CompiledRule.of(rule) for rule in policies.rules}
@@ -143,7 +157,8 @@ class Detector:
                 pieces.append((index, offset, chunk))
         found: list[dict[tuple[str, int, int, str], RecognizerResult]] = [{} for _ in texts]
         artifacts = self.nlp_engine.process_batch(
-            [chunk for _, _, chunk in pieces], self.language, batch_size=self.batch_size
+            [ner_view(chunk, self.case_restorer) for _, _, chunk in pieces], self.language,
+            batch_size=self.batch_size,
         )
         for (index, offset, chunk), (_, nlp_artifacts) in zip(pieces, artifacts, strict=True):
             for result in self.analyzer.analyze(
@@ -185,6 +200,8 @@ class Detector:
         presidio_boost = explanation.score_context_improvement if explanation is not None else 0.0
         raw_score = score - presidio_boost
         context_word = presidio_boost > 0
+        if rule.uses_ner:
+            score = raw_score = ner_score(rule.entity, text, start, end, score, self._is_common_word)
         if compiled.context is not None:
             before, after = _around(text, start, end, rule.context_window)
             if compiled.context.search(before) or compiled.context.search(after):
@@ -194,6 +211,10 @@ class Detector:
         reason = ""
         if any(pattern.search(value) for pattern in compiled.allow):
             reason = "value is on the rule's allow list"
+        elif not self.include_test_values and is_test_value(
+            rule.entity, value, *_around(text, start, end, 80)
+        ):
+            reason = "a documentation or test value (see --include-test-values)"
         elif compiled.near is not None and not any(
             compiled.near.search(part) for part in _around(text, start, end, rule.near_within)
         ):
@@ -203,6 +224,10 @@ class Detector:
         elif score < rule.min_score:
             reason = f"score {score:.2f} is below the rule's min_score {rule.min_score:.2f}"
         return Judgement(rule, start, end, raw_score, score, context_word, not reason, reason)
+
+    def _is_common_word(self, word: str) -> bool:
+        restorer = self.case_restorer
+        return word not in restorer.names and word in restorer.common_words
 
     def detect(self, messages: Sequence[Message]) -> list[list[Detection]]:
         """Detections for each message, in the order given."""
