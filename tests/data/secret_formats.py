@@ -49,7 +49,8 @@ def _jwt(rng: random.Random) -> str:
         return base64.urlsafe_b64encode(d.encode()).decode().rstrip("=")
 
     header = seg('{"alg":"HS256","typ":"JWT"}')
-    payload = seg('{"sub":"%d","iat":%d}' % (rng.randrange(10**6), rng.randrange(1600000000, 1800000000)))
+    sub, iat = rng.randrange(10**6), rng.randrange(1600000000, 1800000000)
+    payload = seg('{"sub":"' + str(sub) + '","iat":' + str(iat) + '}')
     return f"{header}.{payload}.{pick(rng, URLSAFE, 43)}"
 
 

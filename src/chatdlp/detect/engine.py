@@ -26,7 +26,7 @@ from chatdlp.detect.rules import RuleRecognizer
 from chatdlp.detect.segments import CaseRestorer, ner_view
 from chatdlp.detect.test_values import is_test_value
 from chatdlp.policy.model import PolicySet, Rule
-from chatdlp.records import Detection, Message
+from chatdlp.records import Category, Detection, Message
 
 
 class PreloadedSpacyNlpEngine(SpacyNlpEngine):
@@ -269,7 +269,7 @@ def _resolve_overlaps(judgements: list[Judgement]) -> list[Judgement]:
     """
     order = sorted(
         (j for j in judgements if j.reported),
-        key=lambda j: (-j.rule.severity.rank, -j.score, -(j.end - j.start), j.start),
+        key=lambda j: (-_specificity(j.rule), -j.rule.severity.rank, -j.score, -(j.end - j.start), j.start),
     )
     kept: list[Judgement] = []
     for candidate in order:
@@ -280,6 +280,25 @@ def _resolve_overlaps(judgements: list[Judgement]) -> list[Judgement]:
         else replace(j, reported=False, reason=f"overlaps a stronger {_winner(j, kept)} finding")
         for j in judgements
     ]
+
+
+# Formats that contain others (an IBAN's digits can pass Luhn, an IP looks like a phone
+# number) win over what they contain; NER guesses lose to any pattern.
+_CONTAINING = frozenset({"IBAN_CODE", "EMAIL_ADDRESS", "IP_ADDRESS"})
+_WEAK_NUMBERS = frozenset({"PHONE_NUMBER", "US_BANK_NUMBER", "UK_NHS", "US_PASSPORT", "US_DRIVER_LICENSE"})
+
+
+def _specificity(rule: Rule) -> int:
+    """Secrets first, then containing formats, other patterns, loose numbers, NER."""
+    if rule.category is Category.SECRET:
+        return 4
+    if rule.entity in _CONTAINING:
+        return 3
+    if rule.uses_ner:
+        return 0
+    if rule.entity in _WEAK_NUMBERS:
+        return 1
+    return 2
 
 
 def _winner(loser: Judgement, kept: list[Judgement]) -> str:

@@ -32,7 +32,7 @@ _PERSON_CUE_AFTER = regex.compile(
 )
 _SIGNOFF_LINE = regex.compile(r"(?im)^\s*(?:--\s*|best|regards|thanks|cheers|sincerely)[\s,!]*$")
 _IDENTIFIER = regex.compile(r"[_./\\()\[\]{}<>=:@#$%^&*+|~`\d]|[a-z][A-Z]|^[A-Z]{2,}[a-z]")
-_CODE_CONTEXT = regex.compile(r"[(){}\[\];=<>`]|::|->|\b(?:def|class|import|return|function|null|None)\b")
+_CODE_CONTEXT = regex.compile(r"[{};=`]|::|->|\w\(|\b(?:def|class|import|return|function|null|None)\b")
 
 
 def ner_score(
