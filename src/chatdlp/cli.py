@@ -153,6 +153,8 @@ def _compliance_options(
     "digits (CREDIT_CARD, US_SSN, ...) or the e-mail domain (EMAIL_ADDRESS). Default: none.",
 )
 @click.option("--strict", is_flag=True, help="Exit 3 when any record was skipped as bad input.")
+@click.option("--include-test-values", is_flag=True,
+              help="Report documentation and test values too (555-01xx, example.com, test cards ...).")
 @click.option(
     "--quiet", "-q", is_flag=True, help="Do not print a warning per bad record, nor progress."
 )
@@ -168,6 +170,7 @@ def scan(
     min_group_size: int,
     reveal: tuple[str, ...],
     strict: bool,
+    include_test_values: bool,
     quiet: bool,
     since: str | None,
     users: tuple[str, ...],
@@ -209,7 +212,7 @@ def scan(
     api = _compliance_options(since, users, page_size, max_requests_per_minute, quiet)
     opened = [open_source(spec, compliance=api) for spec in sources]
     key = FingerprintKey.from_environment()
-    detector = _build_detector(list(policies))
+    detector = _build_detector(list(policies), include_test_values=include_test_values)
     prepare_out_dir(out_dir)
     diagnostics = Diagnostics(listener=_warning_printer(quiet))
     sinks = [JsonlFindingsWriter(out_dir)]

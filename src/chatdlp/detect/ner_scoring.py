@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import regex
 
+_LINE_WINDOW = 160
 NER_ENTITIES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP", "DATE_TIME"})
 
 _PERSON_CUE_BEFORE = regex.compile(
@@ -43,9 +44,10 @@ def ner_score(
     words = value.split()
     before = text[max(0, start - 40) : start]
     after = text[end : end + 40]
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line = text[line_start : len(text) if line_end < 0 else line_end]
+    # The span's line, bounded: a 100,000-character line must not be searched per entity.
+    line_start = text.rfind("\n", max(0, start - _LINE_WINDOW), start) + 1 or max(0, start - _LINE_WINDOW)
+    line_end = text.find("\n", end, end + _LINE_WINDOW)
+    line = text[line_start : min(len(text), end + _LINE_WINDOW) if line_end < 0 else line_end]
     score = base
     if _IDENTIFIER.search(value.replace(". ", " ").replace("'", "").replace("-", "")):
         score -= 0.4
