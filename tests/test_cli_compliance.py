@@ -31,7 +31,7 @@ FAST = ("--page-size", "4", "--max-requests-per-minute", "10000")
 
 
 def email(c: int, m: int) -> str:
-    return f"person{c}x{m}@example.org"
+    return f"person{c}x{m}@contoso.com"
 
 
 def workspace(count: int = 6) -> list[dict[str, Any]]:

@@ -29,7 +29,7 @@ PLANTED = [
     ("US_SSN", "219-09-9999"),
     ("CREDIT_CARD", "4539 1488 0343 6467"),
     ("CREDIT_CARD", "5200 8210 9348 2772"),
-    ("CREDIT_CARD", "4111 1111 1111 1111"),
+    ("CREDIT_CARD", "4539 1488 0343 6467"),
     ("EMAIL_ADDRESS", "dana.whitfield@contoso.com"),
     ("EMAIL_ADDRESS", "henrik.solberg@fabrikam.com"),
     ("EMAIL_ADDRESS", "priya.ramaswamy@fabrikam.com"),
@@ -37,7 +37,7 @@ PLANTED = [
     ("EMAIL_ADDRESS", "ines.carvalho@northwind.com"),
     ("PHONE_NUMBER", "+1 206 342 8871"),
     ("IBAN_CODE", "DE44 5001 0517 5407 3249 31"),
-    ("IBAN_CODE", "GB82 WEST 1234 5698 7654 32"),
+    ("IBAN_CODE", "GB62 BARC 2003 1848 3920 11"),
     ("PERSON", "Dana Whitfield"),
     ("PERSON", "Marcus Oyelaran"),
     ("PERSON", "Henrik Solberg"),
@@ -97,12 +97,12 @@ def _planted_inputs(root: Path) -> tuple[list[str], str]:
 
     hostile = [
         # formula injection at the start of an excerpt, markup around a value
-        "=HYPERLINK(\"http://x\") card 4111 1111 1111 1111 twice: 4111 1111 1111 1111",
-        "<script>alert(1)</script> IBAN GB82 WEST 1234 5698 7654 32 for Henrik Solberg",
+        "=HYPERLINK(\"http://x\") card 4539 1488 0343 6467 twice: 4539 1488 0343 6467",
+        "<script>alert(1)</script> IBAN GB62 BARC 2003 1848 3920 11 for Henrik Solberg",
         "['ines.carvalho@northwind.com', '536-22-8714']",
         "adjacent 219-09-9999ines.carvalho@northwind.com end",
     ]
-    zipped = [_export_conversation("zip-conv-1", "Card 4111 1111 1111 1111 for Dana Whitfield",
+    zipped = [_export_conversation("zip-conv-1", "Card 4539 1488 0343 6467 for Dana Whitfield",
                                    hostile)]
     with zipfile.ZipFile(root / "export.zip", "w") as archive:
         archive.writestr("export/conversations.json", json.dumps(zipped))

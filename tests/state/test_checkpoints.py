@@ -42,7 +42,7 @@ def _workspace(now: float) -> FakeCompliance:
     items = []
     for c in range(4):
         item = conversation(
-            f"conv-{c}", [message(f"msg-{c}-0", f"Mail person{c}@example.org about it.")]
+            f"conv-{c}", [message(f"msg-{c}-0", f"Mail person{c}@contoso.com about it.")]
         )
         item["last_active_at"] = now - 3600 + c
         items.append(item)
@@ -64,7 +64,7 @@ def test_second_run_resumes_from_the_checkpoint(tmp_path: Path, run_cli, serve) 
         checkpoint = store.checkpoint(SOURCE)
     assert checkpoint is not None and checkpoint.position >= now - 5  # read to the end: run start
 
-    fake.update("conv-1", [message("msg-1-1", "And copy late.reply@example.org please.")])
+    fake.update("conv-1", [message("msg-1-1", "And copy late.reply@contoso.com please.")])
     fake.set_updated("conv-1", time.time())
     asked = len(fake.requests)
     second = run_cli("scan", SOURCE, *FAST, "--state", str(db), "--out", str(tmp_path / "o2"))

@@ -10,7 +10,7 @@ excerpts can mask it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,11 +21,14 @@ from spacy.util import filter_spans
 
 from chatdlp.detect.chunks import split_text
 from chatdlp.detect.gating import NerGate
+from chatdlp.detect.ner_scoring import ner_score
 from chatdlp.detect.nlp import NlpProfile
 from chatdlp.detect.recognizers import build_recognizer
 from chatdlp.detect.rules import RuleRecognizer
+from chatdlp.detect.segments import CaseRestorer, ner_view
+from chatdlp.detect.test_values import is_test_value
 from chatdlp.policy.model import PolicySet, Rule
-from chatdlp.records import Detection, Message
+from chatdlp.records import Category, Detection, Message
 
 
 class PreloadedSpacyNlpEngine(SpacyNlpEngine):
@@ -35,7 +38,7 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
     handed its pipeline and never loads anything.
     """
 
-    def __init__(self, nlp: Any, profile: NlpProfile, gate: NerGate) -> None:
+    def __init__(self, nlp: Any, profile: NlpProfile, ner_text: Callable[[str], str | None]) -> None:
         super().__init__(
             models=[{"lang_code": profile.language, "model_name": profile.name}],
             ner_model_configuration=NerModelConfiguration(
@@ -46,7 +49,7 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         )
         self.nlp = {profile.language: nlp}  # type: ignore[assignment]
         self._lemmatizes = "lemmatizer" in nlp.pipe_names
-        self.gate = gate
+        self.ner_text = ner_text
         self.ner_characters = 0  # characters actually sent through NER
 
     def load(self) -> None:  # the pipeline is injected
@@ -56,15 +59,16 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         self, texts: Iterable[str], language: str, batch_size: int = 64, n_process: int = 1,
         as_tuples: bool = False,
     ) -> Iterator[tuple[str, NlpArtifacts]]:
-        """Tokens for the whole of every text; NER only on what the gate lets through.
+        """Tokens for the whole of every text; NER only on its ``ner_text`` view.
 
-        Each text is tokenized in full (context words need every token); NER runs
-        on a copy where the sentences that cannot hold a wanted entity are
-        blanked out, and its entities are carried back onto the full tokens.
+        Each text is tokenized in full (context words need every token). NER runs
+        on a same-length view in which what cannot hold a wanted entity (code,
+        logs, sentences without a name candidate) is blanked out, and ALL-CAPS
+        prose is re-cased; its entities are carried back onto the full tokens.
         """
         nlp = self.nlp[language]  # type: ignore[index]
         texts = list(texts)
-        masked = [self.gate.mask(text) for text in texts]
+        masked = [self.ner_text(text) for text in texts]
         ner_docs = nlp.pipe([m for m in masked if m is not None], batch_size=batch_size)
         for text, mask, doc in zip(texts, masked, nlp.tokenizer.pipe(texts), strict=True):
             if mask is not None:
@@ -129,15 +133,28 @@ def _around(text: str, start: int, end: int, window: int) -> tuple[str, str]:
 
 
 class Detector:
-    """Finds the spans a policy set asks for in batches of messages."""
+    """Finds the spans a policy set asks for in batches of messages.
 
-    def __init__(self, policies: PolicySet, nlp: Any, profile: NlpProfile, batch_size: int = 64):
+    NER runs on :func:`~chatdlp.detect.segments.ner_view` of each text (prose
+    only, ALL-CAPS re-cased, same offsets); pattern rules run on the text itself.
+    Documentation and test values (555-01xx, example.com, test cards ...) are
+    judged but not reported unless ``include_test_values``.
+    """
+
+    def __init__(
+        self, policies: PolicySet, nlp: Any, profile: NlpProfile, batch_size: int = 64,
+        include_test_values: bool = False,
+    ):
         self.policies = policies
         self.profile = profile
         self.batch_size = batch_size
+        self.include_test_values = include_test_values
+        self.case_restorer = CaseRestorer.for_pipeline(nlp)
         self.language = profile.language
-        ner_entities = [rule.entity for rule in policies.rules if rule.uses_ner]
-        self.nlp_engine = PreloadedSpacyNlpEngine(nlp, profile, NerGate(ner_entities))
+        gate = NerGate(rule.entity for rule in policies.rules if rule.uses_ner)
+        self.nlp_engine = PreloadedSpacyNlpEngine(
+            nlp, profile, lambda text: gate.mask(ner_view(text, self.case_restorer))
+        )
         self._rules = {rule.id: _CompiledRule.of(rule) for rule in policies.rules}
         # (recognizer name, entity) -> rule, for results of shared Presidio recognizers.
         self._by_recognizer: dict[tuple[str, str], str] = {}
@@ -225,6 +242,8 @@ class Detector:
         presidio_boost = explanation.score_context_improvement if explanation is not None else 0.0
         raw_score = score - presidio_boost
         context_word = presidio_boost > 0
+        if rule.uses_ner:
+            score = raw_score = ner_score(rule.entity, text, start, end, score, self._is_common_word)
         if compiled.context is not None:
             before, after = _around(text, start, end, rule.context_window)
             if compiled.context.search(before) or compiled.context.search(after):
@@ -234,6 +253,10 @@ class Detector:
         reason = ""
         if any(pattern.search(value) for pattern in compiled.allow):
             reason = "value is on the rule's allow list"
+        elif not self.include_test_values and is_test_value(
+            rule.entity, value, *_around(text, start, end, 80)
+        ):
+            reason = "a documentation or test value (see --include-test-values)"
         elif compiled.near is not None and not any(
             compiled.near.search(part) for part in _around(text, start, end, rule.near_within)
         ):
@@ -243,6 +266,10 @@ class Detector:
         elif score < rule.min_score:
             reason = f"score {score:.2f} is below the rule's min_score {rule.min_score:.2f}"
         return Judgement(rule, start, end, raw_score, score, context_word, not reason, reason)
+
+    def _is_common_word(self, word: str) -> bool:
+        restorer = self.case_restorer
+        return word not in restorer.names and word in restorer.common_words
 
     def detect(self, messages: Sequence[Message]) -> list[list[Detection]]:
         """Detections for each message, in the order given."""
@@ -284,7 +311,7 @@ def _resolve_overlaps(judgements: list[Judgement]) -> list[Judgement]:
     """
     order = sorted(
         (j for j in judgements if j.reported),
-        key=lambda j: (-j.rule.severity.rank, -j.score, -(j.end - j.start), j.start),
+        key=lambda j: (-_specificity(j.rule), -j.rule.severity.rank, -j.score, -(j.end - j.start), j.start),
     )
     kept: list[Judgement] = []
     for candidate in order:
@@ -295,6 +322,25 @@ def _resolve_overlaps(judgements: list[Judgement]) -> list[Judgement]:
         else replace(j, reported=False, reason=f"overlaps a stronger {_winner(j, kept)} finding")
         for j in judgements
     ]
+
+
+# Formats that contain others (an IBAN's digits can pass Luhn, an IP looks like a phone
+# number) win over what they contain; NER guesses lose to any pattern.
+_CONTAINING = frozenset({"IBAN_CODE", "EMAIL_ADDRESS", "IP_ADDRESS"})
+_WEAK_NUMBERS = frozenset({"PHONE_NUMBER", "US_BANK_NUMBER", "UK_NHS", "US_PASSPORT", "US_DRIVER_LICENSE"})
+
+
+def _specificity(rule: Rule) -> int:
+    """Secrets first, then containing formats, other patterns, loose numbers, NER."""
+    if rule.category is Category.SECRET:
+        return 4
+    if rule.entity in _CONTAINING:
+        return 3
+    if rule.uses_ner:
+        return 0
+    if rule.entity in _WEAK_NUMBERS:
+        return 1
+    return 2
 
 
 def _winner(loser: Judgement, kept: list[Judgement]) -> str:

@@ -21,6 +21,7 @@ class NlpProfile:
     language: str
     packages: tuple[str, ...]
     exclude: tuple[str, ...]
+    disable: tuple[str, ...]
     entity_mapping: dict[str, str]
     labels_to_ignore: tuple[str, ...]
     max_chunk_chars: int
@@ -38,6 +39,7 @@ class NlpProfile:
             language=data["language"],
             packages=tuple(data["packages"]),
             exclude=tuple(data.get("exclude", ())),
+            disable=tuple(data.get("disable", ())),
             entity_mapping=dict(data["entity_mapping"]),
             labels_to_ignore=tuple(data.get("labels_to_ignore", ())),
             max_chunk_chars=int(data["max_chunk_chars"]),
@@ -62,6 +64,6 @@ def load_pipeline(profile: NlpProfile) -> Any:
 
     package = profile.installed_package()
     try:
-        return spacy.load(package, exclude=list(profile.exclude))
+        return spacy.load(package, exclude=list(profile.exclude), disable=list(profile.disable))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot load spaCy pipeline {package}: {exc}") from exc
