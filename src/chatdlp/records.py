@@ -42,6 +42,25 @@ def title_message_id(conversation_id: str) -> str:
     return f"{conversation_id}:title"
 
 
+def title_message(conversation_id: str, title: str | None, **metadata: object) -> list[Message]:
+    """The pseudo-message that carries a conversation's title (none for an empty title).
+
+    Titles are generated from the content, so they can hold what the messages hold.
+    """
+    if not title or not title.strip():
+        return []
+    return [
+        Message(
+            conversation_id=conversation_id,
+            message_id=title_message_id(conversation_id),
+            role=TITLE_ROLE,
+            text=title,
+            content_type="title",
+            **metadata,  # type: ignore[arg-type]
+        )
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     """One piece of text to scan, with where it came from."""

@@ -518,14 +518,7 @@ class FindingsStore:
     ) -> Iterator[StoredFinding]:
         """Stored findings in a stable order, filtered; ``since``/``until`` compare
         the message time (ISO 8601 UTC); a finding without one is outside any window."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if since is not None:
-            clauses.append("created_at >= ?")
-            params.append(since)
-        if until is not None:
-            clauses.append("created_at < ?")
-            params.append(until)
+        clauses, params = _time_window(since, until)
         for column, values in (("status", statuses), ("severity", severities), ("rule_id", rules)):
             if values:
                 clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
@@ -542,14 +535,7 @@ class FindingsStore:
                 yield StoredFinding(_finding_from_row(row[:-2]), row[-2], float(row[-1]))
 
     def messages(self, since: float | None = None, until: float | None = None) -> Iterator[StoredMessage]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if since is not None:
-            clauses.append("created_at >= ?")
-            params.append(since)
-        if until is not None:
-            clauses.append("created_at < ?")
-            params.append(until)
+        clauses, params = _time_window(since, until)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         cursor = self._db.cursor()
         cursor.execute(
@@ -708,3 +694,16 @@ class FindingsStore:
                 self._execute(
                     "DELETE FROM outbox WHERE sink = ? AND finding_id = ?", (sink, finding_id)
                 )
+
+
+def _time_window(since: Any, until: Any) -> tuple[list[str], list[Any]]:
+    """SQL conditions on ``created_at`` for a [since, until) window (either end open)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if since is not None:
+        clauses.append("created_at >= ?")
+        params.append(since)
+    if until is not None:
+        clauses.append("created_at < ?")
+        params.append(until)
+    return clauses, params

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatdlp.records import TITLE_ROLE, Conversation, Diagnostics, Message, title_message_id
+from chatdlp.records import Conversation, Diagnostics, Message, title_message
 from chatdlp.sources._content import export_content_text
 from chatdlp.sources._values import as_dict, as_str, as_time
 
@@ -28,21 +28,11 @@ def conversation_from_export(
         diagnostics.skip(where, "conversation without an id")
         return None
     mapping = as_dict(record.get("mapping"))
-    messages: list[Message] = []
     title = as_str(record.get("title"))
-    if title and title.strip():
-        messages.append(
-            Message(
-                conversation_id=conversation_id,
-                message_id=title_message_id(conversation_id),
-                role=TITLE_ROLE,
-                text=title,
-                content_type="title",
-                created_at=as_time(record.get("create_time")),
-                gpt_id=as_str(record.get("gizmo_id")),
-                source=source,
-            )
-        )
+    messages = title_message(
+        conversation_id, title, created_at=as_time(record.get("create_time")),
+        gpt_id=as_str(record.get("gizmo_id")), source=source,
+    )
     for node_id, node in mapping.items():
         node = as_dict(node)
         raw = node.get("message")

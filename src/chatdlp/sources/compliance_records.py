@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatdlp.records import TITLE_ROLE, Conversation, Diagnostics, Message, title_message_id
+from chatdlp.records import Conversation, Diagnostics, Message, title_message
 from chatdlp.sources._content import api_content_text
 from chatdlp.sources._values import as_dict, as_str, as_time
 
@@ -44,21 +44,10 @@ def conversation_from_api(
     user_id = as_str(record.get("user_id"))
     user_email = as_str(record.get("user_email"))
     title = as_str(record.get("title"))
-    messages: list[Message] = []
-    if title and title.strip():
-        messages.append(
-            Message(
-                conversation_id=conversation_id,
-                message_id=title_message_id(conversation_id),
-                role=TITLE_ROLE,
-                text=title,
-                content_type="title",
-                user_id=user_id,
-                user_email=user_email,
-                created_at=as_time(record.get("created_at")),
-                source=source,
-            )
-        )
+    messages = title_message(
+        conversation_id, title, user_id=user_id, user_email=user_email,
+        created_at=as_time(record.get("created_at")), source=source,
+    )
     for index, raw in enumerate(_items(record.get("messages"))):
         if not isinstance(raw, dict):
             diagnostics.skip(f"{where} message {index}", "message is not a JSON object")
