@@ -68,16 +68,24 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         """
         nlp = self.nlp[language]  # type: ignore[index]
         texts = list(texts)
-        masked = [self.ner_text(text) for text in texts]
-        ner_docs = nlp.pipe([m for m in masked if m is not None], batch_size=batch_size)
-        for text, mask, doc in zip(texts, masked, nlp.tokenizer.pipe(texts), strict=True):
-            if mask is not None:
-                self.ner_characters += len(mask.strip())
-                spans = [
-                    doc.char_span(ent.start_char, ent.end_char, label=ent.label_, alignment_mode="expand")
-                    for ent in next(ner_docs).ents
-                ]
-                doc.set_ents(filter_spans([s for s in spans if s is not None]))
+        runs = []
+        for text in texts:
+            masked = self.ner_text(text)
+            runs.append(NerGate.segments(masked) if masked is not None else [])
+        ner_docs = nlp.pipe([run for text_runs in runs for _, run in text_runs], batch_size=batch_size)
+        for text, text_runs, doc in zip(texts, runs, nlp.tokenizer.pipe(texts), strict=True):
+            spans = []
+            for offset, run in text_runs:
+                self.ner_characters += len(run)
+                for ent in next(ner_docs).ents:
+                    span = doc.char_span(
+                        ent.start_char + offset, ent.end_char + offset, label=ent.label_,
+                        alignment_mode="expand",
+                    )
+                    if span is not None:
+                        spans.append(span)
+            if spans:
+                doc.set_ents(filter_spans(spans))
             yield text, self._doc_to_nlp_artifact(doc, language)
 
     def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:

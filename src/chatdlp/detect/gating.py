@@ -4,8 +4,9 @@ NER is nine tenths of the scanning cost, and the entities it finds for our
 rules (people, places, organisations) are written with capitals. A sentence
 whose only capitalised word is an ordinary sentence opener ("The", "Please",
 "Here") has no name in it for the model to find. The gate keeps the other
-sentences and blanks these out with spaces: offsets stay exact, and spaCy
-folds a run of spaces into a single token, so blanked text costs nothing.
+sentences (and the one before each, for context) and blanks the rest out with
+spaces, so offsets stay exact; the kept runs then go through NER as documents
+of their own.
 
 Dates (DATE_TIME) are found in lower-case text too ("last Tuesday", "3 days
 ago"); when a policy asks NER for dates, digits and date words open the gate.
@@ -39,6 +40,9 @@ _DATE_WORDS = re.compile(
 
 _PRONOUNS = frozenset({"I", "I'm", "I've", "I'd", "I'll", "I’m", "I’ve", "I’d", "I’ll"})
 
+_BLANK = re.compile(r"[^\n]")
+_GAP = re.compile(r"\s{4,}")
+
 # Entity types NER finds from capitalised words.
 NAME_ENTITIES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP"})
 
@@ -68,18 +72,36 @@ class NerGate:
         return self.dates and bool(_DATE_WORDS.search(sentence))
 
     def mask(self, text: str) -> str | None:
-        """``text`` with unpromising sentences blanked; None when nothing is left for NER."""
+        """``text`` with unpromising sentences blanked; None when nothing is left for NER.
+
+        The sentence before a kept one is kept too: the model reads a name better
+        with the words that lead up to it ("Discharge summary. Tobias ...").
+        """
         if not self.needs_ner:
             return None
-        pieces: list[str] = []
-        kept = False
-        for match in _SENTENCE.finditer(text):
-            sentence = match.group()
-            if not sentence:
-                continue
-            if self.keep(sentence):
-                pieces.append(sentence)
-                kept = True
-            else:
-                pieces.append(re.sub(r"[^\n]", " ", sentence))
-        return "".join(pieces) if kept else None
+        sentences = [m.group() for m in _SENTENCE.finditer(text) if m.group()]
+        wanted = [self.keep(sentence) for sentence in sentences]
+        if not any(wanted):
+            return None
+        leading = [*wanted[1:], False]
+        return "".join(
+            sentence if keep or lead else _BLANK.sub(" ", sentence)
+            for sentence, keep, lead in zip(sentences, wanted, leading, strict=True)
+        )
+
+    @staticmethod
+    def segments(masked: str) -> list[tuple[int, str]]:
+        """The runs of kept text in a masked text, with their offsets.
+
+        Each run goes through NER as a document of its own: a long run of blank
+        space in front of a name throws the model off, a fresh start does not.
+        """
+        runs: list[tuple[int, str]] = []
+        position = 0
+        for gap in _GAP.finditer(masked):
+            if gap.start() > position:
+                runs.append((position, masked[position : gap.start()]))
+            position = gap.end()
+        if masked[position:].strip():
+            runs.append((position, masked[position:]))
+        return runs
