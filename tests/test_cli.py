@@ -144,3 +144,14 @@ def test_scan_with_a_confidential_policy(run_cli, tmp_path: Path) -> None:
         ("confidential.deal", "critical", "confidential"),
     ]
     assert all("Kestrel" not in f["excerpt"] and "Nightjar" not in f["excerpt"] for f in findings)
+
+
+def test_test_values_are_quiet_unless_asked_for(run_cli, tmp_path: Path) -> None:
+    source = _flat(tmp_path, [json.dumps({"conversation_id": "c", "message_id": "1", "role": "user",
+                                          "text": "Use the test card 4111 1111 1111 1111 in staging."})])
+    quiet = run_cli("scan", str(source), "--out", str(tmp_path / "a"))
+    assert quiet.exit_code == 0
+    assert (tmp_path / "a" / "findings.jsonl").read_text() == ""
+    loud = run_cli("scan", str(source), "--out", str(tmp_path / "b"), "--include-test-values")
+    assert loud.exit_code == 1
+    assert "CREDIT_CARD" in (tmp_path / "b" / "findings.jsonl").read_text()

@@ -173,6 +173,11 @@ def _scan_options(func: F) -> F:
             help="Detector processes. Inputs of one batch (64 messages) stay in this process.",
         ),
         click.option(
+            "--include-test-values", is_flag=True,
+            help="Also report documentation and test values (555-01xx numbers, example.com, "
+            "published test card numbers, placeholder names in templates).",
+        ),
+        click.option(
             "--strict", is_flag=True, help="Exit 3 when any record was skipped as bad input."
         ),
         click.option(
@@ -199,6 +204,7 @@ class _ScanArgs:
     reveal: tuple[str, ...]
     sinks: tuple[str, ...]
     workers: int
+    include_test_values: bool
     strict: bool
     quiet: bool
     since: str | None
@@ -247,7 +253,7 @@ def _run_and_exit(
     outcome = None
     try:
         outcome = execute_scan(
-            request, lambda: _build_detector(list(args.policies)),
+            request, lambda: _build_detector(list(args.policies), args.include_test_values),
             warn, loud=lambda message: loud(f"chatdlp: WARNING: {message}"),
         )
     finally:

@@ -38,13 +38,22 @@ class DetectorSpec:
 
     policies: tuple[str, ...]  # pack names or absolute paths
     profile: str
+    include_test_values: bool = False
+
+    @classmethod
+    def of(cls, detector: Any, policies: Sequence[str]) -> DetectorSpec:
+        refs = tuple(str(Path(p).resolve()) if Path(p).exists() else p for p in policies)
+        return cls(refs, detector.profile.name, detector.include_test_values)
 
     def build(self) -> Any:
         from chatdlp.detect import Detector, NlpProfile, load_pipeline
         from chatdlp.policy import load_policies
 
         profile = NlpProfile.load(self.profile)
-        return Detector(load_policies(list(self.policies)), load_pipeline(profile), profile)
+        return Detector(
+            load_policies(list(self.policies)), load_pipeline(profile), profile,
+            include_test_values=self.include_test_values,
+        )
 
 
 def make_runner(detector: Any, policies: Sequence[str], workers: int) -> BatchRunner:
@@ -52,9 +61,7 @@ def make_runner(detector: Any, policies: Sequence[str], workers: int) -> BatchRu
     detector; either way identical texts are detected once."""
     if workers <= 1:
         return CachingRunner(LocalRunner(detector))
-    refs = tuple(str(Path(p).resolve()) if Path(p).exists() else p for p in policies)
-    spec = DetectorSpec(policies=refs, profile=detector.profile.name)
-    return CachingRunner(ProcessPoolRunner(spec, workers, local=detector))
+    return CachingRunner(ProcessPoolRunner(DetectorSpec.of(detector, policies), workers, local=detector))
 
 
 class LocalRunner:
