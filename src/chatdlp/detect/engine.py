@@ -312,8 +312,8 @@ def _detection(judgement: Judgement) -> Detection:
 
 
 def _resolve_overlaps(judgements: list[Judgement]) -> list[Judgement]:
-    """Among overlapping reported spans keep the most severe (then most certain, longest):
-    a password inside a URL is a secret before it is an e-mail address.
+    """Among overlapping reported spans keep the most specific (then most severe, most
+    certain, longest): a password inside a URL is a secret before it is an e-mail address.
 
     The others stay, unreported, so excerpts still mask them.
     """
