@@ -89,13 +89,47 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
             yield text, self._doc_to_nlp_artifact(doc, language)
 
     def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
-        artifacts = super()._doc_to_nlp_artifact(doc, language)
-        if not self._lemmatizes:
-            # Without tagger and lemmatizer (a fifth of spaCy's time), context words
-            # are matched on the lower-cased token: "SSN", "card", "passport" alike.
-            artifacts.lemmas = [token.lower_ for token in doc]
-            artifacts.keywords = artifacts.set_keywords(self, artifacts.lemmas, language)
-        return artifacts
+        if self._lemmatizes:
+            return super()._doc_to_nlp_artifact(doc, language)
+        # Without tagger and lemmatizer (a fifth of spaCy's time), context words are
+        # matched on the lower-cased token: "SSN", "card", "passport" alike.
+        entities, scores = self._get_updated_entities(
+            self._get_entities(doc), self._get_scores_for_entities(doc)
+        )
+        return NlpArtifacts(
+            entities=entities,
+            tokens=doc,
+            tokens_indices=[token.idx for token in doc],
+            lemmas=[token.lower_ for token in doc],
+            nlp_engine=self,
+            language=language,
+            scores=scores,
+        )
+
+
+class _FixedRegistry(RecognizerRegistry):
+    """A registry whose recognizers never change after it is built.
+
+    Presidio filters the whole registry for every text analysed; here the
+    answer for a (language, entities) request is worked out once, and in a
+    stable order (by name) rather than a set's.
+    """
+
+    def __init__(self, recognizers: list[Any], language: str) -> None:
+        super().__init__(recognizers=recognizers, supported_languages=[language])
+        self._answers: dict[tuple[str, tuple[str, ...] | None, bool], list[Any]] = {}
+
+    def get_recognizers(
+        self, language: str, entities: list[str] | None = None, all_fields: bool = False,
+        ad_hoc_recognizers: list[Any] | None = None,
+    ) -> list[Any]:
+        if ad_hoc_recognizers:
+            return super().get_recognizers(language, entities, all_fields, ad_hoc_recognizers)
+        key = (language, tuple(entities) if entities is not None else None, all_fields)
+        if key not in self._answers:
+            found = super().get_recognizers(language, entities, all_fields)
+            self._answers[key] = sorted(found, key=lambda r: (r.name, r.id))
+        return self._answers[key]
 
 
 def _word_regex(words: Sequence[str]) -> Any:
@@ -168,7 +202,7 @@ class Detector:
         self._by_recognizer: dict[tuple[str, str], str] = {}
         recognizers = self._recognizers(policies)
         self.analyzer = AnalyzerEngine(
-            registry=RecognizerRegistry(recognizers=recognizers, supported_languages=[self.language]),
+            registry=_FixedRegistry(recognizers, self.language),
             nlp_engine=self.nlp_engine,
             supported_languages=[self.language],
         )
