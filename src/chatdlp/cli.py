@@ -110,6 +110,30 @@ def _compliance_api_options(func: F) -> F:
     return func
 
 
+def _engine_options(func: F) -> F:
+    """Where detection runs: --workers, --engine, --ray-address (see _runner)."""
+    options = [
+        click.option(
+            "--workers", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+            show_default="cores",
+            help="Detector processes (local engine; inputs of one batch, 64 messages, stay in "
+            "this process), or Ray actors (ray engine).",
+        ),
+        click.option(
+            "--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+            help="local: this machine's processes; ray: Ray actors (pip install 'chatdlp[ray]').",
+        ),
+        click.option(
+            "--ray-address", metavar="ADDR", default=None,
+            help="--engine ray: a running Ray cluster (HOST:6379, ray://HOST:10001, auto). "
+            "Default: a local Ray instance on 127.0.0.1, started and stopped by this run.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def _compliance_options(
     since: str | None, users: tuple[str, ...], page_size: int, max_rpm: int, quiet: bool
 ) -> ComplianceOptions:
@@ -153,10 +177,7 @@ def _compliance_options(
     help="Let excerpts show a bounded hint for these entities, comma-separated: the last 4 "
     "digits (CREDIT_CARD, US_SSN, ...) or the e-mail domain (EMAIL_ADDRESS). Default: none.",
 )
-@click.option(
-    "--workers", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="cores",
-    help="Detector processes. Inputs of one batch (64 messages) stay in this process.",
-)
+@_engine_options
 @click.option("--strict", is_flag=True, help="Exit 3 when any record was skipped as bad input.")
 @click.option(
     "--quiet", "-q", is_flag=True, help="Do not print a warning per bad record, nor progress."
@@ -173,6 +194,8 @@ def scan(
     min_group_size: int,
     reveal: tuple[str, ...],
     workers: int,
+    engine: str,
+    ray_address: str | None,
     strict: bool,
     quiet: bool,
     since: str | None,
@@ -196,6 +219,7 @@ def scan(
       cat messages.jsonl | chatdlp scan - --fail-on medium
       chatdlp scan export.zip --format csv,html,md,sarif,analytics
       chatdlp scan compliance://ws-123 --since 24h
+      chatdlp scan archive/ --engine ray --ray-address head.example:6379 --workers 16
     """
     from chatdlp.report.analytics import AnalyticsCollector
     from chatdlp.report.build import build_report_model, run_info
@@ -216,6 +240,7 @@ def scan(
     opened = [open_source(spec, compliance=api) for spec in sources]
     key = FingerprintKey.from_environment()
     detector = _build_detector(list(policies))
+    runner = _runner(detector, list(policies), workers, engine, ray_address)
     prepare_out_dir(out_dir)
     diagnostics = Diagnostics(listener=_warning_printer(quiet))
     sinks = [JsonlFindingsWriter(out_dir)]
@@ -223,7 +248,6 @@ def scan(
     collector = AnalyticsCollector()
     failure: ChatdlpError | None = None
     try:
-        runner = _runner(detector, list(policies), workers)
         run_scan(opened, runner, key, sinks, diagnostics, stats, [collector], reveal_policy)
     except ChatdlpError as exc:
         failure = exc  # the reports below still show what was found, marked incomplete
@@ -402,14 +426,27 @@ def policy_explain(text: str, policies: tuple[str, ...], role: str, show_all: bo
             click.echo(f"{'no match':<12} {rule.id} [{rule.entity}]")
 
 
-def _runner(detector: Any, policies: list[str], workers: int) -> Any:
-    """Detection here (one worker) or on a pool of processes that build the same detector."""
+def _runner(
+    detector: Any, policies: list[str], workers: int, engine: str = "local",
+    ray_address: str | None = None,
+) -> Any:
+    """Detection here (one worker), on a pool of processes, or on Ray actors.
+
+    Workers and actors build the same detector from a spec: the policy
+    references (files as absolute paths) and the NLP profile's name.
+    """
     from chatdlp.engines import DetectorSpec, LocalRunner, ProcessPoolRunner
 
-    if workers <= 1:
-        return LocalRunner(detector)
+    if ray_address is not None and engine != "ray":
+        raise ConfigError("--ray-address needs --engine ray")
     refs = tuple(str(Path(p).resolve()) if Path(p).exists() else p for p in policies)
     spec = DetectorSpec(policies=refs, profile=detector.profile.name)
+    if engine == "ray":
+        from chatdlp.engines_ray import RayRunner
+
+        return RayRunner(spec, workers, address=ray_address)
+    if workers <= 1:
+        return LocalRunner(detector)
     return ProcessPoolRunner(spec, workers, local=detector)
 
 
