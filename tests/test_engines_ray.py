@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from chatdlp.engines import DetectorSpec, LocalRunner
-from chatdlp.engines_ray import RayRunner, import_ray, start_local_ray
+from chatdlp.engines_ray import RayRunner, import_ray, is_loopback_address, start_local_ray
 from chatdlp.errors import ConfigError, PolicyError, ScanIncomplete
 from chatdlp.records import Message
 from tests.conftest import _is_loopback
@@ -200,3 +200,51 @@ def test_the_local_engine_does_not_import_ray() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _write_messages(path: Path, messages: list[Message]) -> Path:
+    path.write_text("".join(
+        json.dumps({"conversation_id": m.conversation_id, "message_id": m.message_id, "role": m.role,
+                    "text": m.text}) + "\n"
+        for m in messages
+    ))
+    return path
+
+
+def test_scan_on_a_running_cluster_by_its_address(run_cli, local_ray, tmp_path: Path) -> None:
+    """Another process (a second driver) joins this module's instance with --ray-address."""
+    source = _write_messages(tmp_path / "messages.jsonl", _messages(40))
+    local = run_cli("scan", str(source), "--out", str(tmp_path / "local"), "--workers", "1")
+    assert local.exit_code == 1, local.output
+    address = local_ray.get_runtime_context().gcs_address
+    assert address.startswith("127.0.0.1:")
+    chatdlp = Path(sys.executable).parent / "chatdlp"
+    result = subprocess.run(
+        [str(chatdlp), "scan", str(source), "--out", str(tmp_path / "ray"), "-q", "--engine", "ray",
+         "--ray-address", address, "--workers", "1"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert (tmp_path / "ray" / "findings.jsonl").read_bytes() == (tmp_path / "local" / "findings.jsonl").read_bytes()
+
+
+def test_an_address_nobody_answers_at_exits_2_before_scanning(run_cli, tmp_path: Path) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    listener.close()  # a port that was free a moment ago: nothing answers there
+    source = _write_messages(tmp_path / "m.jsonl", _messages(1))
+    result = run_cli("scan", str(source), "--out", str(tmp_path / "out"), "--engine", "ray",
+                     "--ray-address", f"127.0.0.1:{port}")
+    assert result.exit_code == 2
+    assert f"cannot reach the Ray cluster at 127.0.0.1:{port}" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("address", "loopback"),
+    [(None, True), ("127.0.0.1:6379", True), ("localhost:6379", True), ("[::1]:6379", True),
+     ("10.0.0.5:6379", False), ("head.example:6379", False), ("auto", False), ("ray://127.0.0.1:10001", False)],
+)
+def test_which_addresses_are_loopback(address: str | None, loopback: bool) -> None:
+    assert is_loopback_address(address) is loopback

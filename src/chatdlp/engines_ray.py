@@ -18,8 +18,10 @@ with no dashboard and no usage-stats reporting.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import os
+import socket
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -80,6 +82,44 @@ def start_local_ray(ray: ModuleType, num_cpus: int) -> None:
             f"the local Ray instance took the address {node_ip}, not {LOOPBACK}; "
             "start chatdlp in a fresh process"
         )
+
+
+def is_loopback_address(address: str | None) -> bool:
+    """Whether ``address`` (``HOST:PORT``, or None for a new local instance) is this machine's loopback."""
+    if address is None:
+        return True
+    host_port = _host_port(address)
+    if host_port is None:
+        return False
+    try:
+        return ipaddress.ip_address(host_port[0]).is_loopback
+    except ValueError:
+        return host_port[0] == "localhost"
+
+
+def _host_port(address: str) -> tuple[str, int] | None:
+    """``HOST:PORT`` (a GCS address) split; None for ``auto`` and ``ray://`` addresses."""
+    if "://" in address or ":" not in address:
+        return None
+    host, _, port = address.rpartition(":")
+    if not port.isdigit():
+        return None
+    return host.strip("[]"), int(port)
+
+
+def check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail fast on a cluster address nobody answers at (Ray itself would retry forever)."""
+    host_port = _host_port(address)
+    if host_port is None:
+        return
+    try:
+        with socket.create_connection(host_port, timeout=timeout):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot reach the Ray cluster at {address}: {exc.strerror or exc} "
+            "(is `ray start --head` running there, and is the port right?)"
+        ) from exc
 
 
 class _DetectorActor:
@@ -143,16 +183,20 @@ class RayRunner:
         self.max_in_flight = workers * in_flight_per_worker
         self.max_attempts = max_attempts
         self.num_cpus_per_actor = num_cpus_per_actor
-        self._ray = import_ray(local=address is None)
+        # A cluster on this machine's loopback is reached over loopback too; Ray
+        # would otherwise swap 127.0.0.1 for the address of the default route.
+        self._ray = import_ray(local=is_loopback_address(address))
+        if address is not None:
+            check_reachable(address)  # before anything is scanned
         self.actors: list[Any] = []  # the current pool (tests reach in to kill one)
         self.replaced = 0
 
     def run(self, batches: Iterable[list[Message]]) -> Iterator[BatchResult]:
         ray = self._ray
-        started_here = False
+        connected_here = False
         if not ray.is_initialized():
             self._connect()
-            started_here = True
+            connected_here = True
         try:
             self.actors = [self._new_actor() for _ in range(self.workers)]
             yield from self._run(batches)
@@ -161,7 +205,7 @@ class RayRunner:
                 with contextlib.suppress(Exception):  # already gone with its node or connection
                     ray.kill(actor)
             self.actors = []
-            if started_here:
+            if connected_here:
                 ray.shutdown()
 
     def _connect(self) -> None:
@@ -169,13 +213,8 @@ class RayRunner:
         if self.address is None:
             start_local_ray(ray, num_cpus=max(1, int(self.workers * self.num_cpus_per_actor)))
             return
-        try:
-            ray.init(
-                address=self.address,
-                include_dashboard=False,
-                log_to_driver=False,
-                logging_level=logging.WARNING,
-            )
+        try:  # the dashboard, usage stats and addresses are the cluster's own settings
+            ray.init(address=self.address, log_to_driver=False, logging_level=logging.WARNING)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise ConfigError(f"cannot connect to the Ray cluster at {self.address}: {exc}") from exc
 
