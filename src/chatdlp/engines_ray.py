@@ -211,7 +211,10 @@ class RayRunner:
     def _connect(self) -> None:
         ray = self._ray
         if self.address is None:
-            start_local_ray(ray, num_cpus=max(1, int(self.workers * self.num_cpus_per_actor)))
+            try:
+                start_local_ray(ray, num_cpus=max(1, int(self.workers * self.num_cpus_per_actor)))
+            except (ConnectionError, RuntimeError, OSError, ValueError) as exc:
+                raise ConfigError(f"cannot start a local Ray instance: {exc}") from exc
             return
         try:  # the dashboard, usage stats and addresses are the cluster's own settings
             ray.init(address=self.address, log_to_driver=False, logging_level=logging.WARNING)
@@ -246,6 +249,11 @@ class RayRunner:
                 continue
             except ray.exceptions.RayTaskError as exc:
                 raise _translate_task_error(exc, head) from exc
+            except ray.exceptions.RayError as exc:  # a lost object or node, a failed worker start
+                raise ScanIncomplete(
+                    f"Ray could not detect batch {head.index + 1} ({type(exc).__name__}), from "
+                    f"message {head.batch[0].message_id} of conversation {head.batch[0].conversation_id}"
+                ) from exc
             pending.popleft()
             load[head.slot] -= 1
             return head.batch, detections
@@ -254,8 +262,9 @@ class RayRunner:
         """The head batch's actor died: a new actor takes its slot and its unfinished batches.
 
         An actor runs its batches one at a time in the order sent, and the
-        head is the oldest unfinished batch, so it is the one the actor died
-        on: it alone is charged an attempt.
+        head is the oldest unfinished batch, so if a batch killed the actor,
+        it is this one: it alone is charged an attempt (an actor killed from
+        outside charges whichever batch it was on, or was next).
         """
         if head.attempts >= self.max_attempts:
             raise ScanIncomplete(
@@ -264,7 +273,8 @@ class RayRunner:
                 f"killed {head.attempts} Ray workers in a row; giving up"
             ) from exc
         head.attempts += 1
-        self._ray.kill(self.actors[head.slot])
+        with contextlib.suppress(Exception):  # it is dead; make sure Ray agrees
+            self._ray.kill(self.actors[head.slot])
         actor = self._new_actor()
         self.actors[head.slot] = actor
         self.replaced += 1
