@@ -170,7 +170,17 @@ def _scan_options(func: F) -> F:
         click.option(
             "--workers", type=click.IntRange(min=1), default=os.cpu_count() or 1,
             show_default="cores",
-            help="Detector processes. Inputs of one batch (64 messages) stay in this process.",
+            help="Detector processes (local engine; inputs of one batch, 64 messages, stay in "
+            "this process), or Ray actors (ray engine).",
+        ),
+        click.option(
+            "--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+            help="local: this machine's processes; ray: Ray actors (pip install 'chatdlp[ray]').",
+        ),
+        click.option(
+            "--ray-address", metavar="ADDR", default=None,
+            help="--engine ray: a running Ray cluster (HOST:6379, ray://HOST:10001, auto). "
+            "Default: a local Ray instance on 127.0.0.1, started and stopped by this run.",
         ),
         click.option(
             "--include-test-values", is_flag=True,
@@ -204,6 +214,8 @@ class _ScanArgs:
     reveal: tuple[str, ...]
     sinks: tuple[str, ...]
     workers: int
+    engine: str
+    ray_address: str | None
     include_test_values: bool
     strict: bool
     quiet: bool
@@ -236,6 +248,8 @@ def _scan_request(
         command=command,
         policies=args.policies,
         workers=args.workers,
+        engine=args.engine,
+        ray_address=args.ray_address,
     )
 
 

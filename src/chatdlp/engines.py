@@ -56,12 +56,26 @@ class DetectorSpec:
         )
 
 
-def make_runner(detector: Any, policies: Sequence[str], workers: int) -> BatchRunner:
-    """The runner for a scan: here (one worker) or on a process pool that builds the same
-    detector; either way identical texts are detected once."""
-    if workers <= 1:
-        return CachingRunner(LocalRunner(detector))
-    return CachingRunner(ProcessPoolRunner(DetectorSpec.of(detector, policies), workers, local=detector))
+def make_runner(
+    detector: Any, policies: Sequence[str], workers: int, engine: str = "local",
+    ray_address: str | None = None,
+) -> BatchRunner:
+    """The runner for a scan: here (one worker), on a process pool, or on Ray actors, each
+    building the same detector from a spec; whichever, identical texts are detected once."""
+    from chatdlp.errors import ConfigError
+
+    if ray_address is not None and engine != "ray":
+        raise ConfigError("--ray-address needs --engine ray")
+    inner: BatchRunner
+    if engine == "ray":
+        from chatdlp.engines_ray import RayRunner
+
+        inner = RayRunner(DetectorSpec.of(detector, policies), workers, address=ray_address)
+    elif workers <= 1:
+        inner = LocalRunner(detector)
+    else:
+        inner = ProcessPoolRunner(DetectorSpec.of(detector, policies), workers, local=detector)
+    return CachingRunner(inner)
 
 
 class LocalRunner:

@@ -54,6 +54,8 @@ class ScanRequest:
     command: str = "scan"
     policies: tuple[str, ...] = ()  # as given: worker processes build the same detector
     workers: int = 1
+    engine: str = "local"  # or "ray"
+    ray_address: str | None = None
 
 
 @dataclass
@@ -157,6 +159,10 @@ def execute_scan(
         opened = _open_sources(request, options)
         key = FingerprintKey.from_environment()
         detector = build_detector()
+        # Built before anything is written: a bad engine setting exits 2 with no output.
+        runner = make_runner(
+            detector, request.policies, request.workers, request.engine, request.ray_address
+        )
         prepare_out_dir(request.out_dir)
         diagnostics = Diagnostics(listener=warn)
         stats = ScanStats()
@@ -178,7 +184,6 @@ def execute_scan(
                 writer.write(finding)
         collector = AnalyticsCollector()
         try:
-            runner = make_runner(detector, request.policies, request.workers)
             run_scan(
                 opened, runner, key, sinks, diagnostics, stats, [collector], request.reveal,
                 ledger=ledger, window=request.window,
