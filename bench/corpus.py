@@ -138,8 +138,10 @@ def generate(messages: int, seed: int = 11) -> Iterator[tuple[dict[str, object],
             if rng.random() < 0.2:
                 label, value, template = _value(rng)
                 sentence = template.replace("{v}", value)
+                # After a pasted log the user starts a new line, as people do.
+                separator = "\n" if text.endswith(LOG) else " "
                 at = len(text) + 1
-                text = f"{text} {sentence}"
+                text = f"{text}{separator}{sentence}"
                 start = at + template.index("{v}")
                 planted.append(Planted(mid, start, start + len(value), label))
             items.append({

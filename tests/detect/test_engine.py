@@ -73,3 +73,10 @@ def test_email_validation_uses_the_bundled_suffix_list_offline() -> None:
     recognizer = OfflineEmailRecognizer()
     assert recognizer.validate_result("dana@contoso.com")
     assert not recognizer.validate_result("dana@localhost")
+
+
+def test_a_first_name_read_as_a_place_is_joined_to_the_surname(detector) -> None:
+    text = "Could you help me rewrite the plan for the board? I spoke with Amara Solberg yesterday."
+    [detections] = detector.detect([_message(text)])
+    reported = [(d.entity_type, text[d.start : d.end]) for d in detections if d.reported]
+    assert reported == [("PERSON", "Amara Solberg")]

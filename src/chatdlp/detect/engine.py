@@ -17,6 +17,7 @@ from typing import Any
 import regex
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+from spacy.tokens import Span
 from spacy.util import filter_spans
 
 from chatdlp.detect.chunks import split_text
@@ -85,7 +86,7 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
                     if span is not None:
                         spans.append(span)
             if spans:
-                doc.set_ents(filter_spans(spans))
+                doc.set_ents(filter_spans(_join_split_names(doc, spans)))
             yield text, self._doc_to_nlp_artifact(doc, language)
 
     def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
@@ -130,6 +131,33 @@ class _FixedRegistry(RecognizerRegistry):
             found = super().get_recognizers(language, entities, all_fields)
             self._answers[key] = sorted(found, key=lambda r: (r.name, r.id))
         return self._answers[key]
+
+
+_NAME_PART_LABELS = frozenset({"GPE", "LOC", "NORP", "ORG", "FAC"})
+
+
+def _join_split_names(doc: Any, spans: list[Any]) -> list[Any]:
+    """Join a one-word place or organisation and a person right next to it into one person.
+
+    The small English model often reads a first name as a place ("Amara" -> GPE,
+    "Solberg" -> PERSON); "Amara Solberg" is a person's name, and reporting half
+    of it as a location both misses the name and adds a false alarm.
+    """
+    ordered = sorted(spans, key=lambda span: span.start)
+    joined: list[Any] = []
+    for span in ordered:
+        if joined:
+            previous = joined[-1]
+            pair = {previous.label_, span.label_}
+            adjacent = span.start == previous.end and doc[previous.end - 1].whitespace_ == " "
+            one_word = (previous.label_ == "PERSON" and len(span) == 1) or (
+                span.label_ == "PERSON" and len(previous) == 1
+            )
+            if adjacent and one_word and "PERSON" in pair and pair & _NAME_PART_LABELS:
+                joined[-1] = Span(doc, previous.start, span.end, label="PERSON")
+                continue
+        joined.append(span)
+    return joined
 
 
 def _word_regex(words: Sequence[str]) -> Any:
