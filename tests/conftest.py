@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,22 @@ from click.testing import CliRunner, Result
 from chatdlp.cli import main
 from chatdlp.detect import Detector, NlpProfile, load_pipeline
 from chatdlp.policy import PolicySet, load_policies
+from chatdlp.records import Message
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 DATA = Path(__file__).resolve().parent / "data"
 TEST_KEY = "test-fingerprint-key-0123456789"
+
+
+def write_flat_messages(path: Path, messages: Iterable[Message]) -> Path:
+    """A flat-message JSONL file, one message per line."""
+    path.write_text("".join(
+        json.dumps({"conversation_id": m.conversation_id, "message_id": m.message_id,
+                    "role": m.role, "text": m.text}) + "\n"
+        for m in messages
+    ))
+    return path
 
 
 def _is_loopback(address: Any) -> bool:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from chatdlp.engines import DetectorSpec, LocalRunner, ProcessPoolRunner
 from chatdlp.records import Message
+from tests.conftest import write_flat_messages
 
 TEXTS = [
     "Please send the contract to Maria Garcia by Friday.",
@@ -36,12 +36,7 @@ def test_process_pool_gives_the_local_results_in_order(detector) -> None:
 
 
 def test_scan_with_one_or_two_workers_writes_identical_findings(run_cli, tmp_path: Path) -> None:
-    source = tmp_path / "messages.jsonl"
-    source.write_text("".join(
-        json.dumps({"conversation_id": m.conversation_id, "message_id": m.message_id, "role": m.role,
-                    "text": m.text}) + "\n"
-        for m in _messages(200)
-    ))
+    source = write_flat_messages(tmp_path / "messages.jsonl", _messages(200))
     outputs = []
     for workers in ("1", "2"):
         out = tmp_path / f"out{workers}"

@@ -21,7 +21,7 @@ from chatdlp.engines import DetectorSpec, LocalRunner
 from chatdlp.engines_ray import RayRunner, import_ray, is_loopback_address, start_local_ray
 from chatdlp.errors import ConfigError, PolicyError, ScanIncomplete
 from chatdlp.records import Message
-from tests.conftest import _is_loopback
+from tests.conftest import _is_loopback, write_flat_messages
 from tests.ray_specs import CRASH, CrashingSpec, FailingSpec, PoisonSpec
 from tests.test_engines import _batches, _messages
 
@@ -94,12 +94,7 @@ def test_an_actor_killed_mid_run_is_replaced_and_nothing_is_lost(detector, local
 
 
 def test_scan_engine_ray_writes_the_local_findings_byte_for_byte(run_cli, local_ray, tmp_path: Path) -> None:
-    source = tmp_path / "messages.jsonl"
-    source.write_text("".join(
-        json.dumps({"conversation_id": m.conversation_id, "message_id": m.message_id, "role": m.role,
-                    "text": m.text}) + "\n"
-        for m in _messages(200)
-    ))
+    source = write_flat_messages(tmp_path / "messages.jsonl", _messages(200))
     outputs = []
     for engine in ("local", "ray"):
         out = tmp_path / engine
@@ -202,18 +197,9 @@ def test_the_local_engine_does_not_import_ray() -> None:
     assert out.stdout.strip() == "False"
 
 
-def _write_messages(path: Path, messages: list[Message]) -> Path:
-    path.write_text("".join(
-        json.dumps({"conversation_id": m.conversation_id, "message_id": m.message_id, "role": m.role,
-                    "text": m.text}) + "\n"
-        for m in messages
-    ))
-    return path
-
-
 def test_scan_on_a_running_cluster_by_its_address(run_cli, local_ray, tmp_path: Path) -> None:
     """Another process (a second driver) joins this module's instance with --ray-address."""
-    source = _write_messages(tmp_path / "messages.jsonl", _messages(40))
+    source = write_flat_messages(tmp_path / "messages.jsonl", _messages(40))
     local = run_cli("scan", str(source), "--out", str(tmp_path / "local"), "--workers", "1")
     assert local.exit_code == 1, local.output
     address = local_ray.get_runtime_context().gcs_address
@@ -233,7 +219,7 @@ def test_an_address_nobody_answers_at_exits_2_before_scanning(run_cli, tmp_path:
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     listener.close()  # a port that was free a moment ago: nothing answers there
-    source = _write_messages(tmp_path / "m.jsonl", _messages(1))
+    source = write_flat_messages(tmp_path / "m.jsonl", _messages(1))
     result = run_cli("scan", str(source), "--out", str(tmp_path / "out"), "--engine", "ray",
                      "--ray-address", f"127.0.0.1:{port}")
     assert result.exit_code == 2
