@@ -34,6 +34,7 @@ def main() -> None:
     from tests.state.corpus import write_corpus
 
     from chatdlp.detect import Detector, NlpProfile, load_pipeline
+    from chatdlp.engines import LocalRunner
     from chatdlp.policy import load_policies
     from chatdlp.records import Diagnostics
     from chatdlp.report.fingerprint import FingerprintKey
@@ -58,7 +59,7 @@ def main() -> None:
             run_id = store.begin_run("bench")
             ledger = StateLedger(store, run_id, ContentHasher(key.secret), [])
             started = time.perf_counter()
-            stats = run_scan([open_source(str(corpus))], detector, key, [Discard()],
+            stats = run_scan([open_source(str(corpus))], LocalRunner(detector), key, [Discard()],
                              Diagnostics(), ledger=ledger)
             return time.perf_counter() - started, stats
 
