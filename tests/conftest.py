@@ -97,6 +97,26 @@ def make_detector(
 
 
 @pytest.fixture
+def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Any], str]]:
+    """Start fake Compliance API servers on 127.0.0.1 and point chatdlp at the last one."""
+    from tests.fake_compliance import API_KEY, FakeComplianceServer
+
+    servers: list[Any] = []
+
+    def start(state: Any) -> str:
+        server = FakeComplianceServer(state).__enter__()
+        servers.append(server)
+        monkeypatch.setenv("CHATDLP_COMPLIANCE_API_KEY", API_KEY)
+        monkeypatch.setenv("CHATDLP_COMPLIANCE_BASE_URL", server.base_url)
+        monkeypatch.setenv("CHATDLP_COMPLIANCE_MAX_BACKOFF", "0.02")
+        return str(server.base_url)
+
+    yield start
+    for server in servers:
+        server.__exit__()
+
+
+@pytest.fixture
 def run_cli(
     monkeypatch: pytest.MonkeyPatch, spacy_pipeline: Any
 ) -> Iterator[Callable[..., Result]]:

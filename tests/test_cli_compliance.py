@@ -7,7 +7,7 @@ import logging
 import re
 import stat
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,6 @@ from tests.fake_compliance import (
     API_KEY,
     RESET,
     FakeCompliance,
-    FakeComplianceServer,
     conversation,
     malformed,
     message,
@@ -49,23 +48,6 @@ def workspace(count: int = 6) -> list[dict[str, Any]]:
 
 
 NEW_MESSAGE = message("msg-0-2", f"And copy {email(0, 2)} as well.")
-
-
-@pytest.fixture
-def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[FakeCompliance], str]]:
-    servers: list[FakeComplianceServer] = []
-
-    def start(state: FakeCompliance) -> str:
-        server = FakeComplianceServer(state).__enter__()
-        servers.append(server)
-        monkeypatch.setenv("CHATDLP_COMPLIANCE_API_KEY", API_KEY)
-        monkeypatch.setenv("CHATDLP_COMPLIANCE_BASE_URL", server.base_url)
-        monkeypatch.setenv("CHATDLP_COMPLIANCE_MAX_BACKOFF", "0.02")
-        return server.base_url
-
-    yield start
-    for server in servers:
-        server.__exit__()
 
 
 def misbehaving_workspace() -> FakeCompliance:

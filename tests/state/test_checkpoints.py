@@ -4,38 +4,17 @@ the retention guard (a checkpoint older than 25 days warns; --fail-on-gap exits 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-
-import pytest
 
 from chatdlp.state import CHECKPOINT_OVERLAP, FindingsStore
 from tests.fake_compliance import (
-    API_KEY,
     FakeCompliance,
-    FakeComplianceServer,
     conversation,
     message,
 )
 
 SOURCE = "compliance://ws-test"
 FAST = ("--page-size", "2", "--max-requests-per-minute", "10000")
-
-
-@pytest.fixture
-def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[FakeCompliance], None]]:
-    servers: list[FakeComplianceServer] = []
-
-    def start(state: FakeCompliance) -> None:
-        server = FakeComplianceServer(state).__enter__()
-        servers.append(server)
-        monkeypatch.setenv("CHATDLP_COMPLIANCE_API_KEY", API_KEY)
-        monkeypatch.setenv("CHATDLP_COMPLIANCE_BASE_URL", server.base_url)
-        monkeypatch.setenv("CHATDLP_COMPLIANCE_MAX_BACKOFF", "0.02")
-
-    yield start
-    for server in servers:
-        server.__exit__()
 
 
 def _workspace(now: float) -> FakeCompliance:
