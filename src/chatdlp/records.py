@@ -7,9 +7,10 @@ into :class:`Finding` rows that never hold a raw sensitive value.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 
 class Category(str, Enum):
@@ -143,6 +144,33 @@ class Finding:
     tool_name: str | None = None
     gpt_id: str | None = None
     project_id: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
+        """The inverse of :meth:`to_dict` (a ``findings.jsonl`` object, a state row)."""
+        return cls(
+            id=str(data["id"]),
+            rule_id=str(data["rule_id"]),
+            entity_type=str(data["entity_type"]),
+            category=Category(data["category"]),
+            severity=Severity(data["severity"]),
+            score=float(data["score"]),
+            conversation_id=str(data["conversation_id"]),
+            message_id=str(data["message_id"]),
+            role=str(data["role"]),
+            user_id=data.get("user_id"),
+            created_at=data.get("created_at"),
+            start=int(data["start"]),
+            end=int(data["end"]),
+            excerpt=str(data["excerpt"]),
+            fingerprint=str(data["fingerprint"]),
+            source=str(data.get("source") or ""),
+            policy=str(data.get("policy") or ""),
+            content_type=str(data.get("content_type") or "text"),
+            tool_name=data.get("tool_name"),
+            gpt_id=data.get("gpt_id"),
+            project_id=data.get("project_id"),
+        )
 
     def to_dict(self) -> dict[str, object]:
         return {

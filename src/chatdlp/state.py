@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from chatdlp.errors import ConfigError, StateError
-from chatdlp.records import Category, Conversation, Finding, Message, Severity
+from chatdlp.records import Conversation, Finding, Message
 
 SCHEMA_VERSION = 1
 # Checkpoints are moved back this far when resuming (clock skew between the
@@ -215,30 +215,7 @@ def _finding_row(finding: Finding) -> tuple[Any, ...]:
 
 
 def _finding_from_row(row: Sequence[Any]) -> Finding:
-    data = dict(zip(_FINDING_COLUMNS, row, strict=True))
-    return Finding(
-        id=data["id"],
-        rule_id=data["rule_id"],
-        entity_type=data["entity_type"],
-        category=Category(data["category"]),
-        severity=Severity(data["severity"]),
-        score=float(data["score"]),
-        conversation_id=data["conversation_id"],
-        message_id=data["message_id"],
-        role=data["role"],
-        user_id=data["user_id"],
-        created_at=data["created_at"],
-        start=int(data["start"]),
-        end=int(data["end"]),
-        excerpt=data["excerpt"],
-        fingerprint=data["fingerprint"],
-        source=data["source"],
-        policy=data["policy"],
-        content_type=data["content_type"],
-        tool_name=data["tool_name"],
-        gpt_id=data["gpt_id"],
-        project_id=data["project_id"],
-    )
+    return Finding.from_dict(dict(zip(_FINDING_COLUMNS, row, strict=True)))
 
 
 class FindingsStore:

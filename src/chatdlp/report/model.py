@@ -13,10 +13,9 @@ import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from chatdlp.errors import ConfigError, SourceError
-from chatdlp.records import Category, Finding, Severity
+from chatdlp.records import Finding, Severity
 from chatdlp.report.analytics import Analytics
 
 DEFAULT_LINK_TEMPLATE = "https://chatgpt.com/c/{conversation_id}"
@@ -98,33 +97,6 @@ class RunInfo:
         return self.error is None
 
 
-def finding_from_dict(data: dict[str, Any]) -> Finding:
-    """A :class:`Finding` from one ``findings.jsonl`` object (as ``Finding.to_dict`` wrote it)."""
-    return Finding(
-        id=str(data["id"]),
-        rule_id=str(data["rule_id"]),
-        entity_type=str(data["entity_type"]),
-        category=Category(data["category"]),
-        severity=Severity(data["severity"]),
-        score=float(data["score"]),
-        conversation_id=str(data["conversation_id"]),
-        message_id=str(data["message_id"]),
-        role=str(data["role"]),
-        user_id=data.get("user_id"),
-        created_at=data.get("created_at"),
-        start=int(data["start"]),
-        end=int(data["end"]),
-        excerpt=str(data["excerpt"]),
-        fingerprint=str(data["fingerprint"]),
-        source=str(data.get("source", "")),
-        policy=str(data.get("policy", "")),
-        content_type=str(data.get("content_type") or "text"),
-        tool_name=data.get("tool_name"),
-        gpt_id=data.get("gpt_id"),
-        project_id=data.get("project_id"),
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class FindingsFile:
     """The findings of a run, streamed from ``findings.jsonl`` each time it is iterated."""
@@ -137,7 +109,7 @@ class FindingsFile:
                 if not line.strip():
                     continue
                 try:
-                    yield finding_from_dict(json.loads(line))
+                    yield Finding.from_dict(json.loads(line))
                 except (ValueError, KeyError, TypeError) as exc:
                     raise SourceError(
                         f"{self.path}:{number}: not a finding ({type(exc).__name__})"
