@@ -237,3 +237,12 @@ class Diagnostics:
     @property
     def skipped_total(self) -> int:
         return sum(self.skipped.values())
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerCommit:
+    """What committing a detected batch to the state means for the reports: the ids of the
+    findings to report now (new, not suppressed) and how many hits were suppressed."""
+
+    reported: frozenset[str]
+    suppressed: int

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from chatdlp.engines import make_runner
 from chatdlp.errors import ChatdlpError, SinkError
-from chatdlp.records import Diagnostics, Finding, Message
-from chatdlp.scan import LedgerCommit, ScanStats, TimeWindow, run_scan
+from chatdlp.records import Diagnostics, Finding, LedgerCommit, Message
+from chatdlp.scan import ScanStats, TimeWindow, run_scan
 from chatdlp.state import RETENTION_WARN_DAYS, ContentHasher, FindingsStore
 
 if TYPE_CHECKING:
@@ -87,10 +87,7 @@ class StateLedger:
     def commit(
         self, scanned: Sequence[tuple[Message, Sequence[Finding]]], progress: Mapping[str, float]
     ) -> LedgerCommit:
-        outcome = self._store.commit_batch(
-            self._run_id, scanned, progress, self._hasher, self._sinks
-        )
-        return LedgerCommit(outcome.reported, outcome.suppressed)
+        return self._store.commit_batch(self._run_id, scanned, progress, self._hasher, self._sinks)
 
 
 def _with_checkpoints(

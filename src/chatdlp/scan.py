@@ -11,7 +11,7 @@ from typing import Protocol
 
 from chatdlp.engines import BatchRunner
 from chatdlp.errors import ChatdlpError
-from chatdlp.records import Conversation, Diagnostics, Finding, Message, Severity
+from chatdlp.records import Conversation, Diagnostics, Finding, LedgerCommit, Message, Severity
 from chatdlp.report.findings import findings_for
 from chatdlp.report.fingerprint import FingerprintKey
 from chatdlp.report.redact import NO_REVEAL, RevealPolicy
@@ -44,12 +44,6 @@ class ScanLedger(Protocol):
         scanned: Sequence[tuple[Message, Sequence[Finding]]],
         progress: Mapping[str, float],
     ) -> LedgerCommit: ...
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerCommit:
-    reported: Container[str]
-    suppressed: int
 
 
 @dataclass(frozen=True, slots=True)

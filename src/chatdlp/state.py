@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from chatdlp.errors import ConfigError, StateError
-from chatdlp.records import Conversation, Finding, Message
+from chatdlp.records import Conversation, Finding, LedgerCommit, Message
 
 SCHEMA_VERSION = 1
 # Checkpoints are moved back this far when resuming (clock skew between the
@@ -160,14 +160,6 @@ class ContentHasher:
         return hmac.new(
             self._key, message.text.encode("utf-8", "surrogatepass"), hashlib.blake2b
         ).digest()[:16]
-
-
-@dataclass(frozen=True, slots=True)
-class BatchOutcome:
-    """What a committed batch means for the reports: the ids of findings to report now."""
-
-    reported: frozenset[str]
-    suppressed: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,7 +369,7 @@ class FindingsStore:
         progress: Mapping[str, float],
         hasher: ContentHasher,
         sinks: Sequence[str] = (),
-    ) -> BatchOutcome:
+    ) -> LedgerCommit:
         """One transaction: the batch's findings, its messages marked seen, the checkpoints.
 
         A finding already stored (same id) is reported again only when its value
@@ -422,7 +414,7 @@ class FindingsStore:
                     "position = max(position, excluded.position), updated_at = excluded.updated_at",
                     (source, position, now),
                 )
-        return BatchOutcome(frozenset(reported), suppressed)
+        return LedgerCommit(frozenset(reported), suppressed)
 
     def _store_finding(self, finding: Finding, status: str, run_id: int, now: float) -> bool:
         """True when the finding is new (or its value changed): it is to be reported."""
