@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,8 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import generate
-
-ROOT = Path(__file__).resolve().parent.parent
+from harness import scan_cli
 
 
 def _export_conversation(conversation: dict) -> dict:
@@ -68,20 +65,6 @@ def write_inputs(directory: Path, size: int) -> tuple[Path, Path]:
     return export, archive
 
 
-def scan(path: Path, policy: str, workers: int, out: Path) -> tuple[str, float, float]:
-    env = {**os.environ, "CHATDLP_FINGERPRINT_KEY": "bench-key-0123456789abcdef"}
-    command = [str(ROOT / ".venv/bin/chatdlp"), "scan", str(path), "--out", str(out), "-q",
-               "--fail-on", "critical", "--policy", policy, "--workers", str(workers)]
-    started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    if result.returncode not in (0, 1):
-        raise SystemExit(f"scan failed ({result.returncode}): {result.stderr[-2000:]}")
-    summary = " | ".join(line.strip() for line in result.stderr.splitlines()
-                         if line.strip().startswith(("messages", "time", "findings")))
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return summary, time.perf_counter() - started, rss
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size-mb", type=int, default=1024)
@@ -98,9 +81,10 @@ def main() -> None:
               f"{archive.name} {archive.stat().st_size / 2**20:,.0f} MB "
               f"(written in {time.perf_counter() - started:.0f} s)", flush=True)
         for path in (export, archive):
-            summary, wall, rss = scan(path, args.policy, args.workers, Path(tmp) / f"out-{path.stem}")
-            print(f"{path.name}: {summary} | wall {wall:,.0f} s | peak RSS of the largest process "
-                  f"so far {rss:,.0f} MB", flush=True)
+            run = scan_cli(path, Path(tmp) / f"out-{path.stem}", "--policy", args.policy,
+                           "--workers", str(args.workers))
+            print(f"{path.name}: {run.summary('messages', 'time', 'findings')} | wall {run.wall:,.0f} s "
+                  f"| peak RSS of the largest process so far {run.max_rss_mb:,.0f} MB", flush=True)
 
 
 if __name__ == "__main__":

