@@ -34,12 +34,12 @@ def main() -> None:
     from tests.state.corpus import write_corpus
 
     from chatdlp.detect import Detector, NlpProfile, load_pipeline
-    from chatdlp.engines import LocalRunner
+    from chatdlp.detect.backends import LocalRunner
+    from chatdlp.pipeline.run import StateLedger
+    from chatdlp.pipeline.scan import run_scan
     from chatdlp.policy import load_policies
-    from chatdlp.records import Diagnostics
+    from chatdlp.records import Diagnostics, ScanStats
     from chatdlp.report.fingerprint import FingerprintKey
-    from chatdlp.runner import StateLedger
-    from chatdlp.scan import ScanStats, run_scan
     from chatdlp.sources import open_source
     from chatdlp.state import ContentHasher, FindingsStore
 

@@ -39,8 +39,8 @@ def scan(corpus: Path, out: Path, args: list[str]) -> tuple[float, float, str]:
 def actor_rss(corpus: Path) -> str:
     """Resident memory of one detector actor after it has detected the corpus."""
     from chatdlp.detect import NlpProfile
-    from chatdlp.engines import DetectorSpec
-    from chatdlp.engines_ray import RayRunner, import_ray, start_local_ray
+    from chatdlp.detect.backends import DetectorSpec
+    from chatdlp.detect.backends.ray import RayRunner, import_ray, start_local_ray
     from chatdlp.records import Message
 
     messages = []

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import write
 
 from chatdlp.detect import Detector, NlpProfile, gating, load_pipeline
-from chatdlp.engines import CachingRunner, LocalRunner
+from chatdlp.detect.backends import CachingRunner, LocalRunner
 from chatdlp.policy import load_policies
 from chatdlp.records import Message
 

@@ -7,6 +7,8 @@ into :class:`Finding` rows that never hold a raw sensitive value.
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -246,3 +248,61 @@ class LedgerCommit:
 
     reported: frozenset[str]
     suppressed: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """Only messages from ``start`` (Unix seconds) on: a sweep of the retention window.
+
+    A conversation last updated before ``start`` is left out whole; a message
+    with a time before ``start`` is left out; a message without a time, in a
+    conversation that is not known to be older, is kept (it may be recent).
+    """
+
+    start: float
+    end: float | None = None
+
+    def keeps_conversation(self, conversation: Conversation) -> bool:
+        return conversation.updated_at is None or conversation.updated_at >= self.start
+
+    def keeps(self, message: Message) -> bool:
+        when = message.created_at
+        if when is None:
+            return True
+        return when >= self.start and (self.end is None or when <= self.end)
+
+
+@dataclass
+class ScanStats:
+    sources: list[str] = field(default_factory=list)
+    conversations: int = 0
+    messages: int = 0
+    characters: int = 0
+    duplicate_messages: int = 0
+    unchanged_messages: int = 0  # --state: scanned by an earlier run, skipped before detection
+    outside_window: int = 0  # sweep: messages older than the window, not scanned
+    suppressed: int = 0  # --state: findings of suppressed fingerprints, not reported
+    carried_over: int = 0  # --state: findings an interrupted run stored but never wrote out
+    findings: int = 0
+    by_category: Counter[str] = field(default_factory=Counter)
+    by_severity: Counter[str] = field(default_factory=Counter)
+    by_entity: Counter[str] = field(default_factory=Counter)
+    started: float = field(default_factory=time.time)
+    finished: float | None = None
+    max_severity: Severity | None = None
+    error: str | None = None
+
+    @property
+    def seconds(self) -> float:
+        return max((self.finished or time.time()) - self.started, 1e-9)
+
+    def count(self, finding: Finding) -> None:
+        self.findings += 1
+        self.by_category[finding.category.value] += 1
+        self.by_severity[finding.severity.value] += 1
+        self.by_entity[finding.entity_type] += 1
+        if self.max_severity is None or finding.severity.rank > self.max_severity.rank:
+            self.max_severity = finding.severity
+
+    def findings_at_or_above(self, severity: Severity) -> int:
+        return sum(n for s, n in self.by_severity.items() if Severity(s).rank >= severity.rank)

@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from chatdlp.scan import BATCH_MESSAGES
+from chatdlp.pipeline.scan import BATCH_MESSAGES
 from tests.state.corpus import write_corpus
 
 CONVERSATIONS = 120  # x 6 messages: about 3 s of scanning with the real pipeline

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chatdlp.detect import Detector
-from chatdlp.engines import LocalRunner
-from chatdlp.records import Detection, Diagnostics, Message
+from chatdlp.detect.backends import LocalRunner
+from chatdlp.pipeline.run import StateLedger
+from chatdlp.pipeline.scan import run_scan
+from chatdlp.records import Detection, Diagnostics, Message, ScanStats
 from chatdlp.report.fingerprint import FingerprintKey
-from chatdlp.runner import StateLedger
-from chatdlp.scan import ScanStats, run_scan
 from chatdlp.sources import open_source
 from chatdlp.state import ContentHasher, FindingsStore
 from tests.state.corpus import flat_message, write_corpus

@@ -25,7 +25,7 @@ from chatdlp.report.model import (
 )
 
 if TYPE_CHECKING:
-    from chatdlp.scan import ScanStats
+    from chatdlp.records import ScanStats
 
 
 def run_info(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from chatdlp.atomic import AtomicFile
 from chatdlp.records import Finding
-from chatdlp.report.files import AtomicFile
 
 FILE_NAME = "findings.jsonl"
 

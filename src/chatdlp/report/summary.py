@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from chatdlp.records import Diagnostics, Severity
 
 if TYPE_CHECKING:
-    from chatdlp.scan import ScanStats
+    from chatdlp.records import ScanStats
 
 _CATEGORIES = ("pii", "phi", "pci", "secret", "confidential")
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import ClassVar, Protocol
 
-from chatdlp.report.files import AtomicFile
+from chatdlp.atomic import AtomicFile
 from chatdlp.report.model import ReportModel
 
 # A spreadsheet runs a cell starting with one of these as a formula.

@@ -17,8 +17,8 @@ from typing import ClassVar
 
 import jinja2
 
+from chatdlp.atomic import AtomicFile
 from chatdlp.records import Finding, Severity
-from chatdlp.report.files import AtomicFile
 from chatdlp.report.model import LinkTemplate, ReportModel
 
 FILE_NAME = "report.html"

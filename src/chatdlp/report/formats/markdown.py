@@ -7,8 +7,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import ClassVar
 
+from chatdlp.atomic import AtomicFile
 from chatdlp.report.analytics import Period
-from chatdlp.report.files import AtomicFile
 from chatdlp.report.model import ReportModel
 
 FILE_NAME = "summary.md"

@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import ClassVar
 
+from chatdlp.atomic import AtomicFile
 from chatdlp.records import Finding, Severity
-from chatdlp.report.files import AtomicFile
 from chatdlp.report.model import ReportModel, RuleInfo
 
 FILE_NAME = "findings.sarif"

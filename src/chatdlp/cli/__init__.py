@@ -228,10 +228,10 @@ class _ScanArgs:
 def _scan_request(
     args: _ScanArgs, state: Path | None = None, window: Any = None, command: str = "scan"
 ) -> Any:
+    from chatdlp.pipeline.run import ScanRequest
     from chatdlp.report.model import LinkTemplate, ReportOptions
     from chatdlp.report.redact import RevealPolicy
-    from chatdlp.runner import ScanRequest
-    from chatdlp.sinks import parse_sink
+    from chatdlp.report.sinks import parse_sink
 
     return ScanRequest(
         sources=args.sources,
@@ -259,8 +259,8 @@ def _run_and_exit(
 ) -> None:
     """Run the scan, print the summary, and exit as the contract says (see DESIGN.md)."""
     from chatdlp.errors import RetentionGap, SinkError
+    from chatdlp.pipeline.run import execute_scan
     from chatdlp.report.summary import render_summary
-    from chatdlp.runner import execute_scan
 
     warn = _warning_printer(args.quiet)
     loud = functools.partial(click.echo, err=True)
@@ -383,9 +383,9 @@ def sweep(
     """
     import time as _time
 
+    from chatdlp.records import TimeWindow
+    from chatdlp.report.bundle import require_empty, verify_bundle, write_manifest
     from chatdlp.report.findings import iso_time
-    from chatdlp.scan import TimeWindow
-    from chatdlp.sweep import require_empty, verify_bundle, write_manifest
 
     if verify_dir is not None:
         if options["sources"] or out_dir is not None:
@@ -474,8 +474,8 @@ def report(
       chatdlp report --state state.db --out reports/ --format html,csv
       chatdlp report --state state.db --out last-week/ --since 7d --format md
     """
+    from chatdlp.pipeline.run import RebuildRequest, rebuild_reports
     from chatdlp.report.model import LinkTemplate, ReportOptions
-    from chatdlp.runner import RebuildRequest, rebuild_reports
     from chatdlp.sources.compliance_api import parse_since
 
     request = RebuildRequest(
@@ -612,7 +612,7 @@ def findings_reopen(targets: tuple[str, ...], state: Path, reason: str) -> None:
 def findings_export(state: Path, out_file: Path) -> None:
     """Write the suppressions as a versioned YAML file, for review in git."""
     from chatdlp.state import FindingsStore
-    from chatdlp.triage import dump_suppressions
+    from chatdlp.state.suppressions_file import dump_suppressions
 
     with FindingsStore.open(state, create=False) as store:
         items = store.suppressions()
@@ -627,7 +627,7 @@ def findings_export(state: Path, out_file: Path) -> None:
 def findings_import(file: Path, state: Path) -> None:
     """Add (or update) the suppressions of FILE in the state."""
     from chatdlp.state import FindingsStore, os_user, utc_now_iso
-    from chatdlp.triage import load_suppressions
+    from chatdlp.state.suppressions_file import load_suppressions
 
     items = load_suppressions(file, os_user(), utc_now_iso())
     with FindingsStore.open(state) as store:
@@ -663,8 +663,8 @@ def fetch(
     Examples:
       chatdlp fetch compliance://ws-123 --since 24h --out archive/2025-06-01.jsonl
     """
-    from chatdlp.archive import run_fetch
     from chatdlp.sources import open_source
+    from chatdlp.sources.compliance_api.archive import run_fetch
 
     if not source.startswith("compliance://"):
         raise ConfigError(f"{source}: fetch reads compliance://WORKSPACE_ID sources only")

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chatdlp.engines import make_runner
+from chatdlp.detect.backends import make_runner
 from chatdlp.errors import ChatdlpError, SinkError
-from chatdlp.records import Diagnostics, Finding, LedgerCommit, Message
-from chatdlp.scan import ScanStats, TimeWindow, run_scan
+from chatdlp.pipeline.scan import run_scan
+from chatdlp.records import Diagnostics, Finding, LedgerCommit, Message, ScanStats, TimeWindow
 from chatdlp.state import RETENTION_WARN_DAYS, ContentHasher, FindingsStore
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from chatdlp.report.analytics import AnalyticsCollector
     from chatdlp.report.model import ReportOptions
     from chatdlp.report.redact import RevealPolicy
-    from chatdlp.sinks import HttpSink, SinkSpec
+    from chatdlp.report.sinks import HttpSink, SinkSpec
     from chatdlp.sources.compliance_api import ComplianceOptions
 
 COMPLIANCE = "compliance://"
@@ -71,7 +71,7 @@ class ScanOutcome:
 
 
 class StateLedger:
-    """The :class:`~chatdlp.scan.ScanLedger` of a run with ``--state``."""
+    """The :class:`~chatdlp.pipeline.scan.ScanLedger` of a run with ``--state``."""
 
     def __init__(
         self, store: FindingsStore, run_id: int, hasher: ContentHasher, sinks: Sequence[str]
@@ -138,12 +138,12 @@ def execute_scan(
     what must always be said: retention gaps and undelivered findings.
     """
     loud = loud or warn
+    from chatdlp.atomic import prepare_out_dir
     from chatdlp.report.analytics import AnalyticsCollector
-    from chatdlp.report.files import prepare_out_dir
     from chatdlp.report.fingerprint import FingerprintKey
     from chatdlp.report.formats import formatters_for, parse_formats
     from chatdlp.report.jsonl import JsonlFindingsWriter
-    from chatdlp.sinks import HttpSink, StreamingSink
+    from chatdlp.report.sinks import HttpSink, StreamingSink
 
     formatters = formatters_for(parse_formats(request.formats))
     http_sinks = [HttpSink.from_environment(spec) for spec in request.sinks]
@@ -209,7 +209,7 @@ def _deliver_pending(
     warn: Callable[[str], None],
 ) -> None:
     """Send every finding waiting in the outbox (this run's and earlier runs' leftovers)."""
-    from chatdlp.sinks import BATCH_SIZE
+    from chatdlp.report.sinks import BATCH_SIZE
 
     configured = {s.spec.key for s in sinks}
     for sink in sinks:
@@ -270,10 +270,10 @@ def rebuild_reports(request: RebuildRequest) -> ScanStats:
     Analytics are rebuilt from the stored message metadata (no text is kept),
     replayed with their findings. ``since``/``until`` select by message time.
     """
+    from chatdlp.atomic import prepare_out_dir
     from chatdlp.policy import load_policies
     from chatdlp.report.analytics import AnalyticsCollector
     from chatdlp.report.build import build_report_model, run_info
-    from chatdlp.report.files import prepare_out_dir
     from chatdlp.report.formats import formatters_for, parse_formats
     from chatdlp.report.jsonl import JsonlFindingsWriter
 

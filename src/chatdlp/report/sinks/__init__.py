@@ -212,7 +212,7 @@ class HttpSink:
 
 
 class StreamingSink:
-    """A :class:`~chatdlp.scan.FindingSink` for runs without ``--state``: sends as batches fill.
+    """A :class:`~chatdlp.pipeline.scan.FindingSink` for runs without ``--state``: sends as batches fill.
 
     After a failure it stops sending and counts what it could not deliver
     (those findings are still in ``findings.jsonl``; the run exits 3).

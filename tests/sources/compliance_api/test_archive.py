@@ -4,7 +4,7 @@ import json
 import stat
 from pathlib import Path
 
-from chatdlp.archive import ConversationArchive, merge_versions
+from chatdlp.sources.compliance_api.archive import ConversationArchive, merge_versions
 from tests.fake_compliance import conversation, message
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chatdlp.engines import DetectorSpec, LocalRunner, ProcessPoolRunner
+from chatdlp.detect.backends import DetectorSpec, LocalRunner, ProcessPoolRunner
 from chatdlp.records import Message
 from tests.conftest import write_flat_messages
 
@@ -59,7 +59,7 @@ class _CountingRunner:
 
 
 def test_identical_texts_are_detected_once_with_the_same_results(detector) -> None:
-    from chatdlp.engines import CachingRunner
+    from chatdlp.detect.backends import CachingRunner
 
     repeated = "My SSN is 536-22-8714, please keep it safe."
     messages = [Message("c", f"m{i}", "user", repeated if i % 3 == 0 else f"{TEXTS[i % 5]} {i}") for i in range(60)]

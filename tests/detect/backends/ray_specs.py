@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chatdlp.engines import DetectorSpec
+from chatdlp.detect.backends import DetectorSpec
 from chatdlp.records import Detection, Message
 
 CRASH = "CRASH-THIS-WORKER"

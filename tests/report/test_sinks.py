@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from chatdlp.errors import ConfigError
-from chatdlp.sinks import parse_sink
+from chatdlp.report.sinks import parse_sink
 from tests.state.corpus import write_corpus
 
 WEBHOOK_TOKEN = "whk-SECRET-0f9e8d7c6b"

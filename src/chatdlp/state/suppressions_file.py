@@ -20,9 +20,9 @@ from typing import Any
 
 import yaml
 
+from chatdlp.atomic import AtomicFile
 from chatdlp.errors import ConfigError
-from chatdlp.report.files import AtomicFile
-from chatdlp.state import Suppression
+from chatdlp.state.store import Suppression
 
 FILE_VERSION = 1
 _FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")

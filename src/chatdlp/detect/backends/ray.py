@@ -3,7 +3,7 @@
 Each actor builds the detector once (spaCy pipeline, policies) from a
 picklable spec and detects the batches it is given. The driver keeps a
 bounded window of batches in flight and yields them back in input order, so
-the findings are the same as with :class:`~chatdlp.engines.LocalRunner`.
+the findings are the same as with :class:`~chatdlp.detect.backends.local.LocalRunner`.
 
 An actor that dies (killed, out of memory, a crash in native code) is
 replaced and the batches it had not finished are sent again; a batch that
@@ -26,20 +26,14 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any
 
-from chatdlp.engines import BatchResult, MessageDetector
+from chatdlp.detect.backends.base import BatchResult, DetectorFactory, WorkerDetector
 from chatdlp.errors import ChatdlpError, ConfigError, ScanIncomplete
 from chatdlp.records import Detection, Message
 
 INSTALL_HINT = "pip install 'chatdlp[ray]'"
 LOOPBACK = "127.0.0.1"
-
-
-class DetectorFactory(Protocol):
-    """What an actor builds its detector from (a :class:`~chatdlp.engines.DetectorSpec`)."""
-
-    def build(self) -> MessageDetector: ...
 
 
 def import_ray(local: bool) -> ModuleType:
@@ -122,29 +116,8 @@ def check_reachable(address: str, timeout: float = 5.0) -> None:
         ) from exc
 
 
-class _DetectorActor:
-    """One Ray actor: builds its detector once, then detects the batches sent to it.
-
-    A detector that cannot be built (bad policy path on this node, missing
-    spaCy pipeline) is raised on the first batch as a task error, rather than
-    killing the actor, which would look like a crash worth retrying.
-    """
-
-    def __init__(self, spec: DetectorFactory) -> None:
-        for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[variable] = "1"  # one BLAS thread per actor: the actors are the parallelism
-        self._error: BaseException | None = None
-        self._detector: MessageDetector | None = None
-        try:
-            self._detector = spec.build()
-        except Exception as exc:
-            self._error = exc
-
-    def detect(self, batch: list[Message]) -> list[list[Detection]]:
-        if self._error is not None:
-            raise self._error
-        assert self._detector is not None
-        return self._detector.detect(batch)
+class _DetectorActor(WorkerDetector):
+    """One Ray actor: builds its detector once, then detects the batches sent to it."""
 
     def pid(self) -> int:
         return os.getpid()

@@ -14,14 +14,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from chatdlp import __version__
-from chatdlp.errors import BundleMismatch, ConfigError
-from chatdlp.report.files import AtomicFile
-
-if TYPE_CHECKING:
-    from chatdlp.runner import ScanOutcome
+from chatdlp.atomic import AtomicFile
+from chatdlp.errors import BundleMismatch, ChatdlpError, ConfigError
+from chatdlp.policy.model import PolicySet
+from chatdlp.records import Diagnostics, ScanStats
 
 MANIFEST = "manifest.json"
 SCHEMA = "chatdlp.sweep-manifest/1"
@@ -49,6 +48,21 @@ def require_empty(out_dir: Path) -> None:
         raise ConfigError(
             f"--out {out_dir}: a sweep writes a fresh evidence bundle; give a new or empty directory"
         )
+
+
+class ScanOutcome(Protocol):
+    """What the manifest records of a finished scan (``chatdlp.pipeline``'s outcome)."""
+
+    @property
+    def stats(self) -> ScanStats: ...
+    @property
+    def diagnostics(self) -> Diagnostics: ...
+    @property
+    def policies(self) -> PolicySet: ...
+    @property
+    def failure(self) -> ChatdlpError | None: ...
+    @property
+    def window(self) -> tuple[str | None, str | None]: ...
 
 
 def write_manifest(

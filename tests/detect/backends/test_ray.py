@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 
-from chatdlp.engines import DetectorSpec, LocalRunner
-from chatdlp.engines_ray import RayRunner, import_ray, is_loopback_address, start_local_ray
+from chatdlp.detect.backends import DetectorSpec, LocalRunner
+from chatdlp.detect.backends.ray import RayRunner, import_ray, is_loopback_address, start_local_ray
 from chatdlp.errors import ConfigError, PolicyError, ScanIncomplete
 from chatdlp.records import Message
 from tests.conftest import _is_loopback, write_flat_messages
-from tests.ray_specs import CRASH, CrashingSpec, FailingSpec, PoisonSpec
-from tests.test_engines import _batches, _messages
+from tests.detect.backends.ray_specs import CRASH, CrashingSpec, FailingSpec, PoisonSpec
+from tests.detect.backends.test_backends import _batches, _messages
 
 # Listening addresses as /proc/net/tcp{,6} spell them: 127.0.0.1, ::ffff:127.0.0.1, ::1.
 LOOPBACK = {"0100007F", "0000000000000000FFFF00000100007F", "00000000000000000000000001000000"}
@@ -107,7 +107,7 @@ def test_scan_engine_ray_writes_the_local_findings_byte_for_byte(run_cli, local_
 
 
 def test_scan_exits_3_when_a_batch_keeps_killing_actors(run_cli, local_ray, tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr("chatdlp.engines.DetectorSpec", PoisonSpec)
+    monkeypatch.setattr("chatdlp.detect.backends.DetectorSpec", PoisonSpec)
     source = tmp_path / "messages.jsonl"
     source.write_text(json.dumps({"conversation_id": "c1", "message_id": "m1", "role": "user",
                                   "text": f"hello {CRASH}"}) + "\n")
@@ -187,7 +187,7 @@ def test_ray_address_needs_engine_ray(run_cli, tmp_path) -> None:
 def test_the_local_engine_does_not_import_ray() -> None:
     code = (
         "import sys\n"
-        "from chatdlp.engines import make_runner\n"
+        "from chatdlp.detect.backends import make_runner\n"
         "class D: profile = type('P', (), {'name': 'default'})(); include_test_values = False\n"
         "make_runner(D(), [], 2)\n"
         "make_runner(D(), [], 1, 'local')\n"

@@ -1,0 +1,52 @@
+"""Detection backends: where the detector runs (here, worker processes, Ray actors)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from chatdlp.detect.backends.base import (
+    BatchResult,
+    BatchRunner,
+    DetectorSpec,
+    MessageDetector,
+    build_detector,
+)
+from chatdlp.detect.backends.cache import CachingRunner
+from chatdlp.detect.backends.local import LocalRunner
+from chatdlp.detect.backends.pool import ProcessPoolRunner
+
+
+def make_runner(
+    detector: Any, policies: Sequence[str], workers: int, engine: str = "local",
+    ray_address: str | None = None,
+) -> BatchRunner:
+    """The runner for a scan: here (one worker), on a process pool, or on Ray actors, each
+    building the same detector from a spec; whichever, identical texts are detected once."""
+    from chatdlp.errors import ConfigError
+
+    if ray_address is not None and engine != "ray":
+        raise ConfigError("--ray-address needs --engine ray")
+    inner: BatchRunner
+    if engine == "ray":
+        from chatdlp.detect.backends.ray import RayRunner
+
+        inner = RayRunner(DetectorSpec.of(detector, policies), workers, address=ray_address)
+    elif workers <= 1:
+        inner = LocalRunner(detector)
+    else:
+        inner = ProcessPoolRunner(DetectorSpec.of(detector, policies), workers, local=detector)
+    return CachingRunner(inner)
+
+
+__all__ = [
+    "BatchResult",
+    "BatchRunner",
+    "CachingRunner",
+    "DetectorSpec",
+    "LocalRunner",
+    "MessageDetector",
+    "ProcessPoolRunner",
+    "build_detector",
+    "make_runner",
+]

@@ -1,0 +1,97 @@
+"""Where detection runs: the pieces every backend shares.
+
+A backend (a :class:`BatchRunner`) takes the stream of message batches and
+yields each batch with its detections, in input order, so output is the same
+whatever the backend: :mod:`.local` (this process), :mod:`.pool` (worker
+processes), :mod:`.ray` (Ray actors), each wrapped in :mod:`.cache`'s
+:class:`CachingRunner`. Workers build their own detector once (spaCy pipeline,
+policies) from a picklable :class:`DetectorSpec`, through one bootstrap
+(:class:`WorkerDetector`); batches and detections cross the process boundary,
+the pipeline never does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from chatdlp.records import Detection, Message
+
+BatchResult = tuple[list[Message], list[list[Detection]]]
+
+
+class MessageDetector(Protocol):
+    def detect(self, messages: list[Message]) -> list[list[Detection]]: ...
+
+
+class BatchRunner(Protocol):
+    """A detection backend."""
+
+    def run(self, batches: Iterable[list[Message]]) -> Iterator[BatchResult]: ...
+
+
+def build_detector(
+    policies: Sequence[str], include_test_values: bool = False, profile: str | None = None
+) -> Any:
+    """The detector for these policy packs (names or paths) and NLP profile (default: the
+    installed one): the one way it is built, in this process and in every worker."""
+    from chatdlp.detect import Detector, NlpProfile, load_pipeline
+    from chatdlp.policy import load_policies
+
+    nlp_profile = NlpProfile.load(profile) if profile is not None else NlpProfile.load()
+    return Detector(
+        load_policies(list(policies)), load_pipeline(nlp_profile), nlp_profile,
+        include_test_values=include_test_values,
+    )
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    """What a worker needs to build the same detector as the parent."""
+
+    policies: tuple[str, ...]  # pack names or absolute paths
+    profile: str
+    include_test_values: bool = False
+
+    @classmethod
+    def of(cls, detector: Any, policies: Sequence[str]) -> DetectorSpec:
+        refs = tuple(str(Path(p).resolve()) if Path(p).exists() else p for p in policies)
+        return cls(refs, detector.profile.name, detector.include_test_values)
+
+    def build(self) -> Any:
+        return build_detector(self.policies, self.include_test_values, self.profile)
+
+
+class DetectorFactory(Protocol):
+    """What a worker builds its detector from (a :class:`DetectorSpec`)."""
+
+    def build(self) -> MessageDetector: ...
+
+
+class WorkerDetector:
+    """The detector of a worker (a pool process, a Ray actor), built once at its start.
+
+    One BLAS thread per worker: the workers are the parallelism. A detector
+    that cannot be built (bad policy path on this node, missing spaCy pipeline)
+    is raised on the first batch, rather than killing the worker, which would
+    look like a crash worth retrying (or let a pool restart it forever).
+    """
+
+    def __init__(self, spec: DetectorFactory) -> None:
+        for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[variable] = "1"
+        self._error: BaseException | None = None
+        self._detector: MessageDetector | None = None
+        try:
+            self._detector = spec.build()
+        except Exception as exc:
+            self._error = exc
+
+    def detect(self, batch: list[Message]) -> list[list[Detection]]:
+        if self._error is not None:
+            raise self._error
+        assert self._detector is not None
+        return self._detector.detect(batch)

@@ -1,0 +1,1 @@
+"""One home for time conversions (Unix seconds <-> ISO 8601 UTC)."""
