@@ -3,7 +3,7 @@
 Not a test: run by hand, ``.venv/bin/python bench/rerun.py [--conversations N]``.
 
 Generates a flat-JSONL corpus with planted values, loads the detector once
-(spaCy loading is not part of either figure), then times ``run_scan`` with a
+(spaCy loading is not part of either figure), then times ``stream_scan`` with a
 fresh state database (every message detected, findings committed per batch)
 and again over the same corpus and state (every message skipped by id and
 content hash before detection). Prints both times and their ratio; the goal
@@ -36,7 +36,7 @@ def main() -> None:
     from chatdlp.detect import Detector, NlpProfile, load_pipeline
     from chatdlp.detect.backends import LocalRunner
     from chatdlp.pipeline.run import StateLedger
-    from chatdlp.pipeline.scan import run_scan
+    from chatdlp.pipeline.scan import Stages, stream_scan
     from chatdlp.policy import load_policies
     from chatdlp.records import Diagnostics, ScanStats
     from chatdlp.report.fingerprint import FingerprintKey
@@ -59,8 +59,9 @@ def main() -> None:
             run_id = store.begin_run("bench")
             ledger = StateLedger(store, run_id, ContentHasher(key.secret), [])
             started = time.perf_counter()
-            stats = run_scan([open_source(str(corpus))], LocalRunner(detector), key, [Discard()],
-                             Diagnostics(), ledger=ledger)
+            stages = Stages([open_source(str(corpus))], LocalRunner(detector), key, [Discard()],
+                            ledger=ledger)
+            stats = stream_scan(stages, Diagnostics())
             return time.perf_counter() - started, stats
 
     with tempfile.TemporaryDirectory() as work:

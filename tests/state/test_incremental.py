@@ -11,7 +11,7 @@ from pathlib import Path
 from chatdlp.detect import Detector
 from chatdlp.detect.backends import LocalRunner
 from chatdlp.pipeline.run import StateLedger
-from chatdlp.pipeline.scan import run_scan
+from chatdlp.pipeline.scan import Stages, stream_scan
 from chatdlp.records import Detection, Diagnostics, Message, ScanStats
 from chatdlp.report.fingerprint import FingerprintKey
 from chatdlp.sources import open_source
@@ -49,8 +49,8 @@ def _scan_with_state(corpus: Path, db: Path, detector: CountingDetector) -> tupl
     with FindingsStore.open(db, lock=True) as store:
         run_id = store.begin_run("test")
         ledger = StateLedger(store, run_id, ContentHasher(key.secret), [])
-        stats = run_scan([open_source(str(corpus))], LocalRunner(detector), key, [Collect()], Diagnostics(),
-                         ledger=ledger)
+        stages = Stages([open_source(str(corpus))], LocalRunner(detector), key, [Collect()], ledger=ledger)
+        stats = stream_scan(stages, Diagnostics())
     return stats, written
 
 

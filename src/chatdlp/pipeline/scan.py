@@ -1,4 +1,4 @@
-"""The one place the pipeline stages meet: sources -> detector -> finding sinks."""
+"""The stream of a scan: sources -> batches -> detector -> findings -> sinks, in order."""
 
 from __future__ import annotations
 
@@ -152,33 +152,41 @@ def _all_conversations(
             yield source.name, None
 
 
-def run_scan(
-    sources: Sequence[ConversationSource],
-    runner: BatchRunner,
-    key: FingerprintKey,
-    sinks: Sequence[FindingSink],
-    diagnostics: Diagnostics,
-    stats: ScanStats | None = None,
-    observers: Sequence[MessageObserver] = (),
-    reveal: RevealPolicy = NO_REVEAL,
-    ledger: ScanLedger | None = None,
-    window: TimeWindow | None = None,
-) -> ScanStats:
-    """Scan every message of every source once; findings go to every sink, in order.
+@dataclass(frozen=True)
+class Stages:
+    """The parts a scan streams through, wired by :func:`chatdlp.pipeline.run.run_scan`.
 
     ``runner`` runs the detector on each batch (here or on worker processes)
     and gives the batches back in order, so the output does not depend on it.
-
-    Sinks are closed whatever happens, so a scan that fails half-way keeps what
-    it found; the error is re-raised after (``stats``, when given, holds the
-    counts so far). ``observers`` see each scanned message with its findings;
-    ``reveal`` lets excerpts carry the bounded hints it allows (none by default).
-
-    With a ``ledger`` (``--state``), messages it has already scanned are skipped
+    ``observers`` see each scanned message with its findings; ``reveal`` lets
+    excerpts carry the bounded hints it allows (none by default). With a
+    ``ledger`` (``--state``), messages it has already scanned are skipped
     before detection, each detected batch is committed to it before any of its
     findings reach a sink, and only the findings it says are new are reported.
     ``window`` leaves out messages older than its start (``sweep``).
     """
+
+    sources: Sequence[ConversationSource]
+    runner: BatchRunner
+    key: FingerprintKey
+    sinks: Sequence[FindingSink]
+    observers: Sequence[MessageObserver] = ()
+    reveal: RevealPolicy = NO_REVEAL
+    ledger: ScanLedger | None = None
+    window: TimeWindow | None = None
+
+
+def stream_scan(
+    stages: Stages, diagnostics: Diagnostics, stats: ScanStats | None = None
+) -> ScanStats:
+    """Scan every message of every source once; findings go to every sink, in order.
+
+    Sinks are closed whatever happens, so a scan that fails half-way keeps what
+    it found; the error is re-raised after (``stats``, when given, holds the
+    counts so far).
+    """
+    sources, runner, key, sinks = stages.sources, stages.runner, stages.key, stages.sinks
+    observers, reveal, ledger, window = stages.observers, stages.reveal, stages.ledger, stages.window
     stats = stats if stats is not None else ScanStats()
     seen = _SeenMessages()
     items = _all_conversations(sources, diagnostics, stats)

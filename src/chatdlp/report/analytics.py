@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from chatdlp.records import Finding, Message
+from chatdlp.timefmt import iso_day, iso_time
 
 OTHER = "(other)"
 NONE = "(none)"
@@ -179,18 +179,7 @@ def _row(key: str, group: _Group, with_messages: bool) -> GroupRow:
 
 
 def _day(timestamp: float | None) -> str:
-    if timestamp is None:
-        return UNKNOWN_DAY
-    try:
-        return datetime.fromtimestamp(timestamp, tz=timezone.utc).date().isoformat()
-    except (OverflowError, OSError, ValueError):
-        return UNKNOWN_DAY
-
-
-def _iso(timestamp: float | None) -> str | None:
-    if timestamp is None:
-        return None
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    return iso_day(timestamp) or UNKNOWN_DAY
 
 
 class AnalyticsCollector:
@@ -217,7 +206,7 @@ class AnalyticsCollector:
     @property
     def window(self) -> tuple[str | None, str | None]:
         """The first and last message time seen (ISO 8601 UTC)."""
-        return _iso(self._first), _iso(self._last)
+        return iso_time(self._first), iso_time(self._last)
 
     def snapshot(self, min_group_size: int) -> Analytics:
         if min_group_size < 1:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +22,7 @@ from chatdlp.report.model import (
     RuleInfo,
     RunInfo,
 )
+from chatdlp.timefmt import utc_now_iso
 
 if TYPE_CHECKING:
     from chatdlp.records import ScanStats
@@ -44,8 +44,7 @@ def run_info(
     return RunInfo(
         tool="chatdlp",
         version=__version__,
-        generated_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-        .replace("+00:00", "Z"),
+        generated_at=utc_now_iso(),
         sources=tuple(stats.sources),
         policies=tuple(
             PolicyInfo(p.name, p.version, p.origin, p.sha256) for p in policies.policies

@@ -20,7 +20,8 @@ from chatdlp import __version__
 from chatdlp.atomic import AtomicFile
 from chatdlp.errors import BundleMismatch, ChatdlpError, ConfigError
 from chatdlp.policy.model import PolicySet
-from chatdlp.records import Diagnostics, ScanStats
+from chatdlp.records import Diagnostics, ScanStats, TimeWindow
+from chatdlp.timefmt import iso_time
 
 MANIFEST = "manifest.json"
 SCHEMA = "chatdlp.sweep-manifest/1"
@@ -65,6 +66,29 @@ class ScanOutcome(Protocol):
     def window(self) -> tuple[str | None, str | None]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class SweepWindow:
+    """The last ``days`` before ``now`` (Unix seconds): what a sweep scans and its manifest names."""
+
+    start: float
+    end: float
+
+    @classmethod
+    def last_days(cls, days: int, now: float) -> SweepWindow:
+        return cls(now - days * 86400, now)
+
+    @property
+    def since(self) -> str:
+        """``--since`` for compliance:// sources: the API is asked for the window only."""
+        return str(int(self.start))
+
+    def time_window(self) -> TimeWindow:
+        return TimeWindow(self.start, None)
+
+    def iso(self) -> tuple[str, str]:
+        return iso_time(self.start) or "", iso_time(self.end) or ""
+
+
 def write_manifest(
     out_dir: Path,
     outcome: ScanOutcome,
@@ -73,8 +97,6 @@ def write_manifest(
 ) -> str:
     """Write manifest.json; returns its own SHA-256."""
     stats = outcome.stats
-    from chatdlp.report.findings import iso_time
-
     manifest = {
         "schema": SCHEMA,
         "tool": "chatdlp",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime, timezone
 
 from chatdlp.records import Detection, Finding, Message
 from chatdlp.report.fingerprint import FingerprintKey
 from chatdlp.report.redact import NO_REVEAL, RevealPolicy, redact_excerpt
+from chatdlp.timefmt import iso_time
 
 
 def finding_id(message: Message, detection: Detection) -> str:
@@ -18,16 +18,6 @@ def finding_id(message: Message, detection: Detection) -> str:
          detection.rule_id)
     )
     return hashlib.sha256(key.encode()).hexdigest()[:24]
-
-
-def iso_time(timestamp: float | None) -> str | None:
-    if timestamp is None:
-        return None
-    try:
-        moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        return None
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def findings_for(

@@ -2,7 +2,6 @@
 
 from chatdlp.state.store import (
     CHECKPOINT_OVERLAP,
-    RETENTION_WARN_DAYS,
     Checkpoint,
     ContentHasher,
     FindingsStore,
@@ -10,12 +9,10 @@ from chatdlp.state.store import (
     StoredMessage,
     Suppression,
     os_user,
-    utc_now_iso,
 )
 
 __all__ = [
     "CHECKPOINT_OVERLAP",
-    "RETENTION_WARN_DAYS",
     "Checkpoint",
     "ContentHasher",
     "FindingsStore",
@@ -23,5 +20,4 @@ __all__ = [
     "StoredMessage",
     "Suppression",
     "os_user",
-    "utc_now_iso",
 ]

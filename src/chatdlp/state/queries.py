@@ -13,6 +13,7 @@ from chatdlp.state.schema import (
     finding_from_row,
     time_window,
 )
+from chatdlp.timefmt import iso_time
 
 
 class FindingQueries(Database):
@@ -20,15 +21,15 @@ class FindingQueries(Database):
 
     def findings(
         self,
-        since: str | None = None,
-        until: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
         statuses: Sequence[str] = (),
         severities: Sequence[str] = (),
         rules: Sequence[str] = (),
     ) -> Iterator[StoredFinding]:
         """Stored findings in a stable order, filtered; ``since``/``until`` compare
-        the message time (ISO 8601 UTC); a finding without one is outside any window."""
-        clauses, params = time_window(since, until)
+        the message time (Unix seconds); a finding without one is outside any window."""
+        clauses, params = time_window(iso_time(since), iso_time(until))
         for column, values in (("status", statuses), ("severity", severities), ("rule_id", rules)):
             if values:
                 clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")

@@ -9,7 +9,6 @@ import os
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -22,8 +21,6 @@ SCHEMA_VERSION = 1
 # Checkpoints are moved back this far when resuming (clock skew between the
 # service's update time and last_active_at); messages seen again are skipped.
 CHECKPOINT_OVERLAP = 15 * 60
-# The Compliance API keeps about 30 days; warn well before a checkpoint falls out.
-RETENTION_WARN_DAYS = 25
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -112,10 +109,6 @@ FINDING_COLUMNS = (
 )
 SELECT_FINDING = ", ".join(f'"{c}"' for c in FINDING_COLUMNS)
 SELECT_FINDING_F = ", ".join(f'f."{c}"' for c in FINDING_COLUMNS)
-
-
-def utc_now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def os_user() -> str:

@@ -37,14 +37,12 @@ from chatdlp.state.outbox import SinkOutbox
 from chatdlp.state.queries import FindingQueries
 from chatdlp.state.schema import (
     CHECKPOINT_OVERLAP,
-    RETENTION_WARN_DAYS,
     Checkpoint,
     ContentHasher,
     StoredFinding,
     StoredMessage,
     Suppression,
     os_user,
-    utc_now_iso,
 )
 from chatdlp.state.triage import TriageTables
 
@@ -96,7 +94,6 @@ class FindingsStore(LedgerTables, FindingQueries, TriageTables, SinkOutbox):
 
 __all__ = [
     "CHECKPOINT_OVERLAP",
-    "RETENTION_WARN_DAYS",
     "Checkpoint",
     "ContentHasher",
     "FindingsStore",
@@ -104,5 +101,4 @@ __all__ = [
     "StoredMessage",
     "Suppression",
     "os_user",
-    "utc_now_iso",
 ]

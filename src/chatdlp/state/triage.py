@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from chatdlp.errors import ConfigError
-from chatdlp.state.schema import Database, Suppression, os_user, utc_now_iso
+from chatdlp.state.schema import Database, Suppression, os_user
+from chatdlp.timefmt import utc_now_iso
 
 
 class TriageTables(Database):

@@ -22,7 +22,6 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from urllib.parse import urlsplit
 
 import httpx
@@ -31,6 +30,7 @@ import tenacity
 from chatdlp import __version__
 from chatdlp.errors import ConfigError, SinkError
 from chatdlp.records import Finding
+from chatdlp.timefmt import epoch
 
 ENV_WEBHOOK_TOKEN = "CHATDLP_WEBHOOK_TOKEN"
 ENV_SPLUNK_TOKEN = "CHATDLP_SPLUNK_HEC_TOKEN"
@@ -122,12 +122,8 @@ class _Transient(Exception):
 
 
 def _epoch(iso: str | None) -> float:
-    if iso:
-        try:
-            return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            pass
-    return time.time()
+    when = epoch(iso)
+    return when if when is not None else time.time()
 
 
 @dataclass

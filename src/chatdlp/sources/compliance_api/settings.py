@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from chatdlp.errors import ConfigError
+from chatdlp.timefmt import parse_when
 
 ENV_KEY = "CHATDLP_COMPLIANCE_API_KEY"
 ENV_KEY_FILE = "CHATDLP_COMPLIANCE_API_KEY_FILE"
@@ -170,31 +169,16 @@ def read_api_key(environ: Mapping[str, str]) -> ApiKey:
     return ApiKey(value)
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
-
 def parse_since(value: str, now: Callable[[], float] = time.time) -> int:
     """``--since``: a duration back from now (``24h``, ``7d``, ``30m``), an ISO 8601
     date or date-time (UTC unless it names an offset), or Unix seconds."""
-    text = value.strip()
-    match = _DURATION.match(text)
-    if match:
-        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
-        return int(now() - seconds)
-    if text.isdigit():
-        return int(text)
-    iso = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
+    when = parse_when(value, now)
+    if when is None:
         raise ConfigError(
             f"--since {value!r}: expected a duration like 24h or 7d, an ISO date or date-time, "
             "or Unix seconds"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return int(moment.timestamp())
+        )
+    return when
 
 
 def _float_env(environ: Mapping[str, str], name: str, default: float) -> float:

@@ -1,0 +1,58 @@
+"""``chatdlp fetch``: archive compliance:// conversations into a JSONL file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from chatdlp.cli.options import compliance_api_options, compliance_options, warning_printer
+from chatdlp.errors import ConfigError
+from chatdlp.records import Diagnostics
+
+
+@click.command()
+@click.argument("source", metavar="SOURCE")
+@click.option(
+    "--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="The JSONL archive to write (replaced atomically, mode 0600).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Do not print progress nor warnings.")
+@compliance_api_options
+def fetch(
+    source: str,
+    out_file: Path,
+    quiet: bool,
+    since: str | None,
+    users: tuple[str, ...],
+    page_size: int,
+    max_requests_per_minute: int,
+) -> None:
+    """Archive the conversations of SOURCE (compliance://WORKSPACE_ID) into --out.
+
+    One Compliance API Conversation per line; a conversation that came back
+    while paging is written once, with all its messages. `chatdlp scan FILE`
+    reads the archive back.
+
+    \b
+    Examples:
+      chatdlp fetch compliance://ws-123 --since 24h --out archive/2025-06-01.jsonl
+    """
+    from chatdlp.sources import open_source
+    from chatdlp.sources.compliance_api.archive import run_fetch
+
+    if not source.startswith("compliance://"):
+        raise ConfigError(f"{source}: fetch reads compliance://WORKSPACE_ID sources only")
+    api = compliance_options(since, users, page_size, max_requests_per_minute, quiet)
+    opened = open_source(source, compliance=api)
+    records = getattr(opened, "records", None)
+    if records is None:  # pragma: no cover - every compliance:// source has records()
+        raise ConfigError(f"{source}: cannot fetch from this source")
+    diagnostics = Diagnostics(listener=warning_printer(quiet))
+    stats = run_fetch(opened, out_file, diagnostics)  # type: ignore[arg-type]
+    click.echo(
+        f"chatdlp fetch: {stats.records:,} conversations read, {stats.written:,} written "
+        f"({stats.merged:,} merged after coming back), {diagnostics.skipped_total:,} skipped "
+        f"-> {out_file}",
+        err=True,
+    )

@@ -1,0 +1,240 @@
+"""Option bundles shared by several commands, and what they parse into."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from chatdlp.records import Severity
+
+if TYPE_CHECKING:
+    from chatdlp.pipeline.plan import ScanPlan
+    from chatdlp.records import TimeWindow
+    from chatdlp.sources.compliance_api import ComplianceOptions
+
+F = TypeVar("F", bound=Callable[..., Any])
+MAX_PRINTED_WARNINGS = 50
+
+
+def warning_printer(quiet: bool) -> Callable[[str], None]:
+    printed = 0
+
+    def emit(message: str) -> None:
+        nonlocal printed
+        if quiet:
+            return
+        printed += 1
+        if printed <= MAX_PRINTED_WARNINGS:
+            click.echo(f"chatdlp: warning: {message}", err=True)
+        elif printed == MAX_PRINTED_WARNINGS + 1:
+            click.echo("chatdlp: warning: more warnings follow; see the summary", err=True)
+
+    return emit
+
+
+def progress_printer(quiet: bool) -> Callable[[str], None]:
+    def emit(message: str) -> None:
+        if not quiet:
+            click.echo(f"chatdlp: {message}", err=True)
+
+    return emit
+
+
+def compliance_api_options(func: F) -> F:
+    """Options of compliance:// sources (the key is never an option: see the README)."""
+    options = [
+        click.option(
+            "--since", metavar="WHEN", default=None,
+            help="compliance:// only: conversations updated since WHEN: a duration (24h, 7d), "
+            "an ISO date or date-time (UTC by default), or Unix seconds.",
+        ),
+        click.option(
+            "--users", multiple=True, metavar="USER_ID",
+            help="compliance:// only: only this user's conversations (repeatable).",
+        ),
+        click.option(
+            "--page-size", type=click.IntRange(1, 500), default=100, show_default=True,
+            help="compliance:// only: conversations per page (halved on pages too big or slow).",
+        ),
+        click.option(
+            "--max-requests-per-minute", type=click.IntRange(min=1), default=50,
+            show_default=True, help="compliance:// only: client-side rate limit.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def compliance_options(
+    since: str | None, users: tuple[str, ...], page_size: int, max_rpm: int, quiet: bool
+) -> ComplianceOptions:
+    from chatdlp.sources.compliance_api import ComplianceOptions
+
+    return ComplianceOptions(
+        since=since, users=users, page_size=page_size, max_requests_per_minute=max_rpm,
+        progress=progress_printer(quiet),
+    )
+
+
+def report_options(func: F) -> F:
+    """Options shared by scan, sweep and report: what goes into --out and how."""
+    options = [
+        click.option(
+            "--format", "formats", multiple=True, metavar="LIST",
+            help="Extra reports, comma-separated: csv, html, md, sarif, analytics, incidents "
+            "(findings.jsonl is always written; csv and html bring incidents along).",
+        ),
+        click.option(
+            "--link-template", default="https://chatgpt.com/c/{conversation_id}",
+            show_default=True,
+            help="Deep link to a conversation in the reports ({conversation_id}, {message_id}).",
+        ),
+        click.option(
+            "--min-group-size", type=click.IntRange(min=1), default=5, show_default=True,
+            help="Analytics: groups with fewer distinct users are folded into (other) or suppressed.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def scan_options(func: F) -> F:
+    """Options shared by scan and sweep."""
+    options = [
+        click.option(
+            "--policy", "policies", multiple=True, metavar="NAME|PATH",
+            help="Policy pack name or YAML file (repeatable). Default: every shipped pack.",
+        ),
+        click.option(
+            "--fail-on", type=click.Choice([s.value for s in Severity]),
+            default=Severity.HIGH.value, show_default=True,
+            help="Exit 1 when a finding is at or above this severity.",
+        ),
+        click.option(
+            "--reveal", "reveal", multiple=True, metavar="ENTITIES",
+            help="Let excerpts show a bounded hint for these entities, comma-separated: the last 4 "
+            "digits (CREDIT_CARD, US_SSN, ...) or the e-mail domain (EMAIL_ADDRESS). Default: none.",
+        ),
+        click.option(
+            "--sink", "sinks", multiple=True, metavar="KIND=URL",
+            help="Also send findings to webhook=URL (token in CHATDLP_WEBHOOK_TOKEN) or "
+            "splunk-hec=URL (token in CHATDLP_SPLUNK_HEC_TOKEN). Repeatable.",
+        ),
+        click.option(
+            "--workers", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+            show_default="cores",
+            help="Detector processes (local engine; inputs of one batch, 64 messages, stay in "
+            "this process), or Ray actors (ray engine).",
+        ),
+        click.option(
+            "--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+            help="local: this machine's processes; ray: Ray actors (pip install 'chatdlp[ray]').",
+        ),
+        click.option(
+            "--ray-address", metavar="ADDR", default=None,
+            help="--engine ray: a running Ray cluster (HOST:6379, ray://HOST:10001, auto). "
+            "Default: a local Ray instance on 127.0.0.1, started and stopped by this run.",
+        ),
+        click.option(
+            "--include-test-values", is_flag=True,
+            help="Also report documentation and test values (555-01xx numbers, example.com, "
+            "published test card numbers, placeholder names in templates).",
+        ),
+        click.option(
+            "--strict", is_flag=True, help="Exit 3 when any record was skipped as bad input."
+        ),
+        click.option(
+            "--quiet", "-q", is_flag=True,
+            help="Do not print a warning per bad record, nor progress.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@dataclasses.dataclass(frozen=True)
+class ScanArgs:
+    """The parsed options common to scan and sweep."""
+
+    sources: tuple[str, ...]
+    policies: tuple[str, ...]
+    out_dir: Path
+    fail_on: str
+    formats: tuple[str, ...]
+    link_template: str
+    min_group_size: int
+    reveal: tuple[str, ...]
+    sinks: tuple[str, ...]
+    workers: int
+    engine: str
+    ray_address: str | None
+    include_test_values: bool
+    strict: bool
+    quiet: bool
+    since: str | None
+    users: tuple[str, ...]
+    page_size: int
+    max_requests_per_minute: int
+
+
+def scan_plan(
+    args: ScanArgs, state: Path | None = None, window: TimeWindow | None = None,
+    command: str = "scan", fail_on_gap: bool = False,
+) -> ScanPlan:
+    from chatdlp.pipeline.plan import ScanPlan
+    from chatdlp.report.model import LinkTemplate, ReportOptions
+    from chatdlp.report.redact import RevealPolicy
+    from chatdlp.report.sinks import parse_sink
+
+    return ScanPlan(
+        sources=args.sources,
+        out_dir=args.out_dir,
+        formats=args.formats,
+        report_options=ReportOptions(LinkTemplate(args.link_template), args.min_group_size),
+        reveal=RevealPolicy.of(name for value in args.reveal for name in value.split(",")),
+        compliance=compliance_options(
+            args.since, args.users, args.page_size, args.max_requests_per_minute, args.quiet
+        ),
+        state_path=state,
+        sinks=tuple(parse_sink(value) for value in args.sinks),
+        window=window,
+        command=command,
+        policies=args.policies,
+        include_test_values=args.include_test_values,
+        workers=args.workers,
+        engine=args.engine,
+        ray_address=args.ray_address,
+        fail_on=Severity(args.fail_on),
+        strict=args.strict,
+        fail_on_gap=fail_on_gap,
+    )
+
+
+def build_detector(policies: tuple[str, ...], include_test_values: bool = False) -> Any:
+    from chatdlp.detect.backends import build_detector as build
+
+    return build(policies, include_test_values)
+
+
+def parse_when_option(option: str, value: str | None) -> float | None:
+    """``--since``/``--until WHEN`` of ``chatdlp report``: a duration, an ISO date, Unix seconds."""
+    from chatdlp.errors import ConfigError
+    from chatdlp.timefmt import parse_when
+
+    if not value:
+        return None
+    when = parse_when(value)
+    if when is None:
+        raise ConfigError(
+            f"{option} {value!r}: expected a duration like 24h or 7d, an ISO date or date-time, "
+            "or Unix seconds"
+        )
+    return float(when)

@@ -1,0 +1,109 @@
+"""``chatdlp policy``: list, validate, test and explain policy packs."""
+
+from __future__ import annotations
+
+import click
+
+from chatdlp.cli.options import build_detector
+from chatdlp.errors import ExitCode
+
+
+@click.group()
+def policy() -> None:
+    """List, validate, test and explain policy packs."""
+
+
+@policy.command("list")
+@click.option("--policy", "policies", multiple=True, metavar="NAME|PATH",
+              help="Packs or files to list (default: every shipped pack).")
+def policy_list(policies: tuple[str, ...]) -> None:
+    """The packs and their rules, with entity, category, severity and threshold."""
+    from chatdlp.policy import load_policies, shipped_pack_names
+
+    refs = list(policies) or shipped_pack_names(include_examples=True)
+    policy_set = load_policies(refs)
+    for pack in policy_set.policies:
+        click.echo(f"{pack.name}  (version {pack.version}, {len(pack.rules)} rules, {pack.origin})")
+        if pack.description:
+            click.echo(f"  {pack.description}")
+        for rule in pack.rules:
+            click.echo(
+                f"  {rule.id:<34} {rule.entity:<28} {rule.category.value:<12} "
+                f"{rule.severity.value:<8} min {rule.min_score:.2f}"
+            )
+    defaults = ", ".join(shipped_pack_names())
+    click.echo(f"\nApplied when no --policy is given: {defaults}")
+
+
+@policy.command("validate")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+def policy_validate(paths: tuple[str, ...]) -> ExitCode:
+    """Check policy files; exit 0 when all are valid, 2 with the problems otherwise."""
+    from chatdlp.errors import PolicyError
+    from chatdlp.policy import load_policies
+
+    failed = 0
+    for path in paths:
+        try:
+            policy_set = load_policies([path])
+        except PolicyError as exc:
+            failed += 1
+            click.echo(f"INVALID {exc}", err=True)
+            continue
+        rules = sum(len(p.rules) for p in policy_set.policies)
+        click.echo(f"ok      {path} ({rules} rules with what it extends)")
+    return ExitCode.USAGE if failed else ExitCode.OK
+
+
+@policy.command("test")
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
+def policy_test(paths: tuple[str, ...]) -> ExitCode:
+    """Run every rule's examples (default: every shipped pack); exit 1 on a failure."""
+    from chatdlp.detect.examples import run_examples
+    from chatdlp.policy import shipped_pack_names
+
+    detector = build_detector(tuple(paths) or tuple(shipped_pack_names(include_examples=True)))
+    results = run_examples(detector)
+    failures = [r for r in results if not r.passed]
+    for result in failures:
+        want = "a finding" if result.expected else "no finding"
+        got = ", ".join(result.fired) or "nothing"
+        click.echo(f"FAIL {result.rule.id}: expected {want} in example:", err=True)
+        click.echo(f"       {result.text!r}", err=True)
+        click.echo(f"     rules that reported: {got}", err=True)
+    rules = len({r.rule.id for r in results})
+    click.echo(f"{len(results) - len(failures)} passed, {len(failures)} failed "
+               f"({len(results)} examples of {rules} rules)")
+    return ExitCode.FINDINGS if failures else ExitCode.OK
+
+
+@policy.command("explain")
+@click.argument("text")
+@click.option("--policy", "policies", multiple=True, metavar="NAME|PATH")
+@click.option("--role", default="user", show_default=True,
+              type=click.Choice(["user", "assistant", "system", "tool", "title"]))
+@click.option("--all", "show_all", is_flag=True, help="Also list the rules that found nothing.")
+def policy_explain(text: str, policies: tuple[str, ...], role: str, show_all: bool) -> None:
+    """Which rules fire on TEXT, the score before and after context, and why others do not.
+
+    Values are shown masked, by position.
+    """
+    from chatdlp.report.redact import redact_excerpt
+
+    detector = build_detector(policies)
+    judgements, silent = detector.explain(text, role)
+    spans = [(j.start, j.end, j.rule.entity) for j in judgements]
+    click.echo(f"text: {redact_excerpt(text, spans, 0, 0, window=len(text))}")
+    if not judgements:
+        click.echo("no rule found anything")
+    for j in judgements:
+        verdict = "REPORTED" if j.reported else "not reported"
+        context = f" +{j.score - j.raw_score:.2f} context" if j.context_word else ""
+        click.echo(
+            f"{verdict:<12} {j.rule.id} [{j.rule.entity}] chars {j.start}-{j.end}: "
+            f"score {j.raw_score:.2f}{context} -> {j.score:.2f} (min {j.rule.min_score:.2f}, "
+            f"{j.rule.severity.value})" + (f"; {j.reason}" if j.reason else "")
+        )
+    if show_all:
+        for rule in silent:
+            click.echo(f"{'no match':<12} {rule.id} [{rule.entity}]")

@@ -1,0 +1,94 @@
+"""``chatdlp scan``, and the run-and-summarise step ``chatdlp sweep`` shares."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from chatdlp.cli.options import (
+    ScanArgs,
+    compliance_api_options,
+    report_options,
+    scan_options,
+    scan_plan,
+    warning_printer,
+)
+from chatdlp.errors import ConfigError
+
+if TYPE_CHECKING:
+    from chatdlp.pipeline.outcome import ScanOutcome
+    from chatdlp.pipeline.plan import ScanPlan
+
+
+def run_and_summarise(
+    plan: ScanPlan, quiet: bool, after_reports: Callable[[ScanOutcome], None] | None = None
+) -> ScanOutcome:
+    """Run the scan and print the summary; the outcome decides the exit code (outcome.py)."""
+    from chatdlp.pipeline.run import run_scan
+    from chatdlp.report.summary import render_summary
+
+    loud = functools.partial(click.echo, err=True)
+    outcome = None
+    try:
+        outcome = run_scan(
+            plan, warning_printer(quiet), loud=lambda message: loud(f"chatdlp: WARNING: {message}")
+        )
+    finally:
+        if outcome is not None:
+            click.echo(render_summary(outcome.stats, outcome.diagnostics, str(plan.out_dir)),
+                       err=True)
+    if after_reports is not None:
+        after_reports(outcome)
+    for gap in outcome.retention_gaps:  # again, after the summary: the last thing on screen
+        loud(f"chatdlp: WARNING: RETENTION GAP: {gap}")
+    return outcome
+
+
+@click.command()
+@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+    default=Path("chatdlp-out"), show_default=True, help="Directory for the reports.",
+)
+@scan_options
+@report_options
+@click.option(
+    "--state", "state", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="SQLite state for incremental, exactly-once runs: checkpoints, scanned message ids "
+    "(hashes only) and findings. Only new findings are reported.",
+)
+@click.option(
+    "--fail-on-gap", is_flag=True,
+    help="With --state: exit 3 when a compliance:// checkpoint is older than 25 days.",
+)
+@compliance_api_options
+def scan(state: Path | None, fail_on_gap: bool, **options: Any) -> ScanOutcome:
+    """Scan SOURCE... and write findings.jsonl into --out.
+
+    SOURCE is a ChatGPT export (.zip or conversations.json), a saved Compliance
+    API list page (.json), JSONL (Compliance API conversations or flat messages
+    {"conversation_id","message_id","role","text",...}), a directory of those,
+    or - for JSONL on stdin. The format is sniffed from the content.
+    compliance://WORKSPACE_ID reads the live Compliance API (key in
+    CHATDLP_COMPLIANCE_API_KEY or CHATDLP_COMPLIANCE_API_KEY_FILE).
+
+    With --state, messages scanned by an earlier run are skipped, and --out
+    receives only the findings not reported before.
+
+    \b
+    Examples:
+      chatdlp scan export.zip
+      chatdlp scan archive/ --policy pii --policy ./acme.yaml --out reports/
+      cat messages.jsonl | chatdlp scan - --fail-on medium
+      chatdlp scan export.zip --format csv,html,md,sarif,analytics
+      chatdlp scan compliance://ws-123 --since 24h
+      chatdlp scan compliance://ws-123 --state /var/lib/chatdlp/state.db --fail-on-gap
+    """
+    args = ScanArgs(**options)
+    if fail_on_gap and state is None:
+        raise ConfigError("--fail-on-gap needs --state (the checkpoint lives there)")
+    return run_and_summarise(scan_plan(args, state, fail_on_gap=fail_on_gap), args.quiet)

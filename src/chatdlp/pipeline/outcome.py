@@ -1,0 +1,67 @@
+"""What a scan's outcome means: the problem to report, if any, and the exit code.
+
+The order is the contract's (DESIGN.md): a scan that could not finish (3)
+before ``--strict`` (3), ``--fail-on-gap`` (3) and undelivered findings (3),
+before findings at or above ``--fail-on`` (1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chatdlp.errors import (
+    ChatdlpError,
+    ExitCode,
+    RetentionGap,
+    ScanIncomplete,
+    SinkError,
+    StrictModeAbort,
+)
+from chatdlp.pipeline.plan import ScanPlan
+from chatdlp.policy.model import PolicySet
+from chatdlp.records import Diagnostics, ScanStats
+
+
+@dataclass
+class ScanOutcome:
+    plan: ScanPlan
+    stats: ScanStats
+    diagnostics: Diagnostics
+    policies: PolicySet
+    failure: ChatdlpError | None = None
+    retention_gaps: list[str] = field(default_factory=list)
+    sink_errors: list[str] = field(default_factory=list)
+    unsent: dict[str, int] = field(default_factory=dict)  # sink label -> findings not delivered
+    window: tuple[str | None, str | None] = (None, None)
+
+    def problem(self) -> ChatdlpError | None:
+        """The error this outcome ends with (its message is printed), or None."""
+        if self.failure is not None:
+            return self.failure
+        if self.diagnostics.failures:
+            return None  # each failure was reported as it happened; exit_code() says 3
+        skipped = self.diagnostics.skipped_total
+        if self.plan.strict and skipped:
+            return StrictModeAbort(f"--strict: {skipped} bad record(s) skipped; findings were written")
+        if self.plan.fail_on_gap and self.retention_gaps:
+            return RetentionGap(
+                f"--fail-on-gap: {len(self.retention_gaps)} source(s) with a checkpoint older "
+                "than the retention allows; the scan ran and its findings were written"
+            )
+        if self.sink_errors and self.plan.state_path is None:
+            unsent = sum(self.unsent.values())
+            return SinkError(
+                f"{unsent:,} finding(s) were not delivered to a sink (they are in findings.jsonl; "
+                "with --state they would be kept and sent on the next run)"
+            )
+        return None
+
+    def exit_code(self) -> ExitCode:
+        problem = self.problem()
+        if problem is not None:
+            return problem.exit_code
+        if self.diagnostics.failures:
+            return ScanIncomplete.exit_code
+        if self.stats.findings_at_or_above(self.plan.fail_on):
+            return ExitCode.FINDINGS
+        return ExitCode.OK
