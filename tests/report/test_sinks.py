@@ -159,3 +159,21 @@ def test_sink_specs_are_checked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
     monkeypatch.delenv("CHATDLP_SPLUNK_HEC_TOKEN", raising=False)
     result = run_cli("scan", str(tmp_path), "--sink", "splunk-hec=https://splunk.example/e")
     assert result.exit_code == 2 and "CHATDLP_SPLUNK_HEC_TOKEN" in result.output
+
+
+def test_a_sink_waits_as_long_as_retry_after_says() -> None:
+    import httpx
+
+    from chatdlp.report.sinks import HttpSink, SinkRetry, SinkSpec
+    from tests.report.helpers import finding
+
+    answers = deque([httpx.Response(429, headers={"Retry-After": "3"}), httpx.Response(503),
+                     httpx.Response(200)])
+    sleeps: list[float] = []
+    with httpx.Client(transport=httpx.MockTransport(lambda request: answers.popleft())) as client:
+        sink = HttpSink(SinkSpec("webhook", "http://127.0.0.1:9/hook"),
+                        retry=SinkRetry(initial_backoff=0.0, max_backoff=30.0), client=client,
+                        sleep=sleeps.append)
+        sink.send([finding(1)])
+    assert sleeps == [3.0, 0.0]
+    assert sink.attempts_made == 3

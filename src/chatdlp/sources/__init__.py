@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol
 
@@ -26,6 +26,24 @@ class ConversationSource(Protocol):
     def conversations(self, diagnostics: Diagnostics) -> Iterator[Conversation]: ...
 
 
+def _open_compliance_api(spec: str, compliance: ComplianceOptions | None) -> ConversationSource:
+    from chatdlp.sources.compliance_api import (
+        ComplianceApiSource,
+        ComplianceOptions,
+        settings_from_environment,
+    )
+
+    options = compliance if compliance is not None else ComplianceOptions()
+    settings = settings_from_environment(spec, options)
+    return ComplianceApiSource(settings, progress=options.progress)
+
+
+# SOURCE scheme -> how to open it (a live source is imported only when asked for).
+SCHEMES: dict[str, Callable[[str, ComplianceOptions | None], ConversationSource]] = {
+    "compliance": _open_compliance_api,
+}
+
+
 def open_source(
     spec: str,
     stdin: IO[bytes] | None = None,
@@ -38,18 +56,12 @@ def open_source(
     """
     if spec == "-":
         return StreamSource(stdin if stdin is not None else sys.stdin.buffer)
-    if spec.startswith("compliance://"):
-        from chatdlp.sources.compliance_api import (
-            ComplianceApiSource,
-            ComplianceOptions,
-            settings_from_environment,
-        )
-
-        options = compliance if compliance is not None else ComplianceOptions()
-        settings = settings_from_environment(spec, options)
-        return ComplianceApiSource(settings, progress=options.progress)
-    if "://" in spec:
-        raise ConfigError(f"{spec}: unsupported source scheme")
+    scheme, separator, _ = spec.partition("://")
+    if separator:
+        opener = SCHEMES.get(scheme)
+        if opener is None:
+            raise ConfigError(f"{spec}: unsupported source scheme")
+        return opener(spec, compliance)
     path = Path(spec)
     if path.is_dir():
         return DirectorySource(path)

@@ -13,13 +13,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 import tenacity
 
 from chatdlp.errors import SourceError
 from chatdlp.sources.compliance_api.settings import RetrySettings
+from chatdlp.timefmt import parse_retry_after as parse_retry_after  # re-exported: its home is timefmt
 
 T = TypeVar("T")
 
@@ -46,22 +46,6 @@ class RetryBudget:
 
 
 WaitListener = Callable[[TransientFault, float, int], None]
-
-
-def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
-    """``Retry-After`` as seconds: delay-seconds or an HTTP date; None when absent or invalid."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(0.0, moment.timestamp() - now())
 
 
 class _ServerOrBackoff(tenacity.wait.wait_base):
