@@ -287,6 +287,8 @@ class ScanStats:
     by_category: Counter[str] = field(default_factory=Counter)
     by_severity: Counter[str] = field(default_factory=Counter)
     by_entity: Counter[str] = field(default_factory=Counter)
+    # Per rule id: patterns skipped on a message because they hit the regex timeout.
+    regex_timeouts: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.time)
     finished: float | None = None
     max_severity: Severity | None = None

@@ -254,8 +254,9 @@ class Detector:
         return recognizers
 
     @property
-    def regex_timeouts(self) -> int:
-        return sum(r.timeouts for r in self._rule_recognizers)
+    def regex_timeouts(self) -> dict[str, int]:
+        """Per rule id, how many times one of its patterns hit the regex timeout (and was skipped)."""
+        return {r.rule.id: r.timeouts for r in self._rule_recognizers if r.timeouts}
 
     # -- analysis -----------------------------------------------------------------
 

@@ -43,6 +43,13 @@ class ScanOutcome:
         skipped = self.diagnostics.skipped_total
         if self.plan.strict and skipped:
             return StrictModeAbort(f"--strict: {skipped} bad record(s) skipped; findings were written")
+        timeouts = self.stats.regex_timeouts
+        if self.plan.strict and timeouts:
+            rules = ", ".join(sorted(timeouts))
+            return StrictModeAbort(
+                f"--strict: {sum(timeouts.values())} pattern run(s) of {rules} hit the regex "
+                "timeout and were skipped; findings were written"
+            )
         if self.plan.fail_on_gap and self.retention_gaps:
             return RetentionGap(
                 f"--fail-on-gap: {len(self.retention_gaps)} source(s) with a checkpoint older "

@@ -107,6 +107,7 @@ def run_scan(
             stream_scan(stages, diagnostics, stats)
         except ChatdlpError as exc:
             outcome.failure = exc  # the reports below still show what was found
+        stats.regex_timeouts.update(runner.regex_timeouts())
         outcome.window = collector.window
         if store is not None:
             store.mark_all_reported(run_id)

@@ -65,6 +65,13 @@ def render_summary(stats: ScanStats, diagnostics: Diagnostics, out_dir: str) -> 
             f"{name} {count:,}" for name, count in sorted(diagnostics.unknown_content_types.items())
         )
         lines.append(f"  unknown content types (scanned as text): {kinds}")
+    if stats.regex_timeouts:
+        lines.append(
+            f"  regex timeouts {sum(stats.regex_timeouts.values()):,} pattern runs skipped "
+            "(the text was scanned without them)"
+        )
+        for rule, count in sorted(stats.regex_timeouts.items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"    {count:>6,}  {rule}")
     if stats.error:
         lines.append(f"  INCOMPLETE: {stats.error}")
     lines.append(f"  output         {out_dir}")

@@ -13,7 +13,8 @@ the pipeline never does.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,6 +32,16 @@ class BatchRunner(Protocol):
     """A detection backend."""
 
     def run(self, batches: Iterable[list[Message]]) -> Iterator[BatchResult]: ...
+
+    def regex_timeouts(self) -> Counter[str]:
+        """Per rule id, the patterns skipped so far because they hit the regex timeout."""
+        ...
+
+
+def timeouts_of(detector: object) -> Counter[str]:
+    """A detector's regex timeouts by rule id (none for a detector that does not count them)."""
+    counts: Mapping[str, int] = getattr(detector, "regex_timeouts", None) or {}
+    return Counter(counts)
 
 
 def build_detector(
@@ -95,3 +106,9 @@ class WorkerDetector:
             raise self._error
         assert self._detector is not None
         return self._detector.detect(batch)
+
+    def detect_counted(self, batch: list[Message]) -> tuple[list[list[Detection]], Counter[str]]:
+        """Detections, and the regex timeouts of this batch by rule id (for the parent's summary)."""
+        before = timeouts_of(self._detector)
+        detections = self.detect(batch)
+        return detections, timeouts_of(self._detector) - before

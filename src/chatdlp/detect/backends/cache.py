@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable, Iterator
 
 from chatdlp.detect.backends.base import BatchResult, BatchRunner
@@ -31,6 +31,9 @@ class CachingRunner:
         self.max_entries = max_entries
         self.hits = 0
         self._cache: OrderedDict[bytes, list[Detection]] = OrderedDict()
+
+    def regex_timeouts(self) -> Counter[str]:
+        return self.inner.regex_timeouts()
 
     def _remember(self, key: bytes, detections: list[Detection]) -> None:
         self._cache[key] = detections

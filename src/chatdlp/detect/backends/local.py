@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 
-from chatdlp.detect.backends.base import BatchResult, MessageDetector
+from chatdlp.detect.backends.base import BatchResult, MessageDetector, timeouts_of
 from chatdlp.records import Message
 
 
@@ -17,3 +18,6 @@ class LocalRunner:
     def run(self, batches: Iterable[list[Message]]) -> Iterator[BatchResult]:
         for batch in batches:
             yield batch, self.detector.detect(batch)
+
+    def regex_timeouts(self) -> Counter[str]:
+        return timeouts_of(self.detector)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import multiprocessing
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from multiprocessing.pool import AsyncResult, Pool
 
-from chatdlp.detect.backends.base import BatchResult, DetectorSpec, MessageDetector, WorkerDetector
+from chatdlp.detect.backends.base import (
+    BatchResult,
+    DetectorSpec,
+    MessageDetector,
+    WorkerDetector,
+    timeouts_of,
+)
 from chatdlp.records import Detection, Message
 
 # The detector of a worker process, built once by the pool initializer.
@@ -19,9 +25,9 @@ def _init_worker(spec: DetectorSpec) -> None:
     _worker = WorkerDetector(spec)
 
 
-def _detect_in_worker(batch: list[Message]) -> list[list[Detection]]:
+def _detect_in_worker(batch: list[Message]) -> tuple[list[list[Detection]], Counter[str]]:
     assert _worker is not None
-    return _worker.detect(batch)
+    return _worker.detect_counted(batch)
 
 
 class ProcessPoolRunner:
@@ -44,9 +50,20 @@ class ProcessPoolRunner:
         self.local = local
         self.local_batches = local_batches
         self.max_in_flight = workers * in_flight_per_worker
+        self._worker_timeouts: Counter[str] = Counter()
+
+    def regex_timeouts(self) -> Counter[str]:
+        return timeouts_of(self.local) + self._worker_timeouts
+
+    def _collect(self, result: AsyncResult[tuple[list[list[Detection]], Counter[str]]]
+                 ) -> list[list[Detection]]:
+        detections, timeouts = result.get()
+        self._worker_timeouts.update(timeouts)
+        return detections
 
     def run(self, batches: Iterable[list[Message]]) -> Iterator[BatchResult]:
-        pending: deque[tuple[list[Message], AsyncResult[list[list[Detection]]]]] = deque()
+        pending: deque[tuple[list[Message], AsyncResult[tuple[list[list[Detection]], Counter[str]]]]]
+        pending = deque()
         pool: Pool | None = None
         try:
             for index, batch in enumerate(batches):
@@ -59,10 +76,10 @@ class ProcessPoolRunner:
                 pending.append((batch, pool.apply_async(_detect_in_worker, (batch,))))
                 while len(pending) >= self.max_in_flight:
                     done, result = pending.popleft()
-                    yield done, result.get()
+                    yield done, self._collect(result)
             while pending:
                 done, result = pending.popleft()
-                yield done, result.get()
+                yield done, self._collect(result)
             if pool is not None:
                 pool.close()
                 pool.join()

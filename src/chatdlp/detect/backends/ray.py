@@ -22,7 +22,7 @@ import ipaddress
 import logging
 import os
 import socket
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
@@ -163,6 +163,10 @@ class RayRunner:
             check_reachable(address)  # before anything is scanned
         self.actors: list[Any] = []  # the current pool (tests reach in to kill one)
         self.replaced = 0
+        self._timeouts: Counter[str] = Counter()
+
+    def regex_timeouts(self) -> Counter[str]:
+        return Counter(self._timeouts)
 
     def run(self, batches: Iterable[list[Message]]) -> Iterator[BatchResult]:
         ray = self._ray
@@ -203,7 +207,7 @@ class RayRunner:
         load = [0] * self.workers  # batches in flight per actor
         for index, batch in enumerate(batches):
             slot = load.index(min(load))
-            pending.append(_InFlight(index, batch, slot, self.actors[slot].detect.remote(batch)))
+            pending.append(_InFlight(index, batch, slot, self.actors[slot].detect_counted.remote(batch)))
             load[slot] += 1
             while len(pending) >= self.max_in_flight:
                 yield self._next(pending, load)
@@ -216,7 +220,8 @@ class RayRunner:
         head = pending[0]
         while True:
             try:
-                detections: list[list[Detection]] = ray.get(head.ref)
+                detections: list[list[Detection]]
+                detections, timeouts = ray.get(head.ref)
             except ray.exceptions.RayActorError as exc:
                 self._replace(head, pending, exc)
                 continue
@@ -229,6 +234,7 @@ class RayRunner:
                 ) from exc
             pending.popleft()
             load[head.slot] -= 1
+            self._timeouts.update(timeouts)
             return head.batch, detections
 
     def _replace(self, head: _InFlight, pending: deque[_InFlight], exc: Exception) -> None:
@@ -253,7 +259,7 @@ class RayRunner:
         self.replaced += 1
         for item in pending:
             if item.slot == head.slot:
-                item.ref = actor.detect.remote(item.batch)
+                item.ref = actor.detect_counted.remote(item.batch)
 
 
 def _translate_task_error(exc: Exception, item: _InFlight) -> ChatdlpError:
