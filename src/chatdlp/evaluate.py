@@ -29,27 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chatdlp.entities import label_entities
 from chatdlp.errors import ConfigError
 from chatdlp.records import Category, Message, Severity
 
-# Gold label -> the detector entities that count as that label (chatdlp's and Presidio's names).
-LABEL_ENTITIES: Mapping[str, frozenset[str]] = {
-    "PERSON": frozenset({"PERSON", "PATIENT_NAME"}),
-    "LOCATION": frozenset({"LOCATION", "HEALTHCARE_FACILITY"}),
-    "DATE": frozenset({"DATE_TIME", "DATE"}),
-    "AGE": frozenset({"AGE", "AGE_OVER_89"}),
-    "PHONE": frozenset({"PHONE_NUMBER"}),
-    "EMAIL": frozenset({"EMAIL_ADDRESS"}),
-    "SSN": frozenset({"US_SSN"}),
-    "CREDIT_CARD": frozenset({"CREDIT_CARD"}),
-    "IBAN": frozenset({"IBAN_CODE"}),
-    "IP": frozenset({"IP_ADDRESS"}),
-    "ID": frozenset({
-        "MEDICAL_RECORD_NUMBER", "HEALTH_PLAN_ID", "US_NPI", "MEDICAL_LICENSE", "DEA_NUMBER",
-        "US_MBI", "UK_NHS",
-    }),
-    "ICD10": frozenset({"ICD10_CODE"}),
-}
+# Gold label -> the detector entities that count as that label (chatdlp's and Presidio's
+# names): the entity table's label column.
+LABEL_ENTITIES: Mapping[str, frozenset[str]] = label_entities()
 SECRET_LABEL = "SECRET"
 
 

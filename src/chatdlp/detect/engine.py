@@ -27,7 +27,7 @@ from chatdlp.detect.nlp import NlpProfile
 from chatdlp.detect.recognizers import build_recognizer
 from chatdlp.detect.rules import RuleRecognizer
 from chatdlp.detect.segments import CaseRestorer, ner_view
-from chatdlp.detect.test_values import is_test_value
+from chatdlp.entities import Specificity, entity, is_test_value
 from chatdlp.policy.model import PolicySet, Rule
 from chatdlp.records import Category, Detection, Message
 
@@ -395,23 +395,17 @@ def _resolve_overlaps(judgements: list[Judgement]) -> list[Judgement]:
     ]
 
 
-# Formats that contain others (an IBAN's digits can pass Luhn, an IP looks like a phone
-# number) win over what they contain; NER guesses lose to any pattern.
-_CONTAINING = frozenset({"IBAN_CODE", "EMAIL_ADDRESS", "IP_ADDRESS"})
-_WEAK_NUMBERS = frozenset({"PHONE_NUMBER", "US_BANK_NUMBER", "UK_NHS", "US_PASSPORT", "US_DRIVER_LICENSE"})
-
-
 def _specificity(rule: Rule) -> int:
-    """Secrets first, then containing formats, other patterns, loose numbers, NER."""
+    """Secrets first, then containing formats, other patterns, loose numbers, NER (the
+    entity table's specificity column ranks the patterns)."""
     if rule.category is Category.SECRET:
         return 4
-    if rule.entity in _CONTAINING:
-        return 3
+    rank = entity(rule.entity).specificity
+    if rank is Specificity.CONTAINING:
+        return int(rank)
     if rule.uses_ner:
         return 0
-    if rule.entity in _WEAK_NUMBERS:
-        return 1
-    return 2
+    return int(rank)
 
 
 def _winner(loser: Judgement, kept: list[Judgement]) -> str:

@@ -10,37 +10,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from chatdlp.entities import normalise as normalise  # re-exported: the entity table normalises
 from chatdlp.errors import ConfigError
 
 KEY_ENV = "CHATDLP_FINGERPRINT_KEY"
 CONFIG_DIR_ENV = "CHATDLP_CONFIG_DIR"
 KEY_FILE = "fingerprint.key"
-
-# Entities whose value is a number however it is written (spaces, dashes, dots).
-_DIGIT_ENTITIES = frozenset(
-    {
-        "CREDIT_CARD", "US_SSN", "US_ITIN", "PHONE_NUMBER", "US_BANK_NUMBER",
-        "ABA_ROUTING_NUMBER", "US_NPI", "UK_NHS",
-    }
-)
-_ALNUM_ENTITIES = frozenset({"IBAN_CODE", "US_PASSPORT", "US_MBI", "MEDICAL_LICENSE"})
-_NON_DIGITS = re.compile(r"\D+")
-_NON_ALNUM = re.compile(r"[^0-9A-Za-z]+")
-_SPACES = re.compile(r"\s+")
-
-
-def normalise(entity: str, value: str) -> str:
-    if entity in _DIGIT_ENTITIES:
-        return _NON_DIGITS.sub("", value)
-    if entity in _ALNUM_ENTITIES:
-        return _NON_ALNUM.sub("", value).upper()
-    return _SPACES.sub(" ", value.strip()).casefold()
-
 
 def config_dir() -> Path:
     if os.environ.get(CONFIG_DIR_ENV):

@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from enum import Enum
 
+from chatdlp.entities import Reveal, allowed_reveals
 from chatdlp.errors import ConfigError
 
 DEFAULT_WINDOW = 60
@@ -29,21 +29,8 @@ _DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]
 MIN_DIGITS_FOR_LAST4 = 9
 
 
-class Reveal(str, Enum):
-    LAST4 = "last4"
-    DOMAIN = "domain"
-
-
-# Which hint is allowed for which entity: never more than this.
-ALLOWED_REVEALS: Mapping[str, Reveal] = {
-    "CREDIT_CARD": Reveal.LAST4,
-    "US_SSN": Reveal.LAST4,
-    "US_ITIN": Reveal.LAST4,
-    "US_BANK_NUMBER": Reveal.LAST4,
-    "IBAN_CODE": Reveal.LAST4,
-    "PHONE_NUMBER": Reveal.LAST4,
-    "EMAIL_ADDRESS": Reveal.DOMAIN,
-}
+# Which hint is allowed for which entity (the entity table's reveal column): never more than this.
+ALLOWED_REVEALS: Mapping[str, Reveal] = allowed_reveals()
 
 
 @dataclass(frozen=True, slots=True)

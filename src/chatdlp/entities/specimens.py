@@ -5,7 +5,8 @@ Reserved fictional phone numbers (555-0100 to 555-0199), the example domains
 unspecified addresses, payment networks' published test card numbers, famous
 specimen SSNs and IBANs, and placeholder names (John Doe, Foo Bar) in template
 contexts. ``Detector(include_test_values=True)`` (``--include-test-values``)
-reports them like anything else.
+reports them like anything else. Which check applies to which entity is the
+entity table's business (``chatdlp.entities``).
 """
 
 from __future__ import annotations
@@ -60,22 +61,31 @@ def _ip_is_reserved_example(value: str) -> bool:
     return address.is_loopback or address.is_unspecified or any(address in n for n in _DOC_NETWORKS)
 
 
-def is_test_value(entity: str, value: str, before: str = "", after: str = "") -> bool:
-    """True when ``value`` (of ``entity``) is a documentation or test value, not real data."""
+def fictional_phone(value: str, before: str = "", after: str = "") -> bool:
     compact = _NON_DIGITS.sub("", value)
-    if entity == "PHONE_NUMBER":
-        return bool(_FICTIONAL_PHONE.search(value.strip()) or _FICTIONAL_DIGITS.search(compact))
-    if entity == "EMAIL_ADDRESS":
-        return bool(_EXAMPLE_DOMAIN.search(value.strip().rstrip(".")))
-    if entity == "IP_ADDRESS":
-        return _ip_is_reserved_example(value)
-    if entity == "CREDIT_CARD":
-        return compact in TEST_CARDS
-    if entity == "US_SSN":
-        return compact in SPECIMEN_SSNS
-    if entity == "IBAN_CODE":
-        return re.sub(r"[^0-9A-Za-z]", "", value).upper() in SPECIMEN_IBANS
-    if entity == "PERSON":
-        name = " ".join(value.lower().split())
-        return name in PLACEHOLDER_NAMES and bool(_TEMPLATE_CUE.search(before + " " + after))
-    return False
+    return bool(_FICTIONAL_PHONE.search(value.strip()) or _FICTIONAL_DIGITS.search(compact))
+
+
+def example_email(value: str, before: str = "", after: str = "") -> bool:
+    return bool(_EXAMPLE_DOMAIN.search(value.strip().rstrip(".")))
+
+
+def documentation_ip(value: str, before: str = "", after: str = "") -> bool:
+    return _ip_is_reserved_example(value)
+
+
+def test_card(value: str, before: str = "", after: str = "") -> bool:
+    return _NON_DIGITS.sub("", value) in TEST_CARDS
+
+
+def specimen_ssn(value: str, before: str = "", after: str = "") -> bool:
+    return _NON_DIGITS.sub("", value) in SPECIMEN_SSNS
+
+
+def specimen_iban(value: str, before: str = "", after: str = "") -> bool:
+    return re.sub(r"[^0-9A-Za-z]", "", value).upper() in SPECIMEN_IBANS
+
+
+def placeholder_name(value: str, before: str = "", after: str = "") -> bool:
+    name = " ".join(value.lower().split())
+    return name in PLACEHOLDER_NAMES and bool(_TEMPLATE_CUE.search(before + " " + after))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from chatdlp.detect.test_values import is_test_value
+from chatdlp.entities import is_test_value
 
 TEST_VALUES = [
     ("PHONE_NUMBER", "(206) 555-0143"),
