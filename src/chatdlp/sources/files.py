@@ -30,9 +30,11 @@ from chatdlp.sources import chatgpt_export, compliance_records, flat
 # A JSONL line is parsed whole; the sniffer reads at most this much of line one.
 _SNIFF_LINE_LIMIT = 64 * 1024 * 1024
 _DIRECTORY_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".zip"})
-# Files of an extracted export that hold no conversations.
+# Files of an extracted export that hold no conversations (group_chats.json and
+# shopping.json come with recent exports: ../shared/reference/chatgpt-export.md).
 _EXPORT_SIDE_FILES = frozenset(
-    {"user.json", "message_feedback.json", "shared_conversations.json", "model_comparisons.json"}
+    {"user.json", "message_feedback.json", "shared_conversations.json", "model_comparisons.json",
+     "group_chats.json", "shopping.json"}
 )
 
 
