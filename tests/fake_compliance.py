@@ -14,6 +14,21 @@ without the server holding it whole. It can misbehave on request:
   the end of the update order (it comes back on a later page).
 It answers 401 to a wrong key, 404 to an unknown workspace, and 400 when both
 ``after`` and ``since_timestamp`` are sent, or to a bad ``limit``.
+
+What the service does today, too:
+
+- ``embedded_limit``: a listed conversation embeds only its first N messages, its
+  ``messages`` envelope says ``has_more``; the rest is paged from
+  ``/conversations/{id}/messages?after=<last_id>&limit=N``.
+- ``opaque_cursors``: ``last_id`` is a cursor (``cur_<id>``), not an item's id;
+  an item's id sent as ``after`` is an unknown cursor (400).
+- ``removed``: endpoint ("conversations", "messages", "logs") -> (status, reason):
+  answered with a JSON body giving the reason, as the service does.
+- ``require_since``: 400 with a reason when page 1 comes without ``since_timestamp``.
+- the Logs Platform: ``log_files`` are listed at ``/compliance/{workspaces|
+  organizations}/{id}/logs?event_type=&after=&limit=`` (paged on ``last_end_time``)
+  and ``/logs/{id}`` answers 307 to a :class:`DownloadServer` on 127.0.0.2 (another
+  host: it logs whether an ``Authorization`` header reached it).
 """
 
 from __future__ import annotations
@@ -126,6 +141,14 @@ class FakeCompliance:
     ids: list[str] | None = None
     factory: Callable[[str], dict[str, Any]] | None = None
     requests: list[LoggedRequest] = field(default_factory=list)
+    embedded_limit: int | None = None
+    opaque_cursors: bool = False
+    removed: dict[str, tuple[int, str]] = field(default_factory=dict)
+    require_since: bool = False
+    log_files: list[LogFile] = field(default_factory=list)
+    download_base: str | None = None  # where /logs/{id} redirects (a DownloadServer)
+    downloads: list[LoggedRequest] = field(default_factory=list)
+    download_faults: dict[str, Fault] = field(default_factory=dict)  # log id -> one fault
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -158,11 +181,49 @@ class FakeCompliance:
         self._order.append(conversation_id)
         self._updated[conversation_id] = max(self._updated.values()) + 1
 
+    def cursor(self, item_id: str) -> str:
+        return f"cur_{item_id}" if self.opaque_cursors else item_id
+
+    def _uncursor(self, after: str) -> str | None:
+        if not self.opaque_cursors:
+            return after
+        return after[len("cur_"):] if after.startswith("cur_") else None
+
+    def listed(self, item: dict[str, Any]) -> dict[str, Any]:
+        """A conversation as the list endpoint shows it (its messages cut when paged)."""
+        if self.embedded_limit is None:
+            return item
+        data = item["messages"]["data"]
+        if len(data) <= self.embedded_limit:
+            return item
+        shown = data[: self.embedded_limit]
+        return {**item, "messages": {"object": "list", "data": shown, "has_more": True,
+                                     "last_id": self.cursor(shown[-1]["id"])}}
+
+    def messages_page(
+        self, conversation_id: str, after: str | None, limit: int
+    ) -> tuple[list[dict[str, Any]], bool] | None:
+        if conversation_id not in self._store and self.factory is None:
+            return None
+        data = self.get(conversation_id)["messages"]["data"]
+        ids = [m["id"] for m in data]
+        start = 0
+        if after is not None:
+            real = self._uncursor(after)
+            if real not in ids:
+                return None
+            start = ids.index(real) + 1
+        return data[start : start + limit], start + limit < len(data)
+
     def page(
         self, after: str | None, since: float | None, limit: int, users: list[str]
     ) -> tuple[list[str], bool] | None:
         """(ids of the page, has_more), or None when ``after`` is unknown."""
         if after is not None:
+            real = self._uncursor(after)
+            if real is None:
+                return None
+            after = real
             if after not in self._order:
                 return None
             candidates = self._order[self._order.index(after) + 1 :]
@@ -193,20 +254,31 @@ class _Handler(BaseHTTPRequestHandler):
                 state.update(*state.updates[number])
             fault = state.faults.popleft() if state.faults else None
         parts = url.path.strip("/").split("/")
-        if len(parts) != 5 or parts[:3] != ["v1", "compliance", "workspaces"] or (
+        if len(parts) >= 5 and parts[:2] == ["v1", "compliance"] and parts[4] == "logs":
+            return self._logs(parts, params, authorized, fault)
+        messages_path = len(parts) == 7 and parts[6] == "messages"
+        if len(parts) not in (5, 7) or parts[:3] != ["v1", "compliance", "workspaces"] or (
             parts[4] != "conversations"
-        ):
+        ) or (len(parts) == 7 and not messages_path):
             return self._error(404, "no such endpoint")
         if not authorized:
             return self._error(401, "invalid API key")
         if parts[3] != state.workspace_id:
             return self._error(404, "workspace not found")
+        endpoint = "messages" if messages_path else "conversations"
+        if endpoint in state.removed:
+            code, reason = state.removed[endpoint]
+            return self._error(code, reason)
         if fault is not None and fault.kind == "status":
             return self._error(fault.status, "injected", fault.retry_after)
         if fault is not None and fault.kind == "reset":
             return self._reset()
         if "after" in params and "since_timestamp" in params:
             return self._error(400, "after and since_timestamp are mutually exclusive")
+        if messages_path:
+            return self._messages(parts[5], params)
+        if state.require_since and "after" not in params and "since_timestamp" not in params:
+            return self._error(400, "since_timestamp is required")
         try:
             limit = int(params.get("limit", ["500"])[0])
             since = float(params["since_timestamp"][0]) if "since_timestamp" in params else None
@@ -223,8 +295,104 @@ class _Handler(BaseHTTPRequestHandler):
             if page is None:
                 return self._error(400, "unknown cursor")
             ids, has_more = page
-            items = [state.get(cid) for cid in ids]
+            items = [state.listed(state.get(cid)) for cid in ids]
         self._send_page(items, has_more, fault)
+
+    def _messages(self, conversation_id: str, params: dict[str, list[str]]) -> None:
+        state = self.server.state
+        limit = int(params.get("limit", ["100"])[0])
+        with state._lock:
+            page = state.messages_page(conversation_id, params.get("after", [None])[0], limit)
+        if page is None:
+            return self._error(404, "conversation or cursor not found")
+        items, has_more = page
+        last_id = state.cursor(items[-1]["id"]) if items else None
+        self._json(200, {"object": "list", "data": items, "has_more": has_more,
+                         "last_id": last_id})
+        return None
+
+    def _logs(
+        self, parts: list[str], params: dict[str, list[str]], authorized: bool,
+        fault: Fault | None,
+    ) -> None:
+        state = self.server.state
+        kind, principal = parts[2], parts[3]
+        if kind not in ("workspaces", "organizations") or len(parts) > 6:
+            return self._error(404, "no such endpoint")
+        if not authorized:
+            return self._error(401, "invalid API key")
+        if principal != state.workspace_id or (kind == "organizations") != (
+            principal.startswith("org-")
+        ):
+            return self._error(404, f"{kind[:-1]} not found")
+        if "logs" in state.removed:
+            code, reason = state.removed["logs"]
+            return self._error(code, reason)
+        if fault is not None and fault.kind == "status":
+            return self._error(fault.status, "injected", fault.retry_after)
+        if fault is not None and fault.kind == "reset":
+            return self._reset()
+        if len(parts) == 6:
+            return self._redirect_log(parts[5])
+        event_type = params.get("event_type", [None])[0]
+        if event_type is None:
+            return self._error(400, "event_type is required")
+        after = params.get("after", [None])[0]
+        if after is None:
+            return self._error(400, "after is required")
+        limit = int(params.get("limit", ["100"])[0])
+        before = params.get("before", [None])[0]
+        files = [f for f in state.log_files if f.event_type == event_type
+                 and f.end_time > after and (before is None or f.end_time <= before)]
+        page = files[:limit]
+        self._json(200, {
+            "object": "list",
+            "data": [{"id": f.id, "object": "compliance.log_file", "event_type": f.event_type,
+                      "start_time": f.start_time, "end_time": f.end_time} for f in page],
+            "has_more": len(files) > limit,
+            "last_end_time": page[-1].end_time if page else after,
+        })
+        return None
+
+    def _redirect_log(self, log_id: str) -> None:
+        state = self.server.state
+        if not any(f.id == log_id for f in state.log_files):
+            return self._error(404, "log file not found")
+        if state.download_base is None:  # served by the API itself, same origin
+            return self._send_log(state, log_id, self)
+        self.send_response(307)
+        self.send_header("Location", f"{state.download_base}/dl/{log_id}?sig=short-lived")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return None
+
+    @staticmethod
+    def _send_log(state: FakeCompliance, log_id: str, handler: _Handler) -> None:
+        log = next(f for f in state.log_files if f.id == log_id)
+        with state._lock:
+            fault = state.download_faults.pop(log_id, None)
+        if fault is not None and fault.kind == "status":
+            return handler._error(fault.status, "the download URL expired")
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/x-ndjson")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        for index, line in enumerate(log.lines()):
+            if fault is not None and fault.kind == "reset_mid_body" and index == fault.after_items:
+                handler.wfile.flush()
+                time.sleep(0.1)
+                return handler._reset()
+            handler._chunk(line)
+        handler.wfile.write(b"0\r\n\r\n")
+        return None
+
+    def _json(self, code: int, payload: dict[str, Any]) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _error(self, code: int, text: str, retry_after: str | None = None) -> None:
         body = json.dumps({"error": {"message": text, "type": "fake"}}).encode()
@@ -263,7 +431,7 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.write(b"0\r\n\r\n")
                     return None
             self._chunk((b", " if index else b"") + json.dumps(item).encode())
-        last_id = items[-1]["id"] if items else None
+        last_id = self.server.state.cursor(items[-1]["id"]) if items else None
         tail = {"has_more": has_more, "last_id": last_id}
         self._chunk(b"], " + json.dumps(tail).encode()[1:])
         self.wfile.write(b"0\r\n\r\n")
@@ -296,6 +464,112 @@ class FakeComplianceServer:
 
     def __enter__(self) -> FakeComplianceServer:
         self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+@dataclass(frozen=True)
+class LogFile:
+    """One Logs Platform file: its window and its events (one JSON object per line)."""
+
+    id: str
+    end_time: str  # ISO, "2026-11-30T01:00:00Z": sorts as it compares
+    events: list[dict[str, Any] | str]  # a str is sent as is (a broken line)
+    event_type: str = "CONVERSATION_MESSAGE"
+    start_time: str = "2026-11-01T00:00:00Z"
+
+    def lines(self) -> list[bytes]:
+        return [(e if isinstance(e, str) else json.dumps(e)).encode() + b"\n"
+                for e in self.events]
+
+
+def log_event(
+    message_id: str,
+    text: str,
+    conversation_id: str = "conv-1",
+    title: str | None = "Chat title",
+    role: str = "user",
+    user_id: str = "user-abc123",
+    **conversation: Any,
+) -> dict[str, Any]:
+    """A CONVERSATION_MESSAGE event as the reference describes it."""
+    return {
+        "event_id": f"evt-{message_id}",
+        "type": "CONVERSATION_MESSAGE",
+        "timestamp": "2026-11-30T10:00:00Z",
+        "principal": {"id": WORKSPACE, "type": "workspace"},
+        "actor": {"type": "user", "user_id": user_id, "user_email": f"{user_id}@corp.example"},
+        "message": {
+            "id": message_id,
+            "parent_id": None,
+            "created_at": "2026-11-30T10:00:00Z",
+            "author": {"type": role},
+            "content": {"type": "text", "value": text},
+            "files": [],
+            "annotations": [],
+        },
+        "conversation": {
+            "id": conversation_id,
+            "title": title,
+            "gpt_id": None,
+            "project_id": None,
+            "created_at": "2026-11-30T09:59:00Z",
+            "is_temporary_chat": False,
+            "is_pinned": False,
+            **conversation,
+        },
+    }
+
+
+class _DownloadHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def do_GET(self) -> None:
+        state = self.server.state
+        url = urlsplit(self.path)
+        authorization = self.headers.get("Authorization")
+        with state._lock:
+            state.downloads.append(LoggedRequest(
+                len(state.downloads) + 1, url.path, parse_qs(url.query),
+                authorized=authorization is not None,
+            ))
+        parts = url.path.strip("/").split("/")
+        if len(parts) != 2 or parts[0] != "dl":
+            return self._error(404, "no such download")
+        return _Handler._send_log(state, parts[1], self)  # type: ignore[arg-type]
+
+    _chunk = _Handler._chunk
+    _reset = _Handler._reset
+    _error = _Handler._error
+
+
+class DownloadServer:
+    """Serves log files on another loopback host (127.0.0.2), like a storage bucket."""
+
+    def __init__(self, state: FakeCompliance, host: str = "127.0.0.2") -> None:
+        self.state = state
+        self._server = _Server((host, 0), _DownloadHandler)
+        self._server.state = state
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> DownloadServer:
+        self._thread.start()
+        self.state.download_base = self.base_url
         return self
 
     def __exit__(self, *_: object) -> None:

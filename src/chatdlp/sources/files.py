@@ -2,8 +2,8 @@
 
 - ``PK..`` : a ChatGPT export ZIP (every ``conversations.json`` inside it)
 - ``[``    : a ChatGPT export ``conversations.json`` (streamed with ijson)
-- ``{``    : JSONL (Compliance API Conversations, flat messages or list pages,
-             one per line) when the first line is a whole JSON object; else one
+- ``{``    : JSONL (Compliance API Conversations, flat messages, list pages or
+             Logs Platform events, one per line) when the first line is a whole JSON object; else one
              JSON document: a saved Compliance API list page (streamed) or a
              single conversation.
 
@@ -25,7 +25,7 @@ from typing import IO, Any
 import ijson
 
 from chatdlp.records import Conversation, Diagnostics, Message
-from chatdlp.sources import chatgpt_export, compliance_records, flat
+from chatdlp.sources import chatgpt_export, compliance_logs, compliance_records, flat
 
 # A JSONL line is parsed whole; the sniffer reads at most this much of line one.
 _SNIFF_LINE_LIMIT = 64 * 1024 * 1024
@@ -65,6 +65,10 @@ def classify_record(
         return
     if chatgpt_export.is_export_conversation(record):
         conversation = chatgpt_export.conversation_from_export(record, source, where, diagnostics)
+        if conversation is not None:
+            yield conversation
+    elif compliance_logs.is_log_event(record):
+        conversation = compliance_logs.conversation_from_event(record, source, where, diagnostics)
         if conversation is not None:
             yield conversation
     elif compliance_records.is_list_envelope(record):
@@ -127,7 +131,8 @@ def read_jsonl(stream: IO[bytes], source: str, diagnostics: Diagnostics) -> Iter
                 continue
             yield from classify_record(record, source, where, diagnostics)
 
-    return _group_flat(records(), source)
+    # Saved Logs Platform files hold one event (one message) per line.
+    return compliance_logs.merge_consecutive(_group_flat(records(), source))
 
 
 def _read_export_array(
