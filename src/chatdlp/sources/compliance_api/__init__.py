@@ -1,11 +1,20 @@
-"""The live Compliance API source (``compliance://WORKSPACE_ID``).
+"""The live Compliance API sources (``compliance://WORKSPACE_ID``).
 
 Small parts, each tested on its own: ``settings`` (frozen, key masked),
 ``limiter`` (requests per minute), ``retry`` (tenacity policy), ``paging``
-(query parameters, incremental page parser), ``source`` (the stream).
+(query parameters, incremental page parser), ``refusals`` (the server's reason,
+masked), ``transport`` (paced, retried GETs and redirect-safe downloads),
+``source`` (the stateful ``/conversations`` stream), ``logs`` (the Logs
+Platform, the default path).
 """
 
 from chatdlp.sources.compliance_api.limiter import RateLimiter
+from chatdlp.sources.compliance_api.logs import (
+    LogsPlatformSource,
+    LogsSettings,
+    logs_settings_from_environment,
+    parse_event_types,
+)
 from chatdlp.sources.compliance_api.retry import RetryBudget, RetryPolicy, TransientFault
 from chatdlp.sources.compliance_api.settings import (
     SCHEME,
@@ -26,11 +35,15 @@ __all__ = [
     "ComplianceOptions",
     "ComplianceSettings",
     "FetchStats",
+    "LogsPlatformSource",
+    "LogsSettings",
     "RateLimiter",
     "RetryBudget",
     "RetryPolicy",
     "RetrySettings",
     "TransientFault",
+    "logs_settings_from_environment",
+    "parse_event_types",
     "parse_since",
     "settings_from_environment",
 ]
