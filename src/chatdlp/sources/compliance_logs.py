@@ -207,9 +207,14 @@ def _codex_event(
     )
 
 
+# Formats whose records are one message (or object) each: consecutive ones of a
+# conversation are merged. "compliance-objects": compliance_objects.FORMAT.
+MERGED_FORMATS = frozenset({FORMAT, "compliance-objects"})
+
+
 def merge_consecutive(items: Iterator[Conversation]) -> Iterator[Conversation]:
-    """Consecutive log conversations with one id become one (the title once, each
-    message id once); at most :data:`MAX_GROUP` messages per conversation handed out."""
+    """Consecutive log (or object) conversations with one id become one (the title
+    once, each message id once); at most :data:`MAX_GROUP` messages per conversation."""
     pending: Conversation | None = None
     ids: set[str] = set()
     extra: list[Message] = []
@@ -221,8 +226,8 @@ def merge_consecutive(items: Iterator[Conversation]) -> Iterator[Conversation]:
     for item in items:
         if (
             pending is not None
-            and item.source_format == FORMAT
-            and pending.source_format == FORMAT
+            and item.source_format in MERGED_FORMATS
+            and item.source_format == pending.source_format
             and item.conversation_id == pending.conversation_id
             and len(pending.messages) + len(extra) < MAX_GROUP
         ):

@@ -25,7 +25,13 @@ from typing import IO, Any
 import ijson
 
 from chatdlp.records import Conversation, Diagnostics, Message
-from chatdlp.sources import chatgpt_export, compliance_logs, compliance_records, flat
+from chatdlp.sources import (
+    chatgpt_export,
+    compliance_logs,
+    compliance_objects,
+    compliance_records,
+    flat,
+)
 
 # A JSONL line is parsed whole; the sniffer reads at most this much of line one.
 _SNIFF_LINE_LIMIT = 64 * 1024 * 1024
@@ -76,6 +82,13 @@ def classify_record(
             yield from classify_record(item, source, f"{where} item {index}", diagnostics)
     elif compliance_records.is_api_conversation(record):
         conversation = compliance_records.conversation_from_api(record, source, where, diagnostics)
+        if conversation is not None:
+            yield conversation
+    elif (kind := compliance_objects.object_kind(record)) is not None:
+        # projects, GPTs, memories, automations, ... and the items of a /messages page
+        conversation = compliance_objects.conversation_from_object(
+            record, kind, source, where, diagnostics
+        )
         if conversation is not None:
             yield conversation
     elif flat.is_flat_message(record):
@@ -158,7 +171,16 @@ def _read_export_array(
 
 
 def _read_document(path: Path, source: str, diagnostics: Diagnostics) -> Iterator[Conversation]:
-    """A single JSON object: a list page (streamed item by item) or one conversation."""
+    """A single JSON object: a list page (streamed item by item) or one conversation.
+
+    The items of an object page (a GPT's configs, a /messages page) that belong to
+    one pseudo-conversation come out as one."""
+    return compliance_logs.merge_consecutive(_read_document_items(path, source, diagnostics))
+
+
+def _read_document_items(
+    path: Path, source: str, diagnostics: Diagnostics
+) -> Iterator[Conversation]:
     seen = 0
     with path.open("rb") as stream:
         counter = _CountingReader(stream)
