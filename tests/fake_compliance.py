@@ -29,6 +29,8 @@ What the service does today, too:
   organizations}/{id}/logs?event_type=&after=&limit=`` (paged on ``last_end_time``)
   and ``/logs/{id}`` answers 307 to a :class:`DownloadServer` on 127.0.0.2 (another
   host: it logs whether an ``Authorization`` header reached it).
+- ``objects``: the object endpoints (GPTs, projects, memories, users, automations
+  without the ``compliance/`` prefix, ...), list pages on ``after``/``limit``.
 """
 
 from __future__ import annotations
@@ -149,6 +151,9 @@ class FakeCompliance:
     download_base: str | None = None  # where /logs/{id} redirects (a DownloadServer)
     downloads: list[LoggedRequest] = field(default_factory=list)
     download_faults: dict[str, Fault] = field(default_factory=dict)  # log id -> one fault
+    # Object endpoints: the path after the workspace id ("gpts", "gpts/g-1/configs",
+    # "users", "users/u1/automations") -> its items (paged on after/limit) or one object.
+    objects: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -235,6 +240,16 @@ class FakeCompliance:
         return candidates[:size], len(candidates) > size
 
 
+def _object_key(parts: list[str]) -> str | None:
+    """The object endpoint a path names, or None: ``/v1/compliance/workspaces/{ws}/...``,
+    or ``/v1/workspaces/{ws}/users/{u}/automations`` (no ``compliance/`` prefix)."""
+    if len(parts) >= 5 and parts[:3] == ["v1", "compliance", "workspaces"]:
+        return "/".join(parts[4:])
+    if len(parts) >= 4 and parts[:2] == ["v1", "workspaces"]:
+        return "/".join(parts[3:])
+    return None
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
@@ -256,6 +271,11 @@ class _Handler(BaseHTTPRequestHandler):
         parts = url.path.strip("/").split("/")
         if len(parts) >= 5 and parts[:2] == ["v1", "compliance"] and parts[4] == "logs":
             return self._logs(parts, params, authorized, fault)
+        object_key = _object_key(parts)
+        if object_key is not None and (object_key in state.objects or (
+            object_key.split("/")[0] not in ("conversations", "logs"))):
+            return self._object(parts[3] if parts[1] == "compliance" else parts[2],
+                                object_key, params, authorized, fault)
         messages_path = len(parts) == 7 and parts[6] == "messages"
         if len(parts) not in (5, 7) or parts[:3] != ["v1", "compliance", "workspaces"] or (
             parts[4] != "conversations"
@@ -297,6 +317,38 @@ class _Handler(BaseHTTPRequestHandler):
             ids, has_more = page
             items = [state.listed(state.get(cid)) for cid in ids]
         self._send_page(items, has_more, fault)
+
+    def _object(
+        self, workspace: str, key: str, params: dict[str, list[str]], authorized: bool,
+        fault: Fault | None,
+    ) -> None:
+        state = self.server.state
+        if not authorized:
+            return self._error(401, "invalid API key")
+        if workspace != state.workspace_id:
+            return self._error(404, "workspace not found")
+        kind = key.split("/")[-1] if "/" in key else key
+        if kind in state.removed or key in state.removed:
+            code, reason = state.removed.get(key) or state.removed[kind]
+            return self._error(code, reason)
+        if fault is not None and fault.kind == "status":
+            return self._error(fault.status, "injected", fault.retry_after)
+        if key not in state.objects:
+            return self._error(404, f"no such endpoint: {kind}")
+        value = state.objects[key]
+        if isinstance(value, dict):  # a single object (a canvas, a transcript)
+            return self._json(200, value)
+        limit = int(params.get("limit", ["100"])[0])
+        after = params.get("after", [None])[0]
+        ids = [item.get("id") for item in value]
+        start = ids.index(after) + 1 if after is not None and after in ids else 0
+        if after is not None and after not in ids:
+            return self._error(400, "unknown cursor")
+        items = value[start : start + limit]
+        self._json(200, {"object": "list", "data": items,
+                         "has_more": start + limit < len(value),
+                         "last_id": items[-1].get("id") if items else None})
+        return None
 
     def _messages(self, conversation_id: str, params: dict[str, list[str]]) -> None:
         state = self.server.state

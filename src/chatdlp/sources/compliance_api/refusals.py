@@ -72,6 +72,13 @@ def server_reason(body: bytes, secrets: tuple[str, ...] = ()) -> str | None:
     return mask_keylike(reason, secrets)
 
 
+class EndpointNotFound(ConfigError):
+    """A 404 on the first page of an endpoint: a wrong id, host, or a removed endpoint.
+
+    A configuration error for the main listing; a source reading several endpoints
+    (``--include``) may count it as a failure of one and go on."""
+
+
 @dataclass(frozen=True, slots=True)
 class RefusalContext:
     """Where a refused request went: for a message that says what it can mean."""
@@ -97,7 +104,7 @@ def refusal(status: int, reason: str | None, context: RefusalContext) -> Chatdlp
             f"for this workspace{said_}"
         )
     if status == 404 and context.first_page:
-        return ConfigError(
+        return EndpointNotFound(
             f"{context.source_name}: {context.principal} not found (HTTP 404) on "
             f"{context.endpoint}. It can mean: a wrong id in compliance://ID; a wrong host in "
             f"{ENV_BASE_URL} (api.openai.com answers 404 here; the API is at "
