@@ -498,12 +498,15 @@ class _Server(ThreadingHTTPServer):
         pass  # resets and clients that gave up are part of the act
 
 
-class FakeComplianceServer:
-    """Runs :class:`FakeCompliance` on 127.0.0.1 with an ephemeral port."""
+class _LoopbackServer:
+    """Serves ``state`` with ``handler`` on a loopback host and an ephemeral port."""
 
-    def __init__(self, state: FakeCompliance) -> None:
+    path = ""
+
+    def __init__(self, state: FakeCompliance, host: str, handler: type[BaseHTTPRequestHandler]
+                 ) -> None:
         self.state = state
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server = _Server((host, 0), handler)
         self._server.state = state
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -512,16 +515,28 @@ class FakeComplianceServer:
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"http://{host}:{port}{self.path}"
 
-    def __enter__(self) -> FakeComplianceServer:
+    def start(self) -> None:
         self._thread.start()
-        return self
 
     def __exit__(self, *_: object) -> None:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+class FakeComplianceServer(_LoopbackServer):
+    """Runs :class:`FakeCompliance` on 127.0.0.1 with an ephemeral port."""
+
+    path = "/v1"
+
+    def __init__(self, state: FakeCompliance) -> None:
+        super().__init__(state, "127.0.0.1", _Handler)
+
+    def __enter__(self) -> FakeComplianceServer:
+        self.start()
+        return self
 
 
 @dataclass(frozen=True)
@@ -577,12 +592,8 @@ def log_event(
     }
 
 
-class _DownloadHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        pass
+class _DownloadHandler(_Handler):
+    """The download host: serves ``/dl/<log id>``, knows nothing of keys."""
 
     def do_GET(self) -> None:
         state = self.server.state
@@ -596,35 +607,16 @@ class _DownloadHandler(BaseHTTPRequestHandler):
         parts = url.path.strip("/").split("/")
         if len(parts) != 2 or parts[0] != "dl":
             return self._error(404, "no such download")
-        return _Handler._send_log(state, parts[1], self)  # type: ignore[arg-type]
-
-    _chunk = _Handler._chunk
-    _reset = _Handler._reset
-    _error = _Handler._error
+        return self._send_log(state, parts[1], self)
 
 
-class DownloadServer:
+class DownloadServer(_LoopbackServer):
     """Serves log files on another loopback host (127.0.0.2), like a storage bucket."""
 
     def __init__(self, state: FakeCompliance, host: str = "127.0.0.2") -> None:
-        self.state = state
-        self._server = _Server((host, 0), _DownloadHandler)
-        self._server.state = state
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        super().__init__(state, host, _DownloadHandler)
 
     def __enter__(self) -> DownloadServer:
-        self._thread.start()
+        self.start()
         self.state.download_base = self.base_url
         return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)

@@ -16,6 +16,7 @@ from typing import Any
 from chatdlp.records import Conversation, Diagnostics, Message, title_message
 from chatdlp.sources._content import collect_strings, join_text
 from chatdlp.sources._values import as_dict, as_str, as_time
+from chatdlp.sources.compliance_records import file_names
 
 FORMAT = "compliance-logs"
 CONVERSATION_MESSAGE = "CONVERSATION_MESSAGE"
@@ -58,18 +59,6 @@ def is_log_event(record: dict[str, Any]) -> bool:
         return "event_id" in record or "type" in record or "actor" in record
     return "event_id" in record and (
         record.get("type") in KNOWN_EVENT_TYPES or "prompt_text" in record
-    )
-
-
-def _files(message: dict[str, Any]) -> tuple[str, ...]:
-    files = message.get("files")
-    if isinstance(files, dict):
-        files = files.get("data")
-    if not isinstance(files, list):
-        return ()
-    return tuple(
-        name for item in files
-        if (name := as_str(as_dict(item).get("name")) or as_str(as_dict(item).get("id")))
     )
 
 
@@ -151,7 +140,7 @@ def _chat_event(
             gpt_id=gpt_id,
             project_id=project_id,
             source=source,
-            attachments=_files(raw),
+            attachments=file_names(raw.get("files")),
             temporary=temporary,
         ))
     return Conversation(

@@ -52,6 +52,15 @@ def _items(envelope: Any) -> list[Any]:
     return data if isinstance(data, list) else []
 
 
+def file_names(files: Any) -> tuple[str, ...]:
+    """Names (else ids) of a message's ``files``: a list envelope or a bare list."""
+    return tuple(
+        name
+        for item in _items(files)
+        if (name := as_str(as_dict(item).get("name")) or as_str(as_dict(item).get("id")))
+    )
+
+
 def conversation_from_api(
     record: dict[str, Any], source: str, where: str, diagnostics: Diagnostics,
     check_partial: bool = True,
@@ -118,11 +127,7 @@ def _message(
     if not message_id:
         diagnostics.skip(f"conversation {conversation_id}", "message without an id")
         return None
-    attachments = tuple(
-        name
-        for item in _items(raw.get("files"))
-        if (name := as_str(as_dict(item).get("name")) or as_str(as_dict(item).get("id")))
-    )
+    attachments = file_names(raw.get("files"))
     return Message(
         conversation_id=conversation_id,
         message_id=message_id,

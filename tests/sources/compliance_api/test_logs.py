@@ -17,7 +17,7 @@ import pytest
 
 from chatdlp.errors import ConfigError
 from chatdlp.records import Conversation, Diagnostics
-from chatdlp.sources.compliance_api import ApiKey, ComplianceSettings, RetrySettings
+from chatdlp.sources.compliance_api import ApiKey, ComplianceSettings
 from chatdlp.sources.compliance_api.logs import (
     LogsPlatformSource,
     LogsSettings,
@@ -36,10 +36,8 @@ from tests.fake_compliance import (
     reset_mid_body,
     status,
 )
+from tests.sources.compliance_api.test_source import FAST_RETRY
 
-FAST_RETRY = RetrySettings(
-    max_attempts=4, initial_backoff=0.01, max_backoff=0.02, jitter=0.01, max_total_wait=30
-)
 NOW = datetime(2026, 12, 1, tzinfo=timezone.utc).timestamp()
 
 

@@ -9,17 +9,14 @@ import pytest
 
 from chatdlp.errors import ConfigError
 from chatdlp.records import Conversation, Diagnostics
-from chatdlp.sources.compliance_api import ApiKey, ComplianceSettings, RetrySettings
+from chatdlp.sources.compliance_api import ApiKey, ComplianceSettings
 from chatdlp.sources.compliance_api.objects import (
     ComplianceObjectsSource,
     ObjectsSettings,
     parse_include,
 )
 from tests.fake_compliance import API_KEY, WORKSPACE, FakeCompliance, FakeComplianceServer
-
-FAST_RETRY = RetrySettings(
-    max_attempts=3, initial_backoff=0.01, max_backoff=0.02, jitter=0.01, max_total_wait=30
-)
+from tests.sources.compliance_api.test_source import FAST_RETRY
 
 
 def workspace_objects() -> dict[str, Any]:

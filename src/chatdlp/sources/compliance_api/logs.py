@@ -42,7 +42,7 @@ from chatdlp.sources.compliance_api.settings import (
     settings_from_environment,
 )
 from chatdlp.sources.compliance_api.source import ApiRecord
-from chatdlp.sources.compliance_api.transport import ApiTransport
+from chatdlp.sources.compliance_api.transport import ApiTransport, open_transport
 from chatdlp.sources.compliance_logs import (
     CONVERSATION_MESSAGE,
     conversation_from_event,
@@ -214,11 +214,6 @@ class LogsPlatformSource:
     def __repr__(self) -> str:
         return f"LogsPlatformSource({self.name!r})"
 
-    def _make_client(self) -> httpx.Client:
-        api = self.settings.api
-        timeout = httpx.Timeout(api.read_timeout, connect=api.connect_timeout)
-        return httpx.Client(timeout=timeout, follow_redirects=False)
-
     # -- the stream ----------------------------------------------------------------
 
     def records(self, diagnostics: Diagnostics) -> Iterator[ApiRecord]:
@@ -277,11 +272,15 @@ class LogsPlatformSource:
         return replace(conversation, messages=tuple(kept))
 
     def _stream(self, diagnostics: Diagnostics) -> Iterator[ApiRecord | _Complete]:
-        client = self._client or self._make_client()
-        transport = ApiTransport(
-            self.settings.api, client, progress=self._progress, sleep=self._sleep,
-            clock=self._clock, budget=self.retries, principal=self.settings.principal,
-        )
+        with open_transport(
+            self.settings.api, self._client, self._progress, self._sleep, self._clock,
+            self.retries, principal=self.settings.principal,
+        ) as transport:
+            yield from self._read(transport, diagnostics)
+
+    def _read(
+        self, transport: ApiTransport, diagnostics: Diagnostics
+    ) -> Iterator[ApiRecord | _Complete]:
         start = self.settings.start(self._now())
         self._progress(
             f"{self.name}: reading the Logs Platform ({', '.join(self.settings.event_types)}) "
@@ -289,24 +288,20 @@ class LogsPlatformSource:
         )
         done: dict[str, float] = {t: start for t in self.settings.event_types}
         healthy = True
-        try:
-            for event_type in self.settings.event_types:
-                for item in self._event_type(transport, event_type, start, diagnostics):
-                    if isinstance(item, _Complete):
-                        if not healthy:
-                            continue
-                        done[event_type] = item.position
-                        safe = min(done.values())
-                        if self.checkpoint is None or safe > self.checkpoint:
-                            self.checkpoint = safe
-                            yield _Complete(safe)
-                    elif item is None:
-                        healthy = False  # a file went unread: the checkpoint stays
-                    else:
-                        yield item
-        finally:
-            if self._client is None:
-                client.close()
+        for event_type in self.settings.event_types:
+            for item in self._event_type(transport, event_type, start, diagnostics):
+                if isinstance(item, _Complete):
+                    if not healthy:
+                        continue
+                    done[event_type] = item.position
+                    safe = min(done.values())
+                    if self.checkpoint is None or safe > self.checkpoint:
+                        self.checkpoint = safe
+                        yield _Complete(safe)
+                elif item is None:
+                    healthy = False  # a file went unread: the checkpoint stays
+                else:
+                    yield item
         self._progress(
             f"{self.name}: Logs Platform done: {self.stats.files} file(s), "
             f"{self.stats.events:,} event(s), {self.stats.duplicate_events:,} seen before"

@@ -38,7 +38,7 @@ from chatdlp.sources.compliance_api.refusals import EndpointNotFound
 from chatdlp.sources.compliance_api.retry import RetryBudget
 from chatdlp.sources.compliance_api.settings import ComplianceSettings
 from chatdlp.sources.compliance_api.source import ApiRecord
-from chatdlp.sources.compliance_api.transport import ApiTransport
+from chatdlp.sources.compliance_api.transport import ApiTransport, open_transport
 from chatdlp.sources.compliance_logs import merge_consecutive
 
 Progress = Callable[[str], None]
@@ -142,18 +142,8 @@ class ComplianceObjectsSource:
             yield ApiRecord(raw, where)
 
     def _objects(self, diagnostics: Diagnostics) -> Iterator[tuple[str, dict[str, Any], str]]:
-        client = self._client
-        if client is None:
-            api = self.settings.api
-            client = httpx.Client(
-                timeout=httpx.Timeout(api.read_timeout, connect=api.connect_timeout),
-                follow_redirects=False,
-            )
-        transport = ApiTransport(
-            self.settings.api, client, progress=self._progress, sleep=self._sleep,
-            clock=self._clock, budget=self.retries,
-        )
-        try:
+        with open_transport(self.settings.api, self._client, self._progress, self._sleep,
+                            self._clock, self.retries) as transport:
             for kind in self.settings.include:
                 try:
                     for raw, where in self._kind(transport, kind, diagnostics):
@@ -165,9 +155,6 @@ class ComplianceObjectsSource:
                     raise  # a refused key or a bad request: nothing else will work
                 except ChatdlpError as exc:
                     self._failed(kind, str(exc), diagnostics)
-        finally:
-            if self._client is None:
-                client.close()
 
     def _failed(self, kind: str, reason: str, diagnostics: Diagnostics) -> None:
         self.stats.kinds_failed.append(kind)

@@ -46,7 +46,7 @@ from chatdlp.sources.compliance_api.retry import (
     parse_retry_after,
 )
 from chatdlp.sources.compliance_api.settings import ComplianceSettings
-from chatdlp.sources.compliance_api.transport import ApiTransport, read_bounded
+from chatdlp.sources.compliance_api.transport import ApiTransport, open_transport, read_bounded
 from chatdlp.sources.compliance_records import conversation_from_api, has_more_messages
 
 Progress = Callable[[str], None]
@@ -332,15 +332,16 @@ class ComplianceApiSource:
     def __repr__(self) -> str:
         return f"ComplianceApiSource({self.name!r})"
 
-    def _make_client(self) -> httpx.Client:
-        timeout = httpx.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout)
-        return httpx.Client(timeout=timeout, follow_redirects=False)
-
     def records(self, diagnostics: Diagnostics) -> Iterator[ApiRecord]:
         """Every conversation of every page, as the raw API dict, in order."""
-        client = self._client or self._make_client()
+        with open_transport(self.settings, self._client, self._progress, self._sleep,
+                            self._clock, self.retries) as transport:
+            yield from self._records(transport, diagnostics)
+
+    def _records(self, transport: ApiTransport, diagnostics: Diagnostics) -> Iterator[ApiRecord]:
         stream = _PageStream(
-            self.settings, client, self.limiter, self.stats, diagnostics, self._progress
+            self.settings, transport.client, self.limiter, self.stats, diagnostics,
+            self._progress,
         )
 
         def waiting(fault: TransientFault, seconds: float, retry: int) -> None:
@@ -352,10 +353,6 @@ class ComplianceApiSource:
         policy = RetryPolicy(
             self.settings.retry, self.name, sleep=self._sleep, on_wait=waiting,
             budget=self.retries,
-        )
-        transport = ApiTransport(
-            self.settings, client, progress=self._progress, sleep=self._sleep,
-            clock=self._clock, budget=self.retries,
         )
         last_page = 0
         try:
@@ -375,8 +372,6 @@ class ComplianceApiSource:
             self._report_progress(stream.page, done=True)
         finally:
             stream.close()
-            if self._client is None:
-                client.close()
 
     def _complete(
         self, raw: dict[str, Any], where: str, transport: ApiTransport, diagnostics: Diagnostics

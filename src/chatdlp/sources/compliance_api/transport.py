@@ -72,6 +72,34 @@ def read_bounded(response: httpx.Response, limit: int = MAX_BODY_BYTES) -> bytes
     return data[:limit]
 
 
+def make_client(settings: ComplianceSettings) -> httpx.Client:
+    """The client a source makes when none is injected: the settings' timeouts, and
+    redirects left to :meth:`ApiTransport.download` (never followed with the key)."""
+    timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
+    return httpx.Client(timeout=timeout, follow_redirects=False)
+
+
+@contextmanager
+def open_transport(
+    settings: ComplianceSettings,
+    client: httpx.Client | None,
+    progress: Progress | None,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+    budget: RetryBudget,
+    principal: str | None = None,
+) -> Iterator[ApiTransport]:
+    """A transport over ``client``, or over a client of its own that it closes after."""
+    own = client is None
+    http = make_client(settings) if client is None else client
+    try:
+        yield ApiTransport(settings, http, progress=progress, sleep=sleep, clock=clock,
+                           budget=budget, principal=principal)
+    finally:
+        if own:
+            http.close()
+
+
 class ApiTransport:
     """GETs against the API with pacing per endpoint, retries and clear refusals.
 
