@@ -144,6 +144,7 @@ class FakeCompliance:
     factory: Callable[[str], dict[str, Any]] | None = None
     requests: list[LoggedRequest] = field(default_factory=list)
     embedded_limit: int | None = None
+    without_messages: bool = False  # listed conversations carry no messages at all
     opaque_cursors: bool = False
     removed: dict[str, tuple[int, str]] = field(default_factory=dict)
     require_since: bool = False
@@ -196,6 +197,8 @@ class FakeCompliance:
 
     def listed(self, item: dict[str, Any]) -> dict[str, Any]:
         """A conversation as the list endpoint shows it (its messages cut when paged)."""
+        if self.without_messages:
+            return {key: value for key, value in item.items() if key != "messages"}
         if self.embedded_limit is None:
             return item
         data = item["messages"]["data"]

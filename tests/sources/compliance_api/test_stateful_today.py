@@ -83,6 +83,15 @@ def test_embedded_messages_that_say_has_more_are_paged_from_messages() -> None:
     assert run.diagnostics.failures == 0 and run.diagnostics.skipped_total == 0
 
 
+def test_a_listed_conversation_without_messages_is_read_from_messages() -> None:
+    state = FakeCompliance([long_conversation("conv-a", 3)], without_messages=True)
+    run = Run(state, page_size=2)
+    assert run.message_ids() == ["conv-a:title", "conv-a-m0", "conv-a-m1", "conv-a-m2"]
+    calls = [r.params for r in state.requests if r.path.endswith("/messages")]
+    assert calls == [{"limit": ["2"]}, {"limit": ["2"], "after": ["conv-a-m1"]}]
+    assert run.diagnostics.failures == 0
+
+
 def test_fetch_records_hold_every_message_once_completed() -> None:
     state = FakeCompliance([long_conversation("conv-a", 5)], embedded_limit=1)
     [record] = Run(state).records()

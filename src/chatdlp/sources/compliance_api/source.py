@@ -37,7 +37,12 @@ from chatdlp import __version__
 from chatdlp.errors import ChatdlpError, ConfigError, SourceError
 from chatdlp.records import Conversation, Diagnostics
 from chatdlp.sources.compliance_api.limiter import RateLimiter
-from chatdlp.sources.compliance_api.paging import MalformedPage, PageParser, page_params
+from chatdlp.sources.compliance_api.paging import (
+    MalformedPage,
+    PageParser,
+    QueryParams,
+    page_params,
+)
 from chatdlp.sources.compliance_api.refusals import RefusalContext, refusal, server_reason
 from chatdlp.sources.compliance_api.retry import (
     RetryBudget,
@@ -364,7 +369,7 @@ class ComplianceApiSource:
                 if not isinstance(raw, dict):
                     diagnostics.skip(where, "conversation is not a JSON object")
                     continue
-                if has_more_messages(raw):
+                if has_more_messages(raw) or not ("messages" in raw or "message" in raw):
                     raw = self._complete(raw, where, transport, diagnostics)
                 self.stats.conversations += 1
                 self.stats.messages += _message_count(raw)
@@ -376,10 +381,13 @@ class ComplianceApiSource:
     def _complete(
         self, raw: dict[str, Any], where: str, transport: ApiTransport, diagnostics: Diagnostics
     ) -> dict[str, Any]:
-        """The conversation with every message: its embedded list said ``has_more``, so
-        the rest is paged in from ``/conversations/{id}/messages``. What cannot be read
-        is counted as a failure (exit 3); what was read is kept."""
-        envelope = dict(raw["messages"])
+        """The conversation with every message: its embedded list said ``has_more`` (or
+        it came without any list), so the rest is paged in from
+        ``/conversations/{id}/messages``. What cannot be read is counted as a failure
+        (exit 3); what was read is kept."""
+        embedded = raw.get("messages")
+        from_start = not isinstance(embedded, dict)
+        envelope = dict(embedded) if isinstance(embedded, dict) else {"object": "list"}
         data = list(envelope.get("data") or []) if isinstance(envelope.get("data"), list) else []
         conversation_id = raw.get("id")
         cursor = envelope.get("last_id")
@@ -398,13 +406,16 @@ class ComplianceApiSource:
         url = f"{self.settings.conversations_url}/{quote(conversation_id, safe='')}/messages"
         page = 0
         while True:
-            if not isinstance(cursor, str) or not cursor:
+            params: QueryParams = [("limit", str(self.settings.page_size))]
+            if isinstance(cursor, str) and cursor:
+                params.append(("after", cursor))
+            elif not (from_start and page == 0):
                 return partly("its messages list says has_more but gives no last_id")
             page += 1
             label = f"{where} messages page {page}"
             try:
                 answer = transport.get_json(
-                    url, [("after", cursor), ("limit", str(self.settings.page_size))],
+                    url, params,
                     "/conversations/{id}/messages", label, page=page + 1,
                 )
             except ConfigError:
