@@ -155,6 +155,10 @@ class FakeCompliance:
     # Object endpoints: the path after the workspace id ("gpts", "gpts/g-1/configs",
     # "users", "users/u1/automations") -> its items (paged on after/limit) or one object.
     objects: dict[str, Any] = field(default_factory=dict)
+    # Chat uploads: file id -> (content type, bytes), at users/{u}/files/{id} (a 307 to
+    # the download host when there is one); ids in ``expired_uploads`` answer 410.
+    uploads: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    expired_uploads: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -336,6 +340,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(code, reason)
         if fault is not None and fault.kind == "status":
             return self._error(fault.status, "injected", fault.retry_after)
+        segments = key.split("/")
+        if len(segments) == 4 and segments[0] == "users" and segments[2] == "files":
+            return self._upload(segments[3], params)
         if key not in state.objects:
             return self._error(404, f"no such endpoint: {kind}")
         value = state.objects[key]
@@ -352,6 +359,29 @@ class _Handler(BaseHTTPRequestHandler):
                          "has_more": start + limit < len(value),
                          "last_id": items[-1].get("id") if items else None})
         return None
+
+    def _upload(self, file_id: str, params: dict[str, list[str]]) -> None:
+        state = self.server.state
+        if file_id in state.expired_uploads:
+            return self._error(410, "The file has expired and is no longer available")
+        if file_id not in state.uploads or "conversation_id" not in params:
+            return self._error(404, "file not found")
+        if state.download_base is None:
+            return self._send_upload(state, file_id, self)
+        self.send_response(307)
+        self.send_header("Location", f"{state.download_base}/file/{file_id}?sig=minutes")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return None
+
+    @staticmethod
+    def _send_upload(state: FakeCompliance, file_id: str, handler: _Handler) -> None:
+        content_type, body = state.uploads[file_id]
+        handler.send_response(200)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
 
     def _messages(self, conversation_id: str, params: dict[str, list[str]]) -> None:
         state = self.server.state
@@ -608,6 +638,8 @@ class _DownloadHandler(_Handler):
                 authorized=authorization is not None,
             ))
         parts = url.path.strip("/").split("/")
+        if len(parts) == 2 and parts[0] == "file" and parts[1] in state.uploads:
+            return self._send_upload(state, parts[1], self)
         if len(parts) != 2 or parts[0] != "dl":
             return self._error(404, "no such download")
         return self._send_log(state, parts[1], self)

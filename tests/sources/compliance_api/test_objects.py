@@ -101,7 +101,7 @@ def test_an_endpoint_that_is_gone_fails_its_kind_and_the_others_are_read() -> No
 
 def test_include_is_validated() -> None:
     api = ComplianceSettings(workspace_id=WORKSPACE, api_key=ApiKey(API_KEY))
-    with pytest.raises(ConfigError, match="not supported yet"):
+    with pytest.raises(ConfigError, match="read along the chats"):
         ObjectsSettings(api, include=("files",))
     with pytest.raises(ConfigError, match="expected some of"):
         ObjectsSettings(api, include=("chats",))

@@ -26,6 +26,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
@@ -43,6 +44,7 @@ from chatdlp.sources.compliance_api.settings import (
 )
 from chatdlp.sources.compliance_api.source import ApiRecord
 from chatdlp.sources.compliance_api.transport import ApiTransport, open_transport
+from chatdlp.sources.compliance_api.uploads import UploadReader, read_uploads, refs_of_event
 from chatdlp.sources.compliance_logs import (
     CONVERSATION_MESSAGE,
     conversation_from_event,
@@ -189,8 +191,10 @@ class LogsPlatformSource:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], float] = time.time,
+        uploads: UploadReader | None = None,
     ) -> None:
         self.settings = settings
+        self.uploads = uploads  # --include files: the text of each event's uploads
         self._client = client
         self._progress: Progress = progress or (lambda _message: None)
         self._sleep = sleep
@@ -227,6 +231,10 @@ class LogsPlatformSource:
         one handed out before a listing page is complete carries that page's
         ``last_end_time`` as ``updated_at``: the checkpoint the pipeline may store
         once it has stored everything before it."""
+        with self.uploads if self.uploads is not None else nullcontext():
+            yield from self._stamped(diagnostics)
+
+    def _stamped(self, diagnostics: Diagnostics) -> Iterator[Conversation]:
         pending: Conversation | None = None
         for item in merge_consecutive(self._conversations(diagnostics)):
             if pending is not None and item.conversation_id == "" and not item.messages:
@@ -252,6 +260,8 @@ class LogsPlatformSource:
             conversation = conversation_from_event(item.raw, self.name, item.where, diagnostics)
             if conversation is not None:
                 yield self._without_seen_titles(conversation)
+            yield from read_uploads(self.uploads, refs_of_event(item.raw), self.name,
+                                    item.where, diagnostics)
 
     def _without_seen_titles(self, conversation: Conversation) -> Conversation:
         """Every event repeats its conversation's title: hand it out once (again if it

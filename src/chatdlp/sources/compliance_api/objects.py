@@ -17,7 +17,7 @@ each kind is a list endpoint under ``/compliance/workspaces/{ws}`` paged with
 Every object becomes pseudo-messages (:mod:`chatdlp.sources.compliance_objects`).
 An endpoint that refuses (404, 410, retries exhausted) is a failure of that kind
 (exit 3) and the other kinds are still read; a refused key stops the run.
-``files`` (uploads, with text extraction) is not built yet.
+``files`` (chat uploads) are read along the chats: see ``uploads``.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ INCLUDE_KINDS: dict[str, str] = {
     "canvases": objects.CANVAS,
     "recordings": objects.RECORDING,
 }
-NOT_BUILT = frozenset({"files"})
+READ_WITH_THE_CHATS = frozenset({"files"})  # uploads: compliance_api.uploads
 _PER_USER = frozenset({"automations", "canvases", "recordings"})
 MAX_PAGES = 100_000
 
@@ -72,8 +72,11 @@ class ObjectsSettings:
         if self.api.workspace_id.startswith("org-"):
             raise ConfigError("--include: objects are read per workspace, not per organisation")
         for kind in self.include:
-            if kind in NOT_BUILT:
-                raise ConfigError(f"--include {kind}: not supported yet")
+            if kind in READ_WITH_THE_CHATS:
+                raise ConfigError(
+                    f"--include {kind}: read along the chats (open_compliance_source), "
+                    "not as objects"
+                )
             if kind not in INCLUDE_KINDS:
                 raise ConfigError(
                     f"--include {kind!r}: expected some of {', '.join(INCLUDE_KINDS)}"

@@ -27,6 +27,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -52,6 +53,11 @@ from chatdlp.sources.compliance_api.retry import (
 )
 from chatdlp.sources.compliance_api.settings import ComplianceSettings
 from chatdlp.sources.compliance_api.transport import ApiTransport, open_transport, read_bounded
+from chatdlp.sources.compliance_api.uploads import (
+    UploadReader,
+    read_uploads,
+    refs_of_conversation,
+)
 from chatdlp.sources.compliance_records import conversation_from_api, has_more_messages
 
 Progress = Callable[[str], None]
@@ -318,8 +324,10 @@ class ComplianceApiSource:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         limiter: RateLimiter | None = None,
+        uploads: UploadReader | None = None,
     ) -> None:
         self.settings = settings
+        self.uploads = uploads  # --include files: the text of each conversation's uploads
         self._client = client
         self._progress: Progress = progress or (lambda _message: None)
         self._sleep = sleep
@@ -448,10 +456,13 @@ class ComplianceApiSource:
         )
 
     def conversations(self, diagnostics: Diagnostics) -> Iterator[Conversation]:
-        for record in self.records(diagnostics):
-            # records() has completed the messages list, or counted what it could not.
-            conversation = conversation_from_api(
-                record.raw, self.name, record.where, diagnostics, check_partial=False
-            )
-            if conversation is not None:
-                yield conversation
+        with self.uploads if self.uploads is not None else nullcontext():
+            for record in self.records(diagnostics):
+                # records() has completed the messages list, or counted what it could not.
+                conversation = conversation_from_api(
+                    record.raw, self.name, record.where, diagnostics, check_partial=False
+                )
+                if conversation is not None:
+                    yield conversation
+                yield from read_uploads(self.uploads, refs_of_conversation(record.raw),
+                                        self.name, record.where, diagnostics)

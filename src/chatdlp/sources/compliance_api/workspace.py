@@ -5,7 +5,9 @@ settings from the options and the environment, and builds
 
 - the chat path: the Logs Platform (:class:`LogsPlatformSource`, the default) or,
   with ``--api conversations``, the stateful path (:class:`ComplianceApiSource`);
-- the objects of ``--include`` (:class:`ComplianceObjectsSource`), read after;
+- with ``--include files``, the text of the files uploaded in the chats
+  (:class:`UploadReader`), read along the chats;
+- the other objects of ``--include`` (:class:`ComplianceObjectsSource`), read after;
 
 behind one :class:`ComplianceWorkspaceSource` with one name (``compliance://ID``)
 and one ``checkpoint``. It says which path it uses before it reads.
@@ -25,6 +27,7 @@ from chatdlp.sources.compliance_api.logs import LogsPlatformSource, LogsSettings
 from chatdlp.sources.compliance_api.objects import ComplianceObjectsSource, ObjectsSettings
 from chatdlp.sources.compliance_api.settings import ComplianceOptions, settings_from_environment
 from chatdlp.sources.compliance_api.source import ApiRecord, ComplianceApiSource
+from chatdlp.sources.compliance_api.uploads import UploadReader
 from chatdlp.sources.compliance_logs import CONVERSATION_MESSAGE
 
 LOGS = "logs"
@@ -81,6 +84,8 @@ class ComplianceWorkspaceSource:
             path = f"the Logs Platform ({', '.join(self.chats.settings.event_types)})"
         else:
             path = "the stateful /conversations API (deprecated in favour of the Logs Platform)"
+        if self.chats.uploads is not None:
+            path += " with the files uploaded in them"
         if self.objects is not None:
             path += f", then {', '.join(self.objects.settings.include)}"
         return f"{self.name}: reading {path}"
@@ -120,19 +125,23 @@ def open_compliance_source(
     chosen = selection if selection is not None else ComplianceSelection()
     api = settings_from_environment(spec, options, environ=environ, now=now)
     progress = options.progress
+    uploads = None
+    if "files" in chosen.include:
+        uploads = UploadReader(api, client=client, progress=progress, sleep=sleep, clock=clock)
     chats: LogsPlatformSource | ComplianceApiSource
     if chosen.api == LOGS:
         chats = LogsPlatformSource(
             LogsSettings(api, event_types=chosen.event_types), client=client,
-            progress=progress, sleep=sleep, clock=clock, now=now,
+            progress=progress, sleep=sleep, clock=clock, now=now, uploads=uploads,
         )
     else:
         chats = ComplianceApiSource(api, client=client, progress=progress, sleep=sleep,
-                                    clock=clock)
+                                    clock=clock, uploads=uploads)
     objects = None
-    if chosen.include:
+    kinds = tuple(kind for kind in chosen.include if kind != "files")
+    if kinds:
         objects = ComplianceObjectsSource(
-            ObjectsSettings(api, include=chosen.include), client=client, progress=progress,
+            ObjectsSettings(api, include=kinds), client=client, progress=progress,
             sleep=sleep, clock=clock,
         )
     return ComplianceWorkspaceSource(chats, objects, progress=progress)
