@@ -36,14 +36,14 @@ import httpx
 from chatdlp.errors import ChatdlpError, ConfigError, SourceError
 from chatdlp.records import TITLE_ROLE, Conversation, Diagnostics
 from chatdlp.sources.compliance_api.paging import QueryParams
-from chatdlp.sources.compliance_api.retry import RetryBudget, TransientFault
+from chatdlp.sources.compliance_api.retry import TransientFault
 from chatdlp.sources.compliance_api.settings import (
     ComplianceOptions,
     ComplianceSettings,
     settings_from_environment,
 )
 from chatdlp.sources.compliance_api.source import ApiRecord
-from chatdlp.sources.compliance_api.transport import ApiTransport, open_transport
+from chatdlp.sources.compliance_api.transport import ApiTransport, LiveSource
 from chatdlp.sources.compliance_api.uploads import UploadReader, read_uploads, refs_of_event
 from chatdlp.sources.compliance_logs import (
     CONVERSATION_MESSAGE,
@@ -176,7 +176,7 @@ def _lines(response: httpx.Response) -> Iterator[bytes | None]:
         yield buffer
 
 
-class LogsPlatformSource:
+class LogsPlatformSource(LiveSource):
     """Messages of one workspace or organisation, read from Logs Platform files.
 
     ``client`` (without redirects followed), ``sleep``, ``clock`` (monotonic, for
@@ -193,15 +193,12 @@ class LogsPlatformSource:
         now: Callable[[], float] = time.time,
         uploads: UploadReader | None = None,
     ) -> None:
+        super().__init__(settings.api, client, progress, sleep, clock,
+                         principal=settings.principal)
         self.settings = settings
         self.uploads = uploads  # --include files: the text of each event's uploads
-        self._client = client
-        self._progress: Progress = progress or (lambda _message: None)
-        self._sleep = sleep
-        self._clock = clock
         self._now = now
         self.stats = LogsStats()
-        self.retries = RetryBudget()
         # The last_end_time each event type was read through (ISO, as the server wrote it).
         self.last_end_time: dict[str, str] = {}
         self.checkpoint: float | None = None
@@ -282,10 +279,7 @@ class LogsPlatformSource:
         return replace(conversation, messages=tuple(kept))
 
     def _stream(self, diagnostics: Diagnostics) -> Iterator[ApiRecord | _Complete]:
-        with open_transport(
-            self.settings.api, self._client, self._progress, self._sleep, self._clock,
-            self.retries, principal=self.settings.principal,
-        ) as transport:
+        with self.transport() as transport:
             yield from self._read(transport, diagnostics)
 
     def _read(

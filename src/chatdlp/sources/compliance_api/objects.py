@@ -35,10 +35,9 @@ from chatdlp.records import Conversation, Diagnostics
 from chatdlp.sources import compliance_objects as objects
 from chatdlp.sources.compliance_api.paging import QueryParams
 from chatdlp.sources.compliance_api.refusals import EndpointNotFound
-from chatdlp.sources.compliance_api.retry import RetryBudget
 from chatdlp.sources.compliance_api.settings import ComplianceSettings
 from chatdlp.sources.compliance_api.source import ApiRecord
-from chatdlp.sources.compliance_api.transport import ApiTransport, open_transport
+from chatdlp.sources.compliance_api.transport import ApiTransport, LiveSource
 from chatdlp.sources.compliance_logs import merge_consecutive
 
 Progress = Callable[[str], None]
@@ -102,7 +101,7 @@ class ObjectsStats:
     kinds_failed: list[str] = field(default_factory=list)
 
 
-class ComplianceObjectsSource:
+class ComplianceObjectsSource(LiveSource):
     """GPTs, Projects, memories, automations, ... of one workspace, as pseudo-messages."""
 
     def __init__(
@@ -113,13 +112,9 @@ class ComplianceObjectsSource:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__(settings.api, client, progress, sleep, clock)
         self.settings = settings
-        self._client = client
-        self._progress: Progress = progress or (lambda _message: None)
-        self._sleep = sleep
-        self._clock = clock
         self.stats = ObjectsStats()
-        self.retries = RetryBudget()
         self._users: list[str] | None = None
 
     @property
@@ -145,8 +140,7 @@ class ComplianceObjectsSource:
             yield ApiRecord(raw, where)
 
     def _objects(self, diagnostics: Diagnostics) -> Iterator[tuple[str, dict[str, Any], str]]:
-        with open_transport(self.settings.api, self._client, self._progress, self._sleep,
-                            self._clock, self.retries) as transport:
+        with self.transport() as transport:
             for kind in self.settings.include:
                 try:
                     for raw, where in self._kind(transport, kind, diagnostics):

@@ -46,13 +46,12 @@ from chatdlp.sources.compliance_api.paging import (
 )
 from chatdlp.sources.compliance_api.refusals import RefusalContext, refusal, server_reason
 from chatdlp.sources.compliance_api.retry import (
-    RetryBudget,
     RetryPolicy,
     TransientFault,
     parse_retry_after,
 )
 from chatdlp.sources.compliance_api.settings import ComplianceSettings
-from chatdlp.sources.compliance_api.transport import ApiTransport, open_transport, read_bounded
+from chatdlp.sources.compliance_api.transport import ApiTransport, LiveSource, read_bounded
 from chatdlp.sources.compliance_api.uploads import (
     UploadReader,
     read_uploads,
@@ -309,7 +308,7 @@ class _PageStream:
         self._page_ids.clear()
 
 
-class ComplianceApiSource:
+class ComplianceApiSource(LiveSource):
     """Conversations of one workspace, read from the Compliance API.
 
     The HTTP client is injected (tests point it at a loopback fake); without
@@ -326,17 +325,13 @@ class ComplianceApiSource:
         limiter: RateLimiter | None = None,
         uploads: UploadReader | None = None,
     ) -> None:
+        super().__init__(settings, client, progress, sleep, clock)
         self.settings = settings
         self.uploads = uploads  # --include files: the text of each conversation's uploads
-        self._client = client
-        self._progress: Progress = progress or (lambda _message: None)
-        self._sleep = sleep
-        self._clock = clock
         self.limiter = limiter or RateLimiter(
             settings.max_requests_per_minute, clock=clock, sleep=sleep
         )
         self.stats = FetchStats()
-        self.retries = RetryBudget()
 
     @property
     def name(self) -> str:
@@ -347,8 +342,7 @@ class ComplianceApiSource:
 
     def records(self, diagnostics: Diagnostics) -> Iterator[ApiRecord]:
         """Every conversation of every page, as the raw API dict, in order."""
-        with open_transport(self.settings, self._client, self._progress, self._sleep,
-                            self._clock, self.retries) as transport:
+        with self.transport() as transport:
             yield from self._records(transport, diagnostics)
 
     def _records(self, transport: ApiTransport, diagnostics: Diagnostics) -> Iterator[ApiRecord]:

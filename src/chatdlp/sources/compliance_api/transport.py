@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -98,6 +98,34 @@ def open_transport(
     finally:
         if own:
             http.close()
+
+
+class LiveSource:
+    """What a live source is handed rather than makes: its HTTP client (None: one of
+    its own, closed after), progress, sleep and monotonic clock; and the retry budget
+    it spends over the run. :meth:`transport` opens one over them."""
+
+    def __init__(
+        self,
+        api: ComplianceSettings,
+        client: httpx.Client | None,
+        progress: Progress | None,
+        sleep: Callable[[float], None],
+        clock: Callable[[], float],
+        budget: RetryBudget | None = None,
+        principal: str | None = None,
+    ) -> None:
+        self._api = api
+        self._client = client
+        self._progress: Progress = progress or (lambda _message: None)
+        self._sleep = sleep
+        self._clock = clock
+        self.retries = budget if budget is not None else RetryBudget()
+        self._principal = principal
+
+    def transport(self) -> AbstractContextManager[ApiTransport]:
+        return open_transport(self._api, self._client, self._progress, self._sleep,
+                              self._clock, self.retries, principal=self._principal)
 
 
 class ApiTransport:

@@ -27,7 +27,7 @@ from chatdlp.sources._values import as_dict, as_str
 from chatdlp.sources.compliance_api.retention import UPLOADS_HOURS
 from chatdlp.sources.compliance_api.retry import RetryBudget
 from chatdlp.sources.compliance_api.settings import ComplianceSettings
-from chatdlp.sources.compliance_api.transport import ApiTransport, open_transport
+from chatdlp.sources.compliance_api.transport import ApiTransport, LiveSource
 from chatdlp.sources.file_text import NotExtracted, extract_text
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -88,7 +88,7 @@ class UploadStats:
     by_type: dict[str, int] = field(default_factory=dict)
 
 
-class UploadReader:
+class UploadReader(LiveSource):
     """Reads uploaded files for the chat sources; use it as a context manager."""
 
     def __init__(
@@ -100,21 +100,15 @@ class UploadReader:
         clock: Callable[[], float] = time.monotonic,
         budget: RetryBudget | None = None,
     ) -> None:
+        super().__init__(settings, client, progress, sleep, clock, budget)
         self.settings = settings
-        self._client = client
-        self._progress = progress
-        self._sleep = sleep
-        self._clock = clock
-        self._budget = budget if budget is not None else RetryBudget()
         self.stats = UploadStats()
         self._seen: set[str] = set()
         self._stack = ExitStack()
         self._transport: ApiTransport | None = None
 
     def __enter__(self) -> UploadReader:
-        self._transport = self._stack.enter_context(open_transport(
-            self.settings, self._client, self._progress, self._sleep, self._clock, self._budget,
-        ))
+        self._transport = self._stack.enter_context(self.transport())
         return self
 
     def __exit__(self, *_: object) -> None:
