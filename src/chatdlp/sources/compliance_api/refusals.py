@@ -44,7 +44,8 @@ def _message_of(value: object) -> str | None:
     if isinstance(value, str):
         return value
     if isinstance(value, dict):
-        for key in ("message", "detail", "error_description", "error", "reason", "title"):
+        for key in ("message", "detail", "error_description", "error", "errors", "reason",
+                    "title"):
             found = _message_of(value.get(key))
             if found:
                 return found
