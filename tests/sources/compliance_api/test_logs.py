@@ -273,3 +273,17 @@ def test_a_saved_log_file_is_read_by_the_file_source(tmp_path: Path) -> None:
     ]
     assert conversations[0].messages[2].temporary is True
     assert diagnostics.skipped_total == 0
+
+
+def test_the_detector_finds_what_the_events_hold(detector: Any) -> None:
+    event = log_event("m9", "Charge my card 4539 1488 0343 6467 today", conversation_id="c-9",
+                      title="Card for Dana Whitfield", is_temporary_chat=True)
+    state = FakeCompliance(log_files=[LogFile("log-z", "2026-11-30T01:00:00Z", [event])])
+    messages = [m for c in LogsRun(state).conversations() for m in c.messages]
+    assert [m.message_id for m in messages] == ["c-9:title", "m9"]
+    found = {
+        (message.message_id, detection.entity_type)
+        for message, detections in zip(messages, detector.detect(messages), strict=True)
+        for detection in detections if detection.reported
+    }
+    assert any(mid == "m9" and "CARD" in entity.upper() for mid, entity in found), found
