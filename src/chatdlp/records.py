@@ -84,6 +84,11 @@ class Message:
     source: str = ""
     # Pointers to uploaded files or images (ids or names), recorded, not scanned.
     attachments: tuple[str, ...] = ()
+    # What the text is: "message" for chat messages; for other objects a kind such
+    # as "project_instructions", "gpt_instructions", "memory", "codex_prompt".
+    source_kind: str = "message"
+    # A temporary chat (Logs Platform ``is_temporary_chat``): kept ~30 days only.
+    temporary: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,16 @@ from chatdlp.sources._values import as_dict, as_str, as_time
 FORMAT = "chatgpt-export"
 
 
+def positional_id(source: str, where: str) -> str:
+    """A stable id for a conversation without one: ``noid:<file name><position>``.
+
+    Only the file's name is used (not its directory), so the id survives the file
+    being moved; ``where`` is "<source> conversation 3" or "<source>:12"."""
+    position = where[len(source):] if where.startswith(source) else where
+    name = source.replace("\\", "/").rsplit("/", 1)[-1]
+    return f"noid:{name}{position.replace(' conversation ', '#').strip()}"
+
+
 def is_export_conversation(record: dict[str, Any]) -> bool:
     return isinstance(record.get("mapping"), dict)
 
@@ -23,21 +33,32 @@ def conversation_from_export(
     record: dict[str, Any], source: str, where: str, diagnostics: Diagnostics
 ) -> Conversation | None:
     """Build a Conversation from one element of conversations.json."""
-    conversation_id = as_str(record.get("conversation_id")) or as_str(record.get("id"))
-    if not conversation_id:
-        diagnostics.skip(where, "conversation without an id")
-        return None
     mapping = as_dict(record.get("mapping"))
     title = as_str(record.get("title"))
+    conversation_id = as_str(record.get("conversation_id")) or as_str(record.get("id"))
+    if not conversation_id:
+        if not mapping and not (title and title.strip()):
+            diagnostics.skip(where, "conversation without an id")
+            return None
+        # Files converted by other tools may carry no id: name the conversation by
+        # its file and position (stable across runs) rather than drop its text.
+        conversation_id = positional_id(source, where)
     messages = title_message(
         conversation_id, title, created_at=as_time(record.get("create_time")),
         gpt_id=as_str(record.get("gizmo_id")), source=source,
     )
     for node_id, node in mapping.items():
-        node = as_dict(node)
+        if not isinstance(node, dict):
+            diagnostics.skip(f"{where} node {node_id}", "mapping node is not a JSON object",
+                             type(node).__name__)
+            continue
         raw = node.get("message")
-        if not isinstance(raw, dict):
+        if raw is None:
             continue  # the root node, or a node whose message was removed
+        if not isinstance(raw, dict):
+            diagnostics.skip(f"{where} node {node_id}", "message is not a JSON object",
+                             type(raw).__name__)
+            continue
         message = _message(raw, conversation_id, node_id, node, record, source, diagnostics)
         if message is not None:
             messages.append(message)

@@ -19,7 +19,25 @@ CONVERSATION_OBJECT = "compliance.workspace.conversation"
 def is_api_conversation(record: dict[str, Any]) -> bool:
     if record.get("object") == CONVERSATION_OBJECT:
         return True
-    return "id" in record and isinstance(record.get("messages"), (dict, list))
+    # Older and third-party records (Sumo Logic's collector) carry one ``message``.
+    return "id" in record and (
+        isinstance(record.get("messages"), (dict, list)) or isinstance(record.get("message"), dict)
+    )
+
+
+def messages_of(record: dict[str, Any]) -> list[Any]:
+    """A conversation's messages: its ``messages`` list (envelope or bare), else its one
+    ``message``."""
+    if "messages" in record and record["messages"] is not None:
+        return _items(record.get("messages"))
+    single = record.get("message")
+    return [single] if single is not None else []
+
+
+def has_more_messages(record: dict[str, Any]) -> bool:
+    """The embedded ``messages`` envelope says more are to be read (``/messages``)."""
+    envelope = record.get("messages")
+    return isinstance(envelope, dict) and envelope.get("has_more") is True
 
 
 def is_list_envelope(record: dict[str, Any]) -> bool:
@@ -34,9 +52,22 @@ def _items(envelope: Any) -> list[Any]:
     return data if isinstance(data, list) else []
 
 
+def file_names(files: Any) -> tuple[str, ...]:
+    """Names (else ids) of a message's ``files``: a list envelope or a bare list."""
+    return tuple(
+        name
+        for item in _items(files)
+        if (name := as_str(as_dict(item).get("name")) or as_str(as_dict(item).get("id")))
+    )
+
+
 def conversation_from_api(
-    record: dict[str, Any], source: str, where: str, diagnostics: Diagnostics
+    record: dict[str, Any], source: str, where: str, diagnostics: Diagnostics,
+    check_partial: bool = True,
 ) -> Conversation | None:
+    """``check_partial``: count a ``messages`` list that says ``has_more`` as a partial
+    read (a saved record cannot be completed; the live source completes or counts it
+    itself)."""
     conversation_id = as_str(record.get("id"))
     if not conversation_id:
         diagnostics.skip(where, "conversation without an id")
@@ -48,7 +79,12 @@ def conversation_from_api(
         conversation_id, title, user_id=user_id, user_email=user_email,
         created_at=as_time(record.get("created_at")), source=source,
     )
-    for index, raw in enumerate(_items(record.get("messages"))):
+    if check_partial and has_more_messages(record):
+        diagnostics.skip(
+            where, "conversation read partly",
+            "its messages list says has_more: the rest is only on the API's /messages",
+        )
+    for index, raw in enumerate(messages_of(record)):
         if not isinstance(raw, dict):
             diagnostics.skip(f"{where} message {index}", "message is not a JSON object")
             continue
@@ -91,11 +127,7 @@ def _message(
     if not message_id:
         diagnostics.skip(f"conversation {conversation_id}", "message without an id")
         return None
-    attachments = tuple(
-        name
-        for item in _items(raw.get("files"))
-        if (name := as_str(as_dict(item).get("name")) or as_str(as_dict(item).get("id")))
-    )
+    attachments = file_names(raw.get("files"))
     return Message(
         conversation_id=conversation_id,
         message_id=message_id,

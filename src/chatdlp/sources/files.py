@@ -2,8 +2,8 @@
 
 - ``PK..`` : a ChatGPT export ZIP (every ``conversations.json`` inside it)
 - ``[``    : a ChatGPT export ``conversations.json`` (streamed with ijson)
-- ``{``    : JSONL (Compliance API Conversations, flat messages or list pages,
-             one per line) when the first line is a whole JSON object; else one
+- ``{``    : JSONL (Compliance API Conversations, flat messages, list pages or
+             Logs Platform events, one per line) when the first line is a whole JSON object; else one
              JSON document: a saved Compliance API list page (streamed) or a
              single conversation.
 
@@ -25,14 +25,22 @@ from typing import IO, Any
 import ijson
 
 from chatdlp.records import Conversation, Diagnostics, Message
-from chatdlp.sources import chatgpt_export, compliance_records, flat
+from chatdlp.sources import (
+    chatgpt_export,
+    compliance_logs,
+    compliance_objects,
+    compliance_records,
+    flat,
+)
 
 # A JSONL line is parsed whole; the sniffer reads at most this much of line one.
 _SNIFF_LINE_LIMIT = 64 * 1024 * 1024
 _DIRECTORY_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".zip"})
-# Files of an extracted export that hold no conversations.
+# Files of an extracted export that hold no conversations (group_chats.json and
+# shopping.json come with recent exports: ../shared/reference/chatgpt-export.md).
 _EXPORT_SIDE_FILES = frozenset(
-    {"user.json", "message_feedback.json", "shared_conversations.json", "model_comparisons.json"}
+    {"user.json", "message_feedback.json", "shared_conversations.json", "model_comparisons.json",
+     "group_chats.json", "shopping.json"}
 )
 
 
@@ -65,11 +73,22 @@ def classify_record(
         conversation = chatgpt_export.conversation_from_export(record, source, where, diagnostics)
         if conversation is not None:
             yield conversation
+    elif compliance_logs.is_log_event(record):
+        conversation = compliance_logs.conversation_from_event(record, source, where, diagnostics)
+        if conversation is not None:
+            yield conversation
     elif compliance_records.is_list_envelope(record):
         for index, item in enumerate(record["data"]):
             yield from classify_record(item, source, f"{where} item {index}", diagnostics)
     elif compliance_records.is_api_conversation(record):
         conversation = compliance_records.conversation_from_api(record, source, where, diagnostics)
+        if conversation is not None:
+            yield conversation
+    elif (kind := compliance_objects.object_kind(record)) is not None:
+        # projects, GPTs, memories, automations, ... and the items of a /messages page
+        conversation = compliance_objects.conversation_from_object(
+            record, kind, source, where, diagnostics
+        )
         if conversation is not None:
             yield conversation
     elif flat.is_flat_message(record):
@@ -125,7 +144,8 @@ def read_jsonl(stream: IO[bytes], source: str, diagnostics: Diagnostics) -> Iter
                 continue
             yield from classify_record(record, source, where, diagnostics)
 
-    return _group_flat(records(), source)
+    # Saved Logs Platform files hold one event (one message) per line.
+    return compliance_logs.merge_consecutive(_group_flat(records(), source))
 
 
 def _read_export_array(
@@ -151,7 +171,16 @@ def _read_export_array(
 
 
 def _read_document(path: Path, source: str, diagnostics: Diagnostics) -> Iterator[Conversation]:
-    """A single JSON object: a list page (streamed item by item) or one conversation."""
+    """A single JSON object: a list page (streamed item by item) or one conversation.
+
+    The items of an object page (a GPT's configs, a /messages page) that belong to
+    one pseudo-conversation come out as one."""
+    return compliance_logs.merge_consecutive(_read_document_items(path, source, diagnostics))
+
+
+def _read_document_items(
+    path: Path, source: str, diagnostics: Diagnostics
+) -> Iterator[Conversation]:
     seen = 0
     with path.open("rb") as stream:
         counter = _CountingReader(stream)

@@ -1,11 +1,26 @@
-"""The live Compliance API source (``compliance://WORKSPACE_ID``).
+"""The live Compliance API sources (``compliance://WORKSPACE_ID``).
 
 Small parts, each tested on its own: ``settings`` (frozen, key masked),
 ``limiter`` (requests per minute), ``retry`` (tenacity policy), ``paging``
-(query parameters, incremental page parser), ``source`` (the stream).
+(query parameters, incremental page parser), ``refusals`` (the server's reason,
+masked), ``transport`` (paced, retried GETs and redirect-safe downloads),
+``source`` (the stateful ``/conversations`` stream), ``logs`` (the Logs
+Platform, the default path), ``objects`` (``--include``), ``retention`` (what
+expires when), and ``workspace`` (:func:`open_compliance_source`, the entry point).
 """
 
 from chatdlp.sources.compliance_api.limiter import RateLimiter
+from chatdlp.sources.compliance_api.logs import (
+    LogsPlatformSource,
+    LogsSettings,
+    logs_settings_from_environment,
+    parse_event_types,
+)
+from chatdlp.sources.compliance_api.objects import (
+    ComplianceObjectsSource,
+    ObjectsSettings,
+    parse_include,
+)
 from chatdlp.sources.compliance_api.retry import RetryBudget, RetryPolicy, TransientFault
 from chatdlp.sources.compliance_api.settings import (
     SCHEME,
@@ -17,20 +32,35 @@ from chatdlp.sources.compliance_api.settings import (
     settings_from_environment,
 )
 from chatdlp.sources.compliance_api.source import ApiRecord, ComplianceApiSource, FetchStats
+from chatdlp.sources.compliance_api.workspace import (
+    ComplianceSelection,
+    ComplianceWorkspaceSource,
+    open_compliance_source,
+)
 
 __all__ = [
     "SCHEME",
     "ApiKey",
     "ApiRecord",
     "ComplianceApiSource",
+    "ComplianceObjectsSource",
     "ComplianceOptions",
+    "ComplianceSelection",
     "ComplianceSettings",
+    "ComplianceWorkspaceSource",
     "FetchStats",
+    "LogsPlatformSource",
+    "LogsSettings",
+    "ObjectsSettings",
     "RateLimiter",
     "RetryBudget",
     "RetryPolicy",
     "RetrySettings",
     "TransientFault",
+    "logs_settings_from_environment",
+    "open_compliance_source",
+    "parse_event_types",
+    "parse_include",
     "parse_since",
     "settings_from_environment",
 ]

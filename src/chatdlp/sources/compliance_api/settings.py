@@ -127,12 +127,12 @@ def _check_base_url(url: str) -> None:
         raise ConfigError(f"{ENV_BASE_URL}: not an http(s) URL")
     if parts.username or parts.password or parts.query or parts.fragment:
         raise ConfigError(f"{ENV_BASE_URL}: must not carry credentials, a query or a fragment")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         # The key travels in a header: never in clear text over a network.
         raise ConfigError(f"{ENV_BASE_URL}: plain http is only allowed to a loopback address")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:

@@ -1,11 +1,22 @@
 """``compliance://WORKSPACE_ID``: conversations streamed from the live Compliance API.
 
+This is the stateful path (``/conversations``), which OpenAI deprecated in favour
+of the Logs Platform (``logs.LogsPlatformSource``): it keeps working where a
+workspace still answers on it.
+
 One request is one page; its body is parsed as it arrives (see ``paging``), so
-memory holds one conversation at a time whatever the page size. Transient
-failures are retried (``retry``) from where the stream stopped: the next request
-asks for the conversations ``after`` the last one read, so nothing is read twice
-and nothing is lost. A page that fails on size or time is asked for again with
-half the page size. The limiter keeps requests under the per-minute limit.
+memory holds one conversation at a time whatever the page size. The first page
+always carries ``since_timestamp`` (0 when unbounded); later pages carry the
+server's ``last_id`` as ``after``. Transient failures are retried (``retry``):
+a page that broke is asked for again with the same cursor, and the
+conversations already handed out from it are skipped, so nothing is read twice
+and nothing is lost (the id of an item is not a cursor). A page that fails on
+size or time is asked for again with half the page size. The limiter keeps
+requests under the per-minute limit.
+
+A conversation whose embedded ``messages`` list says ``has_more`` is completed
+through ``/conversations/{id}/messages``; one that cannot be completed is kept,
+and counted as a failure (the run exits 3).
 
 ``records()`` yields the raw API dicts (for ``chatdlp fetch``), and
 ``conversations()`` the same records as :class:`Conversation` (for ``scan``).
@@ -16,24 +27,37 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from chatdlp import __version__
-from chatdlp.errors import ConfigError, SourceError
+from chatdlp.errors import ChatdlpError, ConfigError, SourceError
 from chatdlp.records import Conversation, Diagnostics
 from chatdlp.sources.compliance_api.limiter import RateLimiter
-from chatdlp.sources.compliance_api.paging import MalformedPage, PageParser, page_params
+from chatdlp.sources.compliance_api.paging import (
+    MalformedPage,
+    PageParser,
+    QueryParams,
+    page_params,
+)
+from chatdlp.sources.compliance_api.refusals import RefusalContext, refusal, server_reason
 from chatdlp.sources.compliance_api.retry import (
-    RetryBudget,
     RetryPolicy,
     TransientFault,
     parse_retry_after,
 )
-from chatdlp.sources.compliance_api.settings import ENV_KEY, ENV_KEY_FILE, ComplianceSettings
-from chatdlp.sources.compliance_records import conversation_from_api
+from chatdlp.sources.compliance_api.settings import ComplianceSettings
+from chatdlp.sources.compliance_api.transport import ApiTransport, LiveSource, read_bounded
+from chatdlp.sources.compliance_api.uploads import (
+    UploadReader,
+    read_uploads,
+    refs_of_conversation,
+)
+from chatdlp.sources.compliance_records import conversation_from_api, has_more_messages
 
 Progress = Callable[[str], None]
 # Statuses that mean "this page was too big or too slow": ask for fewer items.
@@ -55,6 +79,9 @@ class FetchStats:
     conversations: int = 0
     messages: int = 0
     rate_limit_waited: float = 0.0
+    message_pages: int = 0  # /conversations/{id}/messages pages read
+    completed_conversations: int = 0  # conversations whose messages were paged in full
+    partial_conversations: int = 0  # conversations that could not be read in full
 
 
 def _message_count(raw: dict[str, Any]) -> int:
@@ -97,6 +124,8 @@ class _PageStream:
         self._pending: deque[tuple[Any, str]] = deque()
         self._error: SourceError | None = None
         self._page_items = 0  # items of this page handed out (across resumed requests)
+        self._page_ids: set[str] = set()  # ids handed out from this page: skipped on a resume
+        self._parsed = 0  # items parsed from the current request's body
         self._last_parsed_id: str | None = None
         self._finished = False
 
@@ -137,8 +166,11 @@ class _PageStream:
 
         self._stats.rate_limit_waited += self._limiter.acquire(on_wait=pacing)
         self._request_cursor = self._cursor
+        # Every public client sends since_timestamp on page 1 (0 when unbounded): at
+        # least one found the endpoint failing without it.
+        since = self._settings.since_timestamp
         params = page_params(
-            self._cursor, self._settings.since_timestamp, self.limit, self._settings.users
+            self._cursor, since if since is not None else 0, self.limit, self._settings.users
         )
         request = self._client.build_request(
             "GET",
@@ -160,47 +192,36 @@ class _PageStream:
         except httpx.HTTPError as exc:
             raise SourceError(f"{self._where()}: request failed ({type(exc).__name__})") from None
         if response.status_code != 200:
-            response.close()
             self._refuse(response)
         self._response = response
         self._chunks = response.iter_bytes()  # as the network delivers
         self._parser = PageParser()
+        self._parsed = 0
 
     def _refuse(self, response: httpx.Response) -> None:
         status = response.status_code
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        key = self._settings.api_key.bearer()[len("Bearer "):]
+        reason = server_reason(read_bounded(response), (key,))
         if status == 429:
             raise self._fault("rate limited (429)", retry_after=retry_after)
         if status in _SHRINK_STATUSES:
             raise self._fault(f"page too large or slow ({status})", retry_after, shrink=True)
         if status >= 500:
             raise self._fault(f"server error ({status})", retry_after=retry_after)
-        if status in (401, 403):
-            raise ConfigError(
-                f"{self._name}: the Compliance API refused the key (HTTP {status}): check "
-                f"{ENV_KEY} / {ENV_KEY_FILE} and that the key has the compliance scope "
-                "for this workspace"
-            )
-        if status == 404:
-            raise ConfigError(
-                f"{self._name}: workspace {self._settings.workspace_id!r} not found (HTTP 404): "
-                "check the workspace id in compliance://WORKSPACE_ID"
-            )
-        if status == 400:
-            raise ConfigError(
-                f"{self._where()}: the Compliance API rejected the request (HTTP 400): "
-                "check --since, --users and --page-size"
-            )
-        raise SourceError(f"{self._where()}: unexpected HTTP status {status}")
+        context = RefusalContext(
+            self._name, self._where(), f"workspace {self._settings.workspace_id!r}",
+            "/conversations", first_page=self.page == 1,
+        )
+        raise refusal(status, reason, context)
 
     def _fault(
         self, reason: str, retry_after: float | None = None, shrink: bool = False
     ) -> TransientFault:
         """Abandon the current request; the next one resumes where this one stopped."""
-        parser = self._parser
+        # The page is asked for again with the cursor it was asked with: the
+        # conversations already handed out from it are skipped by id (_accept).
         self.close()
-        if parser is not None and parser.items and self._last_parsed_id is not None:
-            self._cursor = self._last_parsed_id  # resume after the last complete item
         if shrink and self.limit > 1:
             self.limit = max(1, self.limit // 2)
             self._progress(
@@ -237,11 +258,18 @@ class _PageStream:
 
     def _accept(self, items: list[Any]) -> None:
         for item in items:
-            where = f"{self._where()} item {self._page_items}"
+            index = self._parsed
+            self._parsed += 1
+            item_id = item.get("id") if isinstance(item, dict) else None
+            if isinstance(item_id, str):
+                if item_id in self._page_ids:
+                    continue  # handed out before this page was asked for again
+                self._page_ids.add(item_id)
+                self._last_parsed_id = item_id
+            elif index < self._page_items:
+                continue  # no id to tell: its position says it was handed out already
             self._page_items += 1
-            if isinstance(item, dict) and isinstance(item.get("id"), str):
-                self._last_parsed_id = item["id"]
-            self._pending.append((item, where))
+            self._pending.append((item, f"{self._where()} item {index}"))
 
     def _fail(self, error: MalformedPage) -> None:
         """A malformed body: hand out what was read, then stop with the page and byte."""
@@ -261,7 +289,13 @@ class _PageStream:
         if not parser.has_more:
             self._finished = True
             return
-        cursor = parser.last_id or self._last_parsed_id
+        cursor = parser.last_id
+        if cursor is None and self._last_parsed_id is not None:
+            self._progress(
+                f"{self._where()}: the page gives no last_id; going on after its last "
+                "conversation's id"
+            )
+            cursor = self._last_parsed_id
         if cursor is None or (parser.items == 0 and cursor == self._request_cursor):
             self._error = SourceError(
                 f"{self._where()}: has_more is true but the page gives no new last_id; "
@@ -271,9 +305,10 @@ class _PageStream:
         self._cursor = cursor
         self.page += 1
         self._page_items = 0
+        self._page_ids.clear()
 
 
-class ComplianceApiSource:
+class ComplianceApiSource(LiveSource):
     """Conversations of one workspace, read from the Compliance API.
 
     The HTTP client is injected (tests point it at a loopback fake); without
@@ -288,16 +323,15 @@ class ComplianceApiSource:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         limiter: RateLimiter | None = None,
+        uploads: UploadReader | None = None,
     ) -> None:
+        super().__init__(settings, client, progress, sleep, clock)
         self.settings = settings
-        self._client = client
-        self._progress: Progress = progress or (lambda _message: None)
-        self._sleep = sleep
+        self.uploads = uploads  # --include files: the text of each conversation's uploads
         self.limiter = limiter or RateLimiter(
             settings.max_requests_per_minute, clock=clock, sleep=sleep
         )
         self.stats = FetchStats()
-        self.retries = RetryBudget()
 
     @property
     def name(self) -> str:
@@ -306,15 +340,15 @@ class ComplianceApiSource:
     def __repr__(self) -> str:
         return f"ComplianceApiSource({self.name!r})"
 
-    def _make_client(self) -> httpx.Client:
-        timeout = httpx.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout)
-        return httpx.Client(timeout=timeout, follow_redirects=False)
-
     def records(self, diagnostics: Diagnostics) -> Iterator[ApiRecord]:
         """Every conversation of every page, as the raw API dict, in order."""
-        client = self._client or self._make_client()
+        with self.transport() as transport:
+            yield from self._records(transport, diagnostics)
+
+    def _records(self, transport: ApiTransport, diagnostics: Diagnostics) -> Iterator[ApiRecord]:
         stream = _PageStream(
-            self.settings, client, self.limiter, self.stats, diagnostics, self._progress
+            self.settings, transport.client, self.limiter, self.stats, diagnostics,
+            self._progress,
         )
 
         def waiting(fault: TransientFault, seconds: float, retry: int) -> None:
@@ -337,14 +371,75 @@ class ComplianceApiSource:
                 if not isinstance(raw, dict):
                     diagnostics.skip(where, "conversation is not a JSON object")
                     continue
+                if has_more_messages(raw) or not ("messages" in raw or "message" in raw):
+                    raw = self._complete(raw, where, transport, diagnostics)
                 self.stats.conversations += 1
                 self.stats.messages += _message_count(raw)
                 yield ApiRecord(raw, where)
             self._report_progress(stream.page, done=True)
         finally:
             stream.close()
-            if self._client is None:
-                client.close()
+
+    def _complete(
+        self, raw: dict[str, Any], where: str, transport: ApiTransport, diagnostics: Diagnostics
+    ) -> dict[str, Any]:
+        """The conversation with every message: its embedded list said ``has_more`` (or
+        it came without any list), so the rest is paged in from
+        ``/conversations/{id}/messages``. What cannot be read is counted as a failure
+        (exit 3); what was read is kept."""
+        embedded = raw.get("messages")
+        from_start = not isinstance(embedded, dict)
+        envelope = dict(embedded) if isinstance(embedded, dict) else {"object": "list"}
+        data = list(envelope.get("data") or []) if isinstance(envelope.get("data"), list) else []
+        conversation_id = raw.get("id")
+        cursor = envelope.get("last_id")
+        fetched = 0
+
+        def partly(reason: str) -> dict[str, Any]:
+            self.stats.partial_conversations += 1
+            diagnostics.fail(
+                where, "conversation read partly",
+                f"{len(data)} message(s) read, the rest unread: {reason}",
+            )
+            return {**raw, "messages": {**envelope, "data": data}}
+
+        if not isinstance(conversation_id, str) or not conversation_id:
+            return partly("the conversation has no id to ask /messages with")
+        url = f"{self.settings.conversations_url}/{quote(conversation_id, safe='')}/messages"
+        page = 0
+        while True:
+            params: QueryParams = [("limit", str(self.settings.page_size))]
+            if isinstance(cursor, str) and cursor:
+                params.append(("after", cursor))
+            elif not (from_start and page == 0):
+                return partly("its messages list says has_more but gives no last_id")
+            page += 1
+            label = f"{where} messages page {page}"
+            try:
+                answer = transport.get_json(
+                    url, params,
+                    "/conversations/{id}/messages", label, page=page + 1,
+                )
+            except ConfigError:
+                raise
+            except ChatdlpError as exc:
+                return partly(str(exc))
+            items = answer.get("data")
+            if not isinstance(items, list):
+                return partly(f"{label} is not a list envelope")
+            self.stats.message_pages += 1
+            data.extend(items)
+            fetched += len(items)
+            if answer.get("has_more") is not True:
+                break
+            next_cursor = answer.get("last_id")
+            if next_cursor == cursor and not items:
+                return partly(f"{label} says has_more but gives no new last_id")
+            cursor = next_cursor
+        self.stats.completed_conversations += 1
+        self._progress(f"{where}: {fetched} more message(s) read from /messages")
+        return {**raw, "messages": {**envelope, "data": data, "has_more": False,
+                                    "last_id": answer.get("last_id") or envelope.get("last_id")}}
 
     def _report_progress(self, page: int, done: bool = False) -> None:
         state = "done" if done else "read"
@@ -355,7 +450,13 @@ class ComplianceApiSource:
         )
 
     def conversations(self, diagnostics: Diagnostics) -> Iterator[Conversation]:
-        for record in self.records(diagnostics):
-            conversation = conversation_from_api(record.raw, self.name, record.where, diagnostics)
-            if conversation is not None:
-                yield conversation
+        with self.uploads if self.uploads is not None else nullcontext():
+            for record in self.records(diagnostics):
+                # records() has completed the messages list, or counted what it could not.
+                conversation = conversation_from_api(
+                    record.raw, self.name, record.where, diagnostics, check_partial=False
+                )
+                if conversation is not None:
+                    yield conversation
+                yield from read_uploads(self.uploads, refs_of_conversation(record.raw),
+                                        self.name, record.where, diagnostics)
