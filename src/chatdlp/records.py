@@ -151,6 +151,14 @@ class Finding:
     tool_name: str | None = None
     gpt_id: str | None = None
     project_id: str | None = None
+    # What the text is ("message", or an object: "gpt_instructions", "file", "memory" ...).
+    source_kind: str = "message"
+    # The role of the earliest message of the conversation holding the same value.
+    introduced_by: str | None = None
+    # EDM_MATCH: the columns of one record the message holds together.
+    edm_columns: tuple[str, ...] = ()
+    # Conversation-level findings: the other messages that make it.
+    related_message_ids: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Finding:
@@ -177,6 +185,10 @@ class Finding:
             tool_name=data.get("tool_name"),
             gpt_id=data.get("gpt_id"),
             project_id=data.get("project_id"),
+            source_kind=str(data.get("source_kind") or "message"),
+            introduced_by=data.get("introduced_by"),
+            edm_columns=tuple(data.get("edm_columns") or ()),
+            related_message_ids=tuple(data.get("related_message_ids") or ()),
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -202,6 +214,10 @@ class Finding:
             "tool_name": self.tool_name,
             "gpt_id": self.gpt_id,
             "project_id": self.project_id,
+            "source_kind": self.source_kind,
+            "introduced_by": self.introduced_by,
+            "edm_columns": list(self.edm_columns),
+            "related_message_ids": list(self.related_message_ids),
         }
 
 

@@ -26,7 +26,7 @@ from tests.fake_compliance import (
 )
 
 SOURCE = "compliance://ws-test"
-FAST = ("--page-size", "4", "--max-requests-per-minute", "10000")
+FAST = ("--api", "conversations", "--page-size", "4", "--max-requests-per-minute", "10000")
 
 
 def email(c: int, m: int) -> str:

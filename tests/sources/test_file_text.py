@@ -8,6 +8,7 @@ import zipfile
 import pytest
 
 from chatdlp.sources.file_text import NotExtracted, extract_text
+from tests.sources.builders import minimal_pdf
 
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 S = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
@@ -59,7 +60,7 @@ def test_a_pptx_yields_its_slides() -> None:
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [
-        ("scan.pdf", b"%PDF-1.7 ...", "PDF text is not extracted yet"),
+        ("scan.pdf", b"%PDF-1.7 ...", "a PDF that cannot be read (PdfStreamError)"),
         ("photo.png", b"\x89PNG\r\n", "file type .png holds no text read here"),
         ("fake.txt", b"ab\x00\x00cd", "binary content in a text file"),
         ("broken.docx", b"PK\x03\x04 not really", "not a readable Office Open XML archive"),
@@ -69,3 +70,10 @@ def test_what_is_not_read_says_why(name: str, data: bytes, reason: str) -> None:
     with pytest.raises(NotExtracted) as caught:
         extract_text(name, data)
     assert caught.value.reason == reason
+
+
+def test_a_pdf_yields_the_text_of_its_pages() -> None:
+    data = minimal_pdf(["Patient Dana Whitfield", "SSN 536-22-8194"])
+    assert extract_text("scan.pdf", data) == "Patient Dana Whitfield\nSSN 536-22-8194"
+    # sniffed from the content when the name says nothing
+    assert extract_text("upload", data, "application/octet-stream").startswith("Patient")

@@ -14,7 +14,7 @@ from tests.fake_compliance import (
 )
 
 SOURCE = "compliance://ws-test"
-FAST = ("--page-size", "2", "--max-requests-per-minute", "10000")
+FAST = ("--api", "conversations", "--page-size", "2", "--max-requests-per-minute", "10000")
 
 
 def _workspace(now: float) -> FakeCompliance:

@@ -27,6 +27,9 @@ def fetch(
     users: tuple[str, ...],
     page_size: int,
     max_requests_per_minute: int,
+    api: str,
+    event_types: str | None,
+    include: str | None,
 ) -> None:
     """Archive the conversations of SOURCE (compliance://WORKSPACE_ID) into --out.
 
@@ -43,15 +46,18 @@ def fetch(
 
     if not source.startswith("compliance://"):
         raise ConfigError(f"{source}: fetch reads compliance://WORKSPACE_ID sources only")
-    api = compliance_options(since, users, page_size, max_requests_per_minute, quiet)
-    opened = open_source(source, compliance=api)
+    options = compliance_options(
+        since, users, page_size, max_requests_per_minute, quiet, api, event_types, include
+    )
+    opened = open_source(source, compliance=options)
     records = getattr(opened, "records", None)
     if records is None:  # pragma: no cover - every compliance:// source has records()
         raise ConfigError(f"{source}: cannot fetch from this source")
     diagnostics = Diagnostics(listener=warning_printer(quiet))
+    noun = "log events" if getattr(opened, "api_path", "") == "logs" else "conversations"
     stats = run_fetch(opened, out_file, diagnostics)  # type: ignore[arg-type]
     click.echo(
-        f"chatdlp fetch: {stats.records:,} conversations read, {stats.written:,} written "
+        f"chatdlp fetch: {stats.records:,} {noun} read, {stats.written:,} written "
         f"({stats.merged:,} merged after coming back), {diagnostics.skipped_total:,} skipped "
         f"-> {out_file}",
         err=True,

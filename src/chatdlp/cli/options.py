@@ -65,6 +65,22 @@ def compliance_api_options(func: F) -> F:
             "--max-requests-per-minute", type=click.IntRange(min=1), default=50,
             show_default=True, help="compliance:// only: client-side rate limit.",
         ),
+        click.option(
+            "--api", type=click.Choice(["logs", "conversations"], case_sensitive=False), default="logs",
+            show_default=True,
+            help="compliance:// only: read the chats from the Logs Platform (CONVERSATION_MESSAGE events) "
+            "or from the stateful /conversations path (deprecated by OpenAI).",
+        ),
+        click.option(
+            "--event-types", metavar="LIST", default=None,
+            help="compliance:// with --api logs: the log event types to read, comma-separated "
+            "(CONVERSATION_MESSAGE, CODEX_LOG); default CONVERSATION_MESSAGE.",
+        ),
+        click.option(
+            "--include", metavar="LIST", default=None,
+            help="compliance:// only: also read files, gpts, projects, memories, canvases, automations, "
+            "recordings, codex (comma-separated, or all).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -72,13 +88,14 @@ def compliance_api_options(func: F) -> F:
 
 
 def compliance_options(
-    since: str | None, users: tuple[str, ...], page_size: int, max_rpm: int, quiet: bool
+    since: str | None, users: tuple[str, ...], page_size: int, max_rpm: int, quiet: bool,
+    api: str = "logs", event_types: str | None = None, include: str | None = None,
 ) -> ComplianceOptions:
     from chatdlp.sources.compliance_api import ComplianceOptions
 
     return ComplianceOptions(
         since=since, users=users, page_size=page_size, max_requests_per_minute=max_rpm,
-        progress=progress_printer(quiet),
+        progress=progress_printer(quiet), api=api.lower(), event_types=event_types, include=include,
     )
 
 
@@ -183,6 +200,9 @@ class ScanArgs:
     users: tuple[str, ...]
     page_size: int
     max_requests_per_minute: int
+    api: str
+    event_types: str | None
+    include: str | None
 
 
 def scan_plan(
@@ -201,7 +221,8 @@ def scan_plan(
         report_options=ReportOptions(LinkTemplate(args.link_template), args.min_group_size),
         reveal=RevealPolicy.of(name for value in args.reveal for name in value.split(",")),
         compliance=compliance_options(
-            args.since, args.users, args.page_size, args.max_requests_per_minute, args.quiet
+            args.since, args.users, args.page_size, args.max_requests_per_minute, args.quiet,
+            args.api, args.event_types, args.include,
         ),
         state_path=state,
         sinks=tuple(parse_sink(value) for value in args.sinks),

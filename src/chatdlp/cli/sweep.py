@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 )
 @click.option(
     "--days", type=click.IntRange(1, 3650), default=30, show_default=True,
-    help="The window: the last N days (the Compliance API keeps about 30).",
+    help="The window: the last N days (log files and deleted or temporary chats are kept about 30 days, "
+    "uploads 48 hours).",
 )
 @click.option(
     "--verify", "verify_dir", type=click.Path(file_okay=False, path_type=Path), default=None,

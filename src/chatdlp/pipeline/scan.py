@@ -93,12 +93,16 @@ class _Batch:
             self.progress[source] = position
 
 
-# Yielded by _all_conversations after the last conversation of a source.
-_SourceDone = tuple[str, None]
+@dataclass(frozen=True, slots=True)
+class _SourceDone:
+    """Yielded by _all_conversations after the last conversation of a source read whole:
+    the checkpoint it allows (None: none)."""
+
+    position: float | None
 
 
 def _batches(
-    items: Iterator[tuple[str, Conversation | None]],
+    items: Iterator[tuple[str, Conversation | _SourceDone]],
     stats: ScanStats,
     seen: _SeenMessages,
     ledger: ScanLedger | None = None,
@@ -107,8 +111,8 @@ def _batches(
     batch = _Batch()
     try:
         for source, conversation in items:
-            if conversation is None:  # the source was read to the end
-                batch.advance(source, stats.started)
+            if isinstance(conversation, _SourceDone):  # the source was read to the end
+                batch.advance(source, conversation.position)
                 continue
             stats.conversations += 1
             if window is not None and not window.keeps_conversation(conversation):
@@ -142,14 +146,18 @@ def _batches(
 
 def _all_conversations(
     sources: Sequence[ConversationSource], diagnostics: Diagnostics, stats: ScanStats
-) -> Iterator[tuple[str, Conversation | None]]:
+) -> Iterator[tuple[str, Conversation | _SourceDone]]:
     for source in sources:
         stats.sources.append(source.name)
         failures = diagnostics.failures
         for conversation in source.conversations(diagnostics):
             yield source.name, conversation
         if diagnostics.failures == failures:
-            yield source.name, None
+            # A source read whole is complete up to the run's start, unless it knows
+            # better (the Logs Platform: the last_end_time it read through).
+            completed_through = getattr(source, "completed_through", None)
+            position = completed_through(stats.started) if completed_through else stats.started
+            yield source.name, _SourceDone(position)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ def findings_for(
             tool_name=message.tool_name,
             gpt_id=message.gpt_id,
             project_id=message.project_id,
+            source_kind=message.source_kind,
         )
         for d in detections
         if d.reported

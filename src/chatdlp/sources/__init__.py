@@ -28,14 +28,19 @@ class ConversationSource(Protocol):
 
 def _open_compliance_api(spec: str, compliance: ComplianceOptions | None) -> ConversationSource:
     from chatdlp.sources.compliance_api import (
-        ComplianceApiSource,
         ComplianceOptions,
-        settings_from_environment,
+        ComplianceSelection,
+        open_compliance_source,
+        parse_event_types,
+        parse_include,
     )
 
     options = compliance if compliance is not None else ComplianceOptions()
-    settings = settings_from_environment(spec, options)
-    return ComplianceApiSource(settings, progress=options.progress)
+    selection = ComplianceSelection(
+        api=options.api, event_types=parse_event_types(options.event_types),
+        include=parse_include(options.include),
+    )
+    return open_compliance_source(spec, options, selection)
 
 
 # SOURCE scheme -> how to open it (a live source is imported only when asked for).

@@ -1,11 +1,13 @@
-"""Text out of an uploaded file's bytes, with the standard library only.
+"""Text out of an uploaded file's bytes.
 
 Uploaded spreadsheets, documents and text files are where bulk personal data
 leaks (../shared/reference/compliance-api.md). Read here: plain text and text
-formats (csv, json, markdown, html, ...), and the Office Open XML formats (docx,
-xlsx, pptx: ZIP archives of XML). Not read (the caller counts them): PDFs,
-images, audio, legacy binary Office files. Sizes are capped, for the download
-and for each archive member, so a crafted file cannot exhaust memory.
+formats (csv, json, markdown, html, ...), the Office Open XML formats (docx,
+xlsx, pptx: ZIP archives of XML, read with the standard library) and PDFs
+(pypdf, the first ``MAX_PDF_PAGES`` pages). Not read (the caller counts them):
+images, audio, legacy binary Office files, encrypted PDFs. Sizes are capped, for
+the download, for each archive member and for the text, so a crafted file cannot
+exhaust memory.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from xml.etree import ElementTree
 
 MAX_TEXT_CHARS = 5_000_000
 MAX_MEMBER_BYTES = 50 * 1024 * 1024
+MAX_PDF_PAGES = 500
 
 TEXT_SUFFIXES = frozenset({
     ".txt", ".text", ".csv", ".tsv", ".md", ".markdown", ".json", ".jsonl", ".ndjson", ".xml",
@@ -141,8 +144,29 @@ def extract_text(name: str | None, data: bytes, content_type: str | None = None)
         if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise NotExtracted("binary content in a text file")
         text = _decode(data)
-    elif suffix == ".pdf" or mime == "application/pdf":
-        raise NotExtracted("PDF text is not extracted yet")
+    elif suffix == ".pdf" or mime == "application/pdf" or data.startswith(b"%PDF-"):
+        text = _pdf_text(data)
     else:
         raise NotExtracted(f"file type {suffix or mime or 'unknown'} holds no text read here")
     return text[:MAX_TEXT_CHARS]
+
+
+def _pdf_text(data: bytes) -> str:
+    import pypdf  # only when a PDF is read
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise NotExtracted("an encrypted PDF")
+        pages: list[str] = []
+        size = 0
+        for number, page in enumerate(reader.pages):
+            if number >= MAX_PDF_PAGES or size >= MAX_TEXT_CHARS:
+                break
+            text = page.extract_text() or ""
+            pages.append(text)
+            size += len(text)
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        raise NotExtracted(f"a PDF that cannot be read ({type(exc).__name__})") from None
+    return "\n\n".join(pages)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import hmac
+import json
 import os
 import sqlite3
 from collections.abc import Sequence
@@ -17,7 +18,9 @@ from chatdlp.records import Finding, Message
 
 Self = TypeVar("Self", bound="Database")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Finding fields added after schema 1, kept together as JSON in ``findings.extra``.
+EXTRA_FIELDS = ("source_kind", "introduced_by", "edm_columns", "related_message_ids")
 # Checkpoints are moved back this far when resuming (clock skew between the
 # service's update time and last_active_at); messages seen again are skipped.
 CHECKPOINT_OVERLAP = 15 * 60
@@ -72,6 +75,7 @@ CREATE TABLE IF NOT EXISTS findings (
     tool_name TEXT,
     gpt_id TEXT,
     project_id TEXT,
+    extra TEXT,
     status TEXT NOT NULL DEFAULT 'open',
     run_id INTEGER NOT NULL,
     reported_run INTEGER,
@@ -105,7 +109,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 FINDING_COLUMNS = (
     "id", "rule_id", "entity_type", "category", "severity", "score", "conversation_id",
     "message_id", "role", "user_id", "created_at", "start", "end", "excerpt", "fingerprint",
-    "source", "policy", "content_type", "tool_name", "gpt_id", "project_id",
+    "source", "policy", "content_type", "tool_name", "gpt_id", "project_id", "extra",
 )
 SELECT_FINDING = ", ".join(f'"{c}"' for c in FINDING_COLUMNS)
 SELECT_FINDING_F = ", ".join(f'f."{c}"' for c in FINDING_COLUMNS)
@@ -171,11 +175,16 @@ class Suppression:
 def finding_row(finding: Finding) -> tuple[Any, ...]:
     data = finding.to_dict()
     data["score"] = float(finding.score)
+    data["extra"] = json.dumps({name: data[name] for name in EXTRA_FIELDS}, separators=(",", ":"))
     return tuple(data[c] for c in FINDING_COLUMNS)
 
 
 def finding_from_row(row: Sequence[Any]) -> Finding:
-    return Finding.from_dict(dict(zip(FINDING_COLUMNS, row, strict=True)))
+    data = dict(zip(FINDING_COLUMNS, row, strict=True))
+    extra = data.pop("extra", None)
+    if extra:
+        data.update(json.loads(extra))
+    return Finding.from_dict(data)
 
 
 def time_window(since: Any, until: Any) -> tuple[list[str], list[Any]]:
@@ -214,6 +223,16 @@ class Database:
                 raise ConfigError(
                     f"--state {self.path}: written by a newer chatdlp (schema {row[0]}); upgrade"
                 )
+            elif int(row[0]) < SCHEMA_VERSION:
+                self._upgrade(int(row[0]))
+
+    def _upgrade(self, version: int) -> None:
+        """From an older schema, in the same transaction: nothing stored is lost."""
+        if version < 2:  # schema 2: the later finding fields, as JSON
+            columns = {r[1] for r in self._db.execute("PRAGMA table_info(findings)")}
+            if "extra" not in columns:
+                self._db.execute("ALTER TABLE findings ADD COLUMN extra TEXT")
+        self._db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         self._db.close()

@@ -86,7 +86,7 @@ def test_expired_and_unreadable_uploads_are_said() -> None:
     expired, pdf = diagnostics.warnings
     assert "file file-old: uploaded file not read" in expired
     assert "HTTP 410" in expired and "chat uploads are kept 48 hours" in expired
-    assert "file file-pdf: uploaded file without text read here (PDF text is not extracted" in pdf
+    assert "file file-pdf: uploaded file without text read here (a PDF that cannot be read" in pdf
 
 
 def test_logs_path_reads_the_files_of_each_event() -> None:

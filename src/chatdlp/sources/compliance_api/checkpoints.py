@@ -7,10 +7,10 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from chatdlp.sources.compliance_api.retention import WARN_DAYS, retention_gap
 from chatdlp.sources.compliance_api.settings import SCHEME, ComplianceOptions
 
-# The Compliance API keeps about 30 days; warn well before a checkpoint falls out.
-RETENTION_WARN_DAYS = 25
+RETENTION_WARN_DAYS = WARN_DAYS
 
 
 class Checkpoint(Protocol):
@@ -40,11 +40,7 @@ def resume_options(
         if checkpoint is not None:
             age = checkpoint.age_days(now)
             if age > RETENTION_WARN_DAYS:
-                gaps.append(
-                    f"{spec}: the checkpoint is {age:.0f} days old; the Compliance API keeps "
-                    "about 30 days, so conversations older than that are lost for good. "
-                    "Check why the nightly run stopped, and run a sweep now"
-                )
+                gaps.append(retention_gap(spec, age, opts.api))
             if opts.since is None:
                 opts = dataclasses.replace(opts, since=str(checkpoint.resume_since))
         per_source[spec] = opts

@@ -59,7 +59,10 @@ def parse_include(value: str | None) -> tuple[str, ...]:
     """``--include gpts,projects``: the kinds, in order, each once."""
     if value is None or not value.strip():
         return ()
-    return tuple(dict.fromkeys(p.strip().lower() for p in value.split(",") if p.strip()))
+    kinds = [p.strip().lower() for p in value.split(",") if p.strip()]
+    if "all" in kinds:
+        kinds = [*sorted(READ_WITH_THE_CHATS), *INCLUDE_KINDS]
+    return tuple(dict.fromkeys(kinds))
 
 
 @dataclass(frozen=True, slots=True)

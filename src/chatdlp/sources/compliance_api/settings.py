@@ -83,6 +83,9 @@ class ComplianceOptions:
     page_size: int = 100
     max_requests_per_minute: int = 50
     progress: Callable[[str], None] | None = None
+    api: str = "logs"  # --api: the Logs Platform, or the stateful "conversations" path
+    event_types: str | None = None  # --event-types, as given
+    include: str | None = None  # --include, as given
 
 
 @dataclass(frozen=True, slots=True)

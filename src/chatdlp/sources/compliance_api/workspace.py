@@ -79,6 +79,14 @@ class ComplianceWorkspaceSource:
         update times as before."""
         return self.chats.checkpoint if isinstance(self.chats, LogsPlatformSource) else None
 
+    def completed_through(self, run_started: float) -> float | None:
+        """The checkpoint a run that read this source whole may store: the Logs
+        Platform's ``last_end_time`` (a log file covering earlier time can be published
+        after the run started), else the run's start."""
+        if isinstance(self.chats, LogsPlatformSource):
+            return self.chats.checkpoint
+        return run_started
+
     def describe(self) -> str:
         if isinstance(self.chats, LogsPlatformSource):
             path = f"the Logs Platform ({', '.join(self.chats.settings.event_types)})"
