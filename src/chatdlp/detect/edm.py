@@ -29,6 +29,7 @@ import json
 import os
 import unicodedata
 import zipfile
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -37,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import regex
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from chatdlp.errors import ConfigError
 
@@ -279,10 +281,11 @@ class EdmIndex:
             raise ConfigError(f"key column(s) {', '.join(sorted(unknown_keys))} are not indexed columns")
         cols = [Column(c, k, c in keys) for c, k in zip(chosen, kind_of, strict=True)]
         base = _keyed(secret)
-        hashes: list[int] = []
-        col_of: list[int] = []
-        part_of: list[int] = []
-        offsets = [0]
+        # Compact arrays while reading: a million records are several million entries.
+        hashes = array("Q")
+        col_of = array("B")
+        part_of = array("B")
+        offsets = array("Q", [0])
         for row in rows:
             seen: set[int] = set()
             for number, (column, position) in enumerate(zip(cols, positions, strict=True)):
@@ -298,14 +301,17 @@ class EdmIndex:
                         col_of.append(number)
                         part_of.append(part)
             offsets.append(len(hashes))
-        rec_hashes = np.array(hashes, dtype=np.uint64)
-        records = np.repeat(np.arange(len(offsets) - 1, dtype=np.uint32), np.diff(offsets))
+        rec_hashes = np.frombuffer(hashes, dtype=np.uint64)
+        rec_offsets = np.frombuffer(offsets, dtype=np.uint64)
+        sizes = np.diff(rec_offsets).astype(np.int64)
+        records = np.repeat(np.arange(len(offsets) - 1, dtype=np.uint32), sizes)
         order = np.argsort(rec_hashes, kind="stable")
         return cls(
             name, cols, secret,
             by_hash=rec_hashes[order], by_hash_record=records[order],
-            rec_offsets=np.array(offsets, dtype=np.uint64), rec_hashes=rec_hashes,
-            rec_columns=np.array(col_of, dtype=np.uint8), rec_parts=np.array(part_of, dtype=np.uint8),
+            rec_offsets=rec_offsets, rec_hashes=rec_hashes,
+            rec_columns=np.frombuffer(col_of, dtype=np.uint8),
+            rec_parts=np.frombuffer(part_of, dtype=np.uint8),
         )
 
     @classmethod
@@ -480,7 +486,8 @@ def candidate_values(text: str) -> Iterator[tuple[str, int, int, str]]:
     for i in range(len(words)):
         for size in range(1, _MAX_NAME_WORDS + 1):
             window = words[i : i + size]
-            if len(window) < size:
+            # Names hold no function words ("the", "for", "about"): most windows end here.
+            if len(window) < size or window[-1][2].casefold() in STOP_WORDS:
                 break
             # A name's words are separated by spaces only (not a line break or punctuation).
             if size > 1 and any(text[a[1] : b[0]] not in (" ", "  ") for a, b in itertools.pairwise(window)):
