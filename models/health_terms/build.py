@@ -119,7 +119,7 @@ def conditions() -> tuple[set[str], str]:
 
 def medicines() -> set[str]:
     package = importlib.resources.files("drug_named_entity_recognition")
-    with bz2.open(package / "drug_ner_dictionary.pkl.bz2") as handle:  # the pinned package's own file
+    with bz2.open(str(package / "drug_ner_dictionary.pkl.bz2"), "rb") as handle:  # the package's own file
         data = pickle.load(handle)
     canonical = {
         name for name, info in data["drug_canonical_to_data"].items() if info.get("medline_plus_id")

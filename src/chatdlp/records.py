@@ -124,6 +124,9 @@ class Detection:
     end: int
     policy: str
     reported: bool = True
+    disguised: bool = False  # written to slip past patterns (spelled digits, invisible characters ...)
+    edm_columns: tuple[str, ...] = ()  # EDM_MATCH: the record's columns the message holds
+    related_message_ids: tuple[str, ...] = ()  # conversation-level: the other messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +162,7 @@ class Finding:
     edm_columns: tuple[str, ...] = ()
     # Conversation-level findings: the other messages that make it.
     related_message_ids: tuple[str, ...] = ()
+    disguised: bool = False
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Finding:
@@ -189,6 +193,7 @@ class Finding:
             introduced_by=data.get("introduced_by"),
             edm_columns=tuple(data.get("edm_columns") or ()),
             related_message_ids=tuple(data.get("related_message_ids") or ()),
+            disguised=bool(data.get("disguised", False)),
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -218,6 +223,7 @@ class Finding:
             "introduced_by": self.introduced_by,
             "edm_columns": list(self.edm_columns),
             "related_message_ids": list(self.related_message_ids),
+            "disguised": self.disguised,
         }
 
 

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fetch": ("chatdlp.cli.fetch", "fetch"),
     "policy": ("chatdlp.cli.policy", "policy"),
     "eval": ("chatdlp.cli.eval", "eval_command"),
+    "edm": ("chatdlp.cli.edm", "edm"),
 }
 
 

@@ -165,6 +165,12 @@ def scan_options(func: F) -> F:
             "published test card numbers, placeholder names in templates).",
         ),
         click.option(
+            "--edm", "edm", multiple=True, metavar="INDEX",
+            type=click.Path(dir_okay=False, exists=True, path_type=Path),
+            help="Exact data match against an index of the organisation's records "
+            "(`chatdlp edm build`; repeatable).",
+        ),
+        click.option(
             "--strict", is_flag=True, help="Exit 3 when any record was skipped as bad input."
         ),
         click.option(
@@ -194,6 +200,7 @@ class ScanArgs:
     engine: str
     ray_address: str | None
     include_test_values: bool
+    edm: tuple[Path, ...]
     strict: bool
     quiet: bool
     since: str | None
@@ -230,6 +237,7 @@ def scan_plan(
         command=command,
         policies=args.policies,
         include_test_values=args.include_test_values,
+        edm=args.edm,
         workers=args.workers,
         engine=args.engine,
         ray_address=args.ray_address,

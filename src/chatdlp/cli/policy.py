@@ -103,6 +103,7 @@ def policy_explain(text: str, policies: tuple[str, ...], role: str, show_all: bo
             f"{verdict:<12} {j.rule.id} [{j.rule.entity}] chars {j.start}-{j.end}: "
             f"score {j.raw_score:.2f}{context} -> {j.score:.2f} (min {j.rule.min_score:.2f}, "
             f"{j.rule.severity.value})" + (f"; {j.reason}" if j.reason else "")
+            + ("; found in the plain form of a disguised value" if j.disguised else "")
         )
     if show_all:
         for rule in silent:

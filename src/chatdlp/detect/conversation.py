@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import importlib.resources
 import math
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import ahocorasick
@@ -119,35 +120,90 @@ class Combination:
     health_kind: str  # condition or medicine
 
 
+@dataclass
+class _Memo:
+    """What one conversation has shown so far (across batches of one run)."""
+
+    introducers: dict[Hashable, str] = field(default_factory=dict)
+    identifier: tuple[str, str] | None = None  # (message id, entity)
+    health: tuple[str, str] | None = None  # (message id, kind)
+    combined: bool = False
+
+
+class ConversationTracker:
+    """Reads the messages of each conversation as they stream past, batch by batch.
+
+    A conversation's messages arrive together (a source yields whole conversations),
+    but a long one may straddle batches: what it has shown so far is remembered for
+    the ``capacity`` most recent conversations.
+    """
+
+    def __init__(self, vocabulary: HealthVocabulary | None, capacity: int = 10_000) -> None:
+        self.vocabulary = vocabulary
+        self.capacity = capacity
+        self._memos: OrderedDict[str, _Memo] = OrderedDict()
+
+    def _memo(self, conversation_id: str) -> _Memo:
+        memo = self._memos.get(conversation_id)
+        if memo is None:
+            memo = self._memos[conversation_id] = _Memo()
+            if len(self._memos) > self.capacity:
+                self._memos.popitem(last=False)
+        else:
+            self._memos.move_to_end(conversation_id)
+        return memo
+
+    def process(
+        self, turns: Sequence[Turn], value_of: Callable[[Message, Detection], Hashable],
+    ) -> tuple[list[Combination], list[list[str]]]:
+        """The combinations these turns complete, and for each detection of each turn the
+        role that introduced its value (``value_of``: a fingerprint)."""
+        roles: list[list[str]] = [[""] * len(detections) for _, detections in turns]
+        combinations: list[Combination] = []
+        for index in conversation_order(turns):
+            message, detections = turns[index]
+            memo = self._memo(message.conversation_id)
+            role = introducer_role(message)
+            for position, detection in enumerate(detections):
+                roles[index][position] = memo.introducers.setdefault(value_of(message, detection), role)
+            if self.vocabulary is not None and not memo.combined and message.role in _DISCLOSING_ROLES:
+                combination = self._combine(memo, message, detections)
+                if combination is not None:
+                    combinations.append(combination)
+        return combinations, roles
+
+    def _combine(self, memo: _Memo, message: Message, detections: Sequence[Detection]) -> Combination | None:
+        assert self.vocabulary is not None
+        completes: tuple[int, int] | None = None
+        other: str | None = None
+        if memo.identifier is None:
+            ids = [d for d in detections if d.reported and d.entity_type in IDENTIFYING]
+            if ids:
+                memo.identifier = (message.message_id, ids[0].entity_type)
+                completes, other = (ids[0].start, ids[0].end), memo.health[0] if memo.health else None
+        if memo.health is None:
+            terms = [t for t in self.vocabulary.find(message.text) if not _inside_detection(t, detections)]
+            if terms:
+                memo.health = (message.message_id, terms[0].kind)
+                completes = (terms[0].start, terms[0].end)
+                other = memo.identifier[0] if memo.identifier else None
+        if memo.identifier is None or memo.health is None or completes is None:
+            return None
+        memo.combined = True
+        related = () if other is None or other == message.message_id else (other,)
+        detection = Detection(
+            rule_id=RULE_ID, entity_type=ENTITY, category=Category.PHI, severity=Severity.HIGH,
+            score=1.0, start=completes[0], end=completes[1], policy=POLICY,
+            related_message_ids=related,
+        )
+        return Combination(message, detection, related, memo.identifier[1], memo.health[1])
+
+
 def phi_combinations(turns: Sequence[Turn], vocabulary: HealthVocabulary) -> list[Combination]:
     """At most one combination per conversation: the first message at which an identified
     person and health information have both been disclosed (by anyone but the assistant)."""
-    identifier: tuple[Message, Detection] | None = None
-    health: tuple[Message, HealthTerm] | None = None
-    for index in conversation_order(turns):
-        message, detections = turns[index]
-        if message.role not in _DISCLOSING_ROLES:
-            continue
-        completes: tuple[int, int] | None = None
-        other: Message | None = None
-        if identifier is None:
-            ids = [d for d in detections if d.reported and d.entity_type in IDENTIFYING]
-            if ids:
-                identifier = (message, ids[0])
-                completes, other = (ids[0].start, ids[0].end), health[0] if health else None
-        if health is None:
-            terms = [t for t in vocabulary.find(message.text) if not _inside_detection(t, detections)]
-            if terms:
-                health = (message, terms[0])
-                completes, other = (terms[0].start, terms[0].end), identifier[0] if identifier else None
-        if identifier is not None and health is not None and completes is not None:
-            related = () if other is None or other is message else (other.message_id,)
-            detection = Detection(
-                rule_id=RULE_ID, entity_type=ENTITY, category=Category.PHI, severity=Severity.HIGH,
-                score=1.0, start=completes[0], end=completes[1], policy=POLICY,
-            )
-            return [Combination(message, detection, related, identifier[1].entity_type, health[1].kind)]
-    return []
+    combinations, _ = ConversationTracker(vocabulary).process(turns, lambda m, d: (m.message_id, d.start))
+    return combinations
 
 
 def _inside_detection(term: HealthTerm, detections: Sequence[Detection]) -> bool:
@@ -157,12 +213,10 @@ def _inside_detection(term: HealthTerm, detections: Sequence[Detection]) -> bool
 
 def introducer_role(message: Message) -> str:
     """The role ``introduced_by`` reports for a message's author."""
+    if message.source_kind.startswith("gpt_") or message.role == "custom_gpt":
+        return "custom_gpt"  # a GPT's instructions, name, starters
     if message.role in ("user", "assistant", "tool", "system"):
-        if message.role == "system" and message.gpt_id and message.content_type == "gpt_instructions":
-            return "custom_gpt"
         return message.role
-    if message.role == "custom_gpt":
-        return "custom_gpt"
     if message.role == TITLE_ROLE:
         return "assistant"  # titles are written by the model from the conversation
     return "tool"
@@ -173,11 +227,13 @@ def introducers(
 ) -> dict[Hashable, str]:
     """For each value (``value_of``: a fingerprint), the role of the earliest message that
     holds it, reported or not."""
+    tracker = ConversationTracker(None)
+    _, roles = tracker.process(turns, value_of)
     first: dict[Hashable, str] = {}
     for index in conversation_order(turns):
         message, detections = turns[index]
-        for detection in detections:
-            first.setdefault(value_of(message, detection), introducer_role(message))
+        for position, detection in enumerate(detections):
+            first.setdefault(value_of(message, detection), roles[index][position])
     return first
 
 

@@ -10,7 +10,7 @@ excerpts can mask it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -28,6 +28,7 @@ from chatdlp.detect.recognizers import build_recognizer
 from chatdlp.detect.rules import RuleRecognizer
 from chatdlp.detect.segments import CaseRestorer, ner_view
 from chatdlp.entities import Specificity, entity, is_test_value
+from chatdlp.entities.disguise import plain_view
 from chatdlp.policy.model import PolicySet, Rule
 from chatdlp.records import Category, Detection, Message
 
@@ -196,6 +197,7 @@ class Judgement:
     context_word: bool
     reported: bool
     reason: str  # why it is not reported ("" when it is)
+    disguised: bool = False  # found in the plain view of a disguised value (entities.disguise)
 
 
 def _around(text: str, start: int, end: int, window: int) -> tuple[str, str]:
@@ -292,14 +294,20 @@ class Detector:
             return str(name)
         return self._by_recognizer.get((name, result.entity_type))
 
-    def judge(self, text: str, role: str, results: Sequence[RecognizerResult]) -> list[Judgement]:
+    def judge(
+        self, text: str, role: str, results: Sequence[RecognizerResult],
+        disguised: Container[tuple[int, int]] = (),
+    ) -> list[Judgement]:
         """Apply each result's rule: context boost, allow, near, roles, threshold; then overlaps."""
         judgements = []
         for result in sorted(results, key=lambda r: (r.start, r.end, r.entity_type)):
             rule_id = self._rule_id(result)
             if rule_id is None:
                 continue
-            judgements.append(self._judge_one(self._rules[rule_id], text, role, result))
+            judgement = self._judge_one(self._rules[rule_id], text, role, result)
+            if (result.start, result.end) in disguised:
+                judgement = replace(judgement, disguised=True)
+            judgements.append(judgement)
         return _resolve_overlaps(judgements)
 
     def _judge_one(
@@ -342,18 +350,53 @@ class Detector:
         restorer = self.case_restorer
         return word not in restorer.names and word in restorer.common_words
 
+    def _analyze_with_disguises(
+        self, texts: Sequence[str], explain: bool = False
+    ) -> tuple[list[list[RecognizerResult]], list[set[tuple[int, int]]]]:
+        """Presidio results for each text, and for texts that hide values (spaced or spelled
+        digits, invisible characters, "dot"/"at" e-mails, split keys) the pattern results of
+        their plain view, mapped back onto the original characters; with the spans that came
+        from a plain view."""
+        results = self._analyze(texts, explain=explain)
+        disguised: list[set[tuple[int, int]]] = [set() for _ in texts]
+        views = [(index, view) for index, text in enumerate(texts) if (view := plain_view(text))]
+        if not views:
+            return results, disguised
+        for (index, view), found in zip(
+            views, self._analyze([view.text for _, view in views], explain=explain), strict=True
+        ):
+            text = texts[index]
+            known = results[index]
+            for result in found:
+                rule_id = self._rule_id(result)
+                if rule_id is None or self._rules[rule_id].rule.uses_ner:
+                    continue  # names are NER's, read on the text itself
+                start, end = view.original_span(result.start, result.end)
+                if text[start:end] == view.text[result.start : result.end]:
+                    continue  # nothing was disguised here: the text itself had it
+                if any(k.entity_type == result.entity_type and k.start < end and start < k.end
+                       for k in known):
+                    continue
+                moved = RecognizerResult(
+                    result.entity_type, start, end, result.score, result.analysis_explanation,
+                    result.recognition_metadata,
+                )
+                known.append(moved)
+                disguised[index].add((start, end))
+        return results, disguised
+
     def detect(self, messages: Sequence[Message]) -> list[list[Detection]]:
         """Detections for each message, in the order given."""
-        all_results = self._analyze([m.text for m in messages])
+        all_results, disguised = self._analyze_with_disguises([m.text for m in messages])
         return [
-            [_detection(j) for j in self.judge(message.text, message.role, results)]
-            for message, results in zip(messages, all_results, strict=True)
+            [_detection(j) for j in self.judge(message.text, message.role, results, hidden)]
+            for message, results, hidden in zip(messages, all_results, disguised, strict=True)
         ]
 
     def explain(self, text: str, role: str = "user") -> tuple[list[Judgement], list[Rule]]:
         """What every rule made of ``text``: judgements, and the rules that found nothing."""
-        [results] = self._analyze([text], explain=True)
-        judgements = self.judge(text, role, results)
+        [results], [hidden] = self._analyze_with_disguises([text], explain=True)
+        judgements = self.judge(text, role, results, hidden)
         fired = {j.rule.id for j in judgements}
         silent = [rule for rule in self.policies.rules if rule.id not in fired]
         return judgements, silent
@@ -371,6 +414,7 @@ def _detection(judgement: Judgement) -> Detection:
         end=judgement.end,
         policy=rule.policy,
         reported=judgement.reported,
+        disguised=judgement.disguised,
     )
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import Enum, IntEnum
 
 from chatdlp.entities import specimens
+from chatdlp.entities.disguise import plain_view
 
 
 class Normal(Enum):
@@ -100,7 +101,11 @@ _SPACES = re.compile(r"\s+")
 
 
 def normalise(name: str, value: str) -> str:
-    """``value`` as its entity is compared: equal values give equal fingerprints."""
+    """``value`` as its entity is compared: equal values give equal fingerprints (a
+    disguised value, spelled out or with invisible characters, as its plain form)."""
+    view = plain_view(value)
+    if view is not None:
+        value = view.text
     normal = entity(name).normal
     if normal is Normal.DIGITS:
         return _NON_DIGITS.sub("", value)

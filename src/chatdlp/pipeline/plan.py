@@ -28,6 +28,7 @@ class ScanPlan:
     command: str = "scan"
     policies: tuple[str, ...] = ()  # as given: worker processes build the same detector
     include_test_values: bool = False
+    edm: tuple[Path, ...] = ()  # --edm: indexes of the organisation's records
     workers: int = 1
     engine: str = "local"  # or "ray"
     ray_address: str | None = None

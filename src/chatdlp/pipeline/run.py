@@ -21,6 +21,7 @@ from pathlib import Path
 from chatdlp.atomic import prepare_out_dir
 from chatdlp.detect.backends import build_detector, make_runner
 from chatdlp.errors import ChatdlpError, SinkError
+from chatdlp.pipeline.conversation import ConversationStage
 from chatdlp.pipeline.outcome import ScanOutcome
 from chatdlp.pipeline.plan import ScanPlan
 from chatdlp.pipeline.scan import FindingSink, Stages, stream_scan
@@ -82,6 +83,7 @@ def run_scan(
         detector = build_detector(plan.policies, plan.include_test_values)
         # Built before anything is written: a bad engine setting exits 2 with no output.
         runner = make_runner(detector, plan.policies, plan.workers, plan.engine, plan.ray_address)
+        conversation = ConversationStage.build(key, detector.policies, plan.edm)
         prepare_out_dir(plan.out_dir)
         diagnostics = Diagnostics(listener=warn)
         stats = ScanStats()
@@ -102,7 +104,8 @@ def run_scan(
                 stats.count(finding)
                 writer.write(finding)
         collector = AnalyticsCollector()
-        stages = Stages(opened, runner, key, sinks, [collector], plan.reveal, ledger, plan.window)
+        stages = Stages(opened, runner, key, sinks, [collector], plan.reveal, ledger, plan.window,
+                        conversation)
         try:
             stream_scan(stages, diagnostics, stats)
         except ChatdlpError as exc:

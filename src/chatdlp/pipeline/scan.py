@@ -11,6 +11,8 @@ from typing import Protocol
 
 from chatdlp.detect.backends import BatchRunner
 from chatdlp.errors import ChatdlpError
+from chatdlp.pipeline.conversation import ConversationStage
+from chatdlp.policy.model import PolicySet
 from chatdlp.records import (
     Conversation,
     Diagnostics,
@@ -20,7 +22,6 @@ from chatdlp.records import (
     ScanStats,
     TimeWindow,
 )
-from chatdlp.report.findings import findings_for
 from chatdlp.report.fingerprint import FingerprintKey
 from chatdlp.report.redact import NO_REVEAL, RevealPolicy
 from chatdlp.sources import ConversationSource
@@ -182,6 +183,8 @@ class Stages:
     reveal: RevealPolicy = NO_REVEAL
     ledger: ScanLedger | None = None
     window: TimeWindow | None = None
+    # EDM and the whole-conversation rules (introduced_by in any case).
+    conversation: ConversationStage | None = None
 
 
 def stream_scan(
@@ -196,6 +199,7 @@ def stream_scan(
     sources, runner, key, sinks = stages.sources, stages.runner, stages.key, stages.sinks
     observers, reveal, ledger, window = stages.observers, stages.reveal, stages.ledger, stages.window
     stats = stats if stats is not None else ScanStats()
+    conversation = stages.conversation or ConversationStage(key, PolicySet(()))
     seen = _SeenMessages()
     items = _all_conversations(sources, diagnostics, stats)
     pending: deque[_Batch] = deque()  # in order; the runner gives results back in order
@@ -217,10 +221,7 @@ def stream_scan(
         for messages, results in runner.run(to_detect()):
             commit_settled()
             batch = pending.popleft()
-            scanned = [
-                (message, findings_for(message, detections, key, reveal))
-                for message, detections in zip(messages, results, strict=True)
-            ]
+            scanned = conversation.findings(list(zip(messages, results, strict=True)), reveal)
             committed = ledger.commit(scanned, batch.progress) if ledger is not None else None
             if committed is not None:
                 stats.suppressed += committed.suppressed

@@ -35,6 +35,9 @@ class Rule:
     near_within: int = 0
     allow: tuple[str, ...] = ()
     roles: frozenset[str] | None = None  # None: every author role
+    # A value the assistant brought into the conversation first (a made-up example) is
+    # reported one severity lower ("lower"), or as any other ("same").
+    assistant_introduced: str = "lower"
     examples_match: tuple[str, ...] = ()
     examples_no_match: tuple[str, ...] = field(default=())
 

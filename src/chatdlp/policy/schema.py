@@ -82,6 +82,9 @@ class RuleSpec(_Strict):
     near: NearSpec | None = None
     allow: list[str] = Field(default_factory=list)
     roles: list[Role] | None = Field(default=None, min_length=1)
+    assistant_introduced: Literal["lower", "same"] = Field(
+        default="lower", description="severity of values the assistant introduced first",
+    )
     examples: ExamplesSpec = Field(default_factory=ExamplesSpec)
 
     @field_validator("validators")

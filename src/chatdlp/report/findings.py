@@ -53,6 +53,9 @@ def findings_for(
             gpt_id=message.gpt_id,
             project_id=message.project_id,
             source_kind=message.source_kind,
+            disguised=d.disguised,
+            edm_columns=d.edm_columns,
+            related_message_ids=d.related_message_ids,
         )
         for d in detections
         if d.reported

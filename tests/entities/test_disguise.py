@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatdlp.detect.disguise import plain_view
+from chatdlp.entities.disguise import plain_view
 
 
 @pytest.mark.parametrize(("text", "plain", "value"), [
