@@ -42,17 +42,16 @@ def conversation_from_api(
         diagnostics.skip(where, "conversation without an id")
         return None
     user_id = as_str(record.get("user_id"))
-    user_email = as_str(record.get("user_email"))
     title = as_str(record.get("title"))
     messages = title_message(
-        conversation_id, title, user_id=user_id, user_email=user_email,
+        conversation_id, title, user_id=user_id,
         created_at=as_time(record.get("created_at")), source=source,
     )
     for index, raw in enumerate(_items(record.get("messages"))):
         if not isinstance(raw, dict):
             diagnostics.skip(f"{where} message {index}", "message is not a JSON object")
             continue
-        message = _message(raw, conversation_id, user_id, user_email, source, diagnostics)
+        message = _message(raw, conversation_id, user_id, source, diagnostics)
         if message is not None:
             messages.append(message)
     return Conversation(
@@ -60,7 +59,6 @@ def conversation_from_api(
         messages=tuple(messages),
         title=title,
         user_id=user_id,
-        user_email=user_email,
         workspace_id=as_str(record.get("workspace_id")),
         created_at=as_time(record.get("created_at")),
         updated_at=as_time(record.get("last_active_at")),
@@ -73,7 +71,6 @@ def _message(
     raw: dict[str, Any],
     conversation_id: str,
     user_id: str | None,
-    user_email: str | None,
     source: str,
     diagnostics: Diagnostics,
 ) -> Message | None:
@@ -105,7 +102,6 @@ def _message(
         text=text,
         content_type=content_type,
         user_id=user_id,
-        user_email=user_email,
         created_at=as_time(raw.get("created_at")),
         gpt_id=as_str(raw.get("gpt_id")),
         project_id=as_str(raw.get("project_id")),
