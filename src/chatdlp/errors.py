@@ -1,4 +1,4 @@
-"""One exception hierarchy for chatdlp, mapped to exit codes in one place (the CLI).
+"""One exception hierarchy for chatdlp, mapped to exit codes in one place (``cli/app.py``).
 
     ChatdlpError                      base: carries the exit code the CLI uses
     ├── ConfigError      (exit 2)     bad usage, settings, policy files
@@ -9,7 +9,7 @@
         ├── RetentionGap              --fail-on-gap: a checkpoint older than the retention
         ├── SinkError                 a sink could not take findings (without --state)
         ├── BundleMismatch            sweep --verify: a file changed or is missing
-        └── StrictModeAbort           --strict and a bad record was seen
+        └── StrictModeAbort           --strict and a bad record or a regex timeout was seen
 
 Third-party exceptions (ijson, httpx, yaml, pydantic, spaCy) are translated into
 these at the module boundary with ``raise ... from``. Messages name the place
@@ -73,4 +73,4 @@ class BundleMismatch(ScanIncomplete):
 
 
 class StrictModeAbort(ScanIncomplete):
-    """``--strict`` was given and a bad record was seen."""
+    """``--strict`` was given and a bad record, or a regex timeout, was seen."""

@@ -76,7 +76,6 @@ class Message:
     parent_id: str | None = None
     tool_name: str | None = None
     user_id: str | None = None
-    user_email: str | None = None
     created_at: float | None = None
     hidden: bool = False
     gpt_id: str | None = None
@@ -99,7 +98,6 @@ class Conversation:
     messages: tuple[Message, ...]
     title: str | None = None
     user_id: str | None = None
-    user_email: str | None = None
     workspace_id: str | None = None
     created_at: float | None = None
     updated_at: float | None = None
@@ -240,7 +238,6 @@ class Diagnostics:
     skipped: dict[str, int] = field(default_factory=dict)
     unknown_content_types: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    dropped_warnings: int = 0
     failures: int = 0
 
     def skip(self, where: str, reason: str, detail: str = "") -> None:
@@ -250,8 +247,6 @@ class Diagnostics:
             self.listener(text)
         if len(self.warnings) < self.max_warnings:
             self.warnings.append(text)
-        else:
-            self.dropped_warnings += 1
 
     def fail(self, where: str, reason: str, detail: str = "") -> None:
         """A source that could not be read at all: the run is incomplete (exit 3)."""

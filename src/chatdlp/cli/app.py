@@ -85,8 +85,17 @@ def _version_message() -> str:
     return f"chatdlp {__version__} (spaCy pipeline: {pipeline})"
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    # Lazily: finding the spaCy pipeline imports the detector, which no other command needs
+    # before it runs (triage, report rebuilds).
+    if value and not ctx.resilient_parsing:
+        click.echo(_version_message())
+        ctx.exit()
+
+
 @click.group(cls=ChatdlpGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, message=_version_message())
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 def main() -> None:
     """chatdlp: find personal data, health data, card numbers, secrets and
     confidential terms in AI chat transcripts (ChatGPT Enterprise / Edu).

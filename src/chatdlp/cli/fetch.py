@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from chatdlp.cli.options import compliance_api_options, compliance_options, warning_printer
-from chatdlp.errors import ConfigError
 from chatdlp.records import Diagnostics
 
 
@@ -41,21 +40,15 @@ def fetch(
     Examples:
       chatdlp fetch compliance://ws-123 --since 24h --out archive/2025-06-01.jsonl
     """
-    from chatdlp.sources import open_source
-    from chatdlp.sources.compliance_api.archive import run_fetch
+    from chatdlp.sources.compliance_api.archive import open_for_fetch, run_fetch
 
-    if not source.startswith("compliance://"):
-        raise ConfigError(f"{source}: fetch reads compliance://WORKSPACE_ID sources only")
     options = compliance_options(
         since, users, page_size, max_requests_per_minute, quiet, api, event_types, include
     )
-    opened = open_source(source, compliance=options)
-    records = getattr(opened, "records", None)
-    if records is None:  # pragma: no cover - every compliance:// source has records()
-        raise ConfigError(f"{source}: cannot fetch from this source")
+    opened = open_for_fetch(source, options)
     diagnostics = Diagnostics(listener=warning_printer(quiet))
     noun = "log events" if getattr(opened, "api_path", "") == "logs" else "conversations"
-    stats = run_fetch(opened, out_file, diagnostics)  # type: ignore[arg-type]
+    stats = run_fetch(opened, out_file, diagnostics)
     click.echo(
         f"chatdlp fetch: {stats.records:,} {noun} read, {stats.written:,} written "
         f"({stats.merged:,} merged after coming back), {diagnostics.skipped_total:,} skipped "

@@ -171,7 +171,8 @@ def scan_options(func: F) -> F:
             "(`chatdlp edm build`; repeatable).",
         ),
         click.option(
-            "--strict", is_flag=True, help="Exit 3 when any record was skipped as bad input."
+            "--strict", is_flag=True,
+            help="Exit 3 when any record was skipped as bad input, or a pattern hit the regex timeout.",
         ),
         click.option(
             "--quiet", "-q", is_flag=True,

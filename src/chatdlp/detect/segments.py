@@ -181,10 +181,3 @@ def ner_view(text: str, restorer: CaseRestorer | None = None) -> str:
     if len(view) != len(text):  # cannot happen for ASCII re-casing; never trade offsets
         return text
     return view
-
-
-def prose_fraction(text: str) -> float:
-    if not text:
-        return 1.0
-    blanked = sum(end - start for start, end in non_prose_spans(text))
-    return 1.0 - blanked / len(text)

@@ -27,20 +27,10 @@ class ConversationSource(Protocol):
 
 
 def _open_compliance_api(spec: str, compliance: ComplianceOptions | None) -> ConversationSource:
-    from chatdlp.sources.compliance_api import (
-        ComplianceOptions,
-        ComplianceSelection,
-        open_compliance_source,
-        parse_event_types,
-        parse_include,
-    )
+    from chatdlp.sources.compliance_api import ComplianceOptions
+    from chatdlp.sources.compliance_api.workspace import open_from_options
 
-    options = compliance if compliance is not None else ComplianceOptions()
-    selection = ComplianceSelection(
-        api=options.api, event_types=parse_event_types(options.event_types),
-        include=parse_include(options.include),
-    )
-    return open_compliance_source(spec, options, selection)
+    return open_from_options(spec, compliance if compliance is not None else ComplianceOptions())
 
 
 # SOURCE scheme -> how to open it (a live source is imported only when asked for).

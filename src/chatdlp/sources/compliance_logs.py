@@ -111,13 +111,12 @@ def _chat_event(
         diagnostics.skip(where, "log event without a conversation or message id")
         return None
     user_id = as_str(actor.get("user_id"))
-    user_email = as_str(actor.get("user_email"))
     gpt_id = as_str(chat.get("gpt_id"))
     project_id = as_str(chat.get("project_id"))
     temporary = chat.get("is_temporary_chat") is True
     title = as_str(chat.get("title"))
     messages = title_message(
-        conversation_id, title, user_id=user_id, user_email=user_email,
+        conversation_id, title, user_id=user_id,
         created_at=parse_iso(chat.get("created_at")), gpt_id=gpt_id, project_id=project_id,
         source=source, temporary=temporary,
     )
@@ -135,7 +134,6 @@ def _chat_event(
             text=text,
             content_type=content_type,
             user_id=user_id,
-            user_email=user_email,
             created_at=parse_iso(raw.get("created_at")) or parse_iso(event.get("timestamp")),
             gpt_id=gpt_id,
             project_id=project_id,
@@ -148,7 +146,6 @@ def _chat_event(
         messages=tuple(messages),
         title=title,
         user_id=user_id,
-        user_email=user_email,
         workspace_id=as_str(as_dict(event.get("principal")).get("id")),
         created_at=parse_iso(chat.get("created_at")),
         source=source,
@@ -181,7 +178,6 @@ def _codex_event(
             text=text,
             content_type="codex_prompt",
             user_id=as_str(actor.get("user_id")),
-            user_email=as_str(actor.get("user_email")),
             created_at=parse_iso(event.get("timestamp")),
             source=source,
             source_kind="codex_prompt",
@@ -190,7 +186,6 @@ def _codex_event(
         conversation_id=conversation_id,
         messages=messages,
         user_id=as_str(actor.get("user_id")),
-        user_email=as_str(actor.get("user_email")),
         source=source,
         source_format=FORMAT,
     )

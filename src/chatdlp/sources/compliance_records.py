@@ -73,10 +73,9 @@ def conversation_from_api(
         diagnostics.skip(where, "conversation without an id")
         return None
     user_id = as_str(record.get("user_id"))
-    user_email = as_str(record.get("user_email"))
     title = as_str(record.get("title"))
     messages = title_message(
-        conversation_id, title, user_id=user_id, user_email=user_email,
+        conversation_id, title, user_id=user_id,
         created_at=as_time(record.get("created_at")), source=source,
     )
     if check_partial and has_more_messages(record):
@@ -88,7 +87,7 @@ def conversation_from_api(
         if not isinstance(raw, dict):
             diagnostics.skip(f"{where} message {index}", "message is not a JSON object")
             continue
-        message = _message(raw, conversation_id, user_id, user_email, source, diagnostics)
+        message = _message(raw, conversation_id, user_id, source, diagnostics)
         if message is not None:
             messages.append(message)
     return Conversation(
@@ -96,7 +95,6 @@ def conversation_from_api(
         messages=tuple(messages),
         title=title,
         user_id=user_id,
-        user_email=user_email,
         workspace_id=as_str(record.get("workspace_id")),
         created_at=as_time(record.get("created_at")),
         updated_at=as_time(record.get("last_active_at")),
@@ -109,7 +107,6 @@ def _message(
     raw: dict[str, Any],
     conversation_id: str,
     user_id: str | None,
-    user_email: str | None,
     source: str,
     diagnostics: Diagnostics,
 ) -> Message | None:
@@ -137,7 +134,6 @@ def _message(
         text=text,
         content_type=content_type,
         user_id=user_id,
-        user_email=user_email,
         created_at=as_time(raw.get("created_at")),
         gpt_id=as_str(raw.get("gpt_id")),
         project_id=as_str(raw.get("project_id")),

@@ -44,10 +44,6 @@ class LedgerTables(Database):
         ).fetchone()
         return Checkpoint(row[0], float(row[1]), float(row[2])) if row else None
 
-    def checkpoints(self) -> list[Checkpoint]:
-        rows = self._execute("SELECT source, position, updated_at FROM checkpoints ORDER BY source")
-        return [Checkpoint(r[0], float(r[1]), float(r[2])) for r in rows]
-
     def set_checkpoint(self, source: str, position: float) -> None:
         """Set a checkpoint outright (tests, and operators moving one by hand)."""
         with self._transaction():

@@ -35,15 +35,6 @@ from chatdlp.errors import ConfigError
 from chatdlp.state.ledger import LedgerTables
 from chatdlp.state.outbox import SinkOutbox
 from chatdlp.state.queries import FindingQueries
-from chatdlp.state.schema import (
-    CHECKPOINT_OVERLAP,
-    Checkpoint,
-    ContentHasher,
-    StoredFinding,
-    StoredMessage,
-    Suppression,
-    os_user,
-)
 from chatdlp.state.triage import TriageTables
 
 
@@ -91,14 +82,3 @@ class FindingsStore(LedgerTables, FindingQueries, TriageTables, SinkOutbox):
             raise ConfigError(f"--state {path}: cannot open ({exc.strerror})") from None
         return store
 
-
-__all__ = [
-    "CHECKPOINT_OVERLAP",
-    "Checkpoint",
-    "ContentHasher",
-    "FindingsStore",
-    "StoredFinding",
-    "StoredMessage",
-    "Suppression",
-    "os_user",
-]

@@ -22,7 +22,7 @@ import yaml
 
 from chatdlp.atomic import AtomicFile
 from chatdlp.errors import ConfigError
-from chatdlp.state.store import Suppression
+from chatdlp.state.schema import Suppression
 
 FILE_VERSION = 1
 _FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")

@@ -93,10 +93,6 @@ class TriageTables(Database):
             (target, action, reason, by, at),
         )
 
-    def triage_log(self) -> list[tuple[str, str, str, str, str]]:
-        rows = self._execute("SELECT target, action, reason, by, at FROM triage_log ORDER BY id")
-        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
-
     def suppressions(self) -> list[Suppression]:
         rows = self._execute(
             "SELECT fingerprint, entity_type, reason, by, at FROM suppressions ORDER BY fingerprint"

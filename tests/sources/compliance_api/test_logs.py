@@ -138,8 +138,7 @@ def test_each_event_becomes_a_message_of_its_conversation() -> None:
     first = conversations[0]
     title, m1, m2 = first.messages
     assert (title.role, title.text) == ("title", "Chat title")
-    assert (m1.role, m1.user_id, m1.user_email) == ("user", "user-abc123",
-                                                    "user-abc123@corp.example")
+    assert (m1.role, m1.user_id) == ("user", "user-abc123")
     assert m1.created_at == parse_iso("2026-11-30T10:00:00Z")
     assert (m2.role, m2.gpt_id, m2.project_id, m2.temporary) == (
         "assistant", "g-contoso", "proj-7", True)

@@ -29,7 +29,6 @@ class CachingRunner:
     def __init__(self, inner: BatchRunner, max_entries: int = 100_000) -> None:
         self.inner = inner
         self.max_entries = max_entries
-        self.hits = 0
         self._cache: OrderedDict[bytes, list[Detection]] = OrderedDict()
 
     def regex_timeouts(self) -> Counter[str]:
@@ -56,10 +55,7 @@ class CachingRunner:
                     if key in self._cache:
                         known[key] = self._cache[key]
                         self._cache.move_to_end(key)
-                        self.hits += 1
-                    elif key in unique:
-                        self.hits += 1
-                    else:
+                    elif key not in unique:
                         unique[key] = message
                 todo = list(unique.values()) or None
                 plans.append((batch, keys, known, todo))

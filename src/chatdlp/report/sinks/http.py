@@ -31,7 +31,6 @@ class HttpSink:
     retry: SinkRetry = field(default_factory=SinkRetry)
     client: httpx.Client | None = None
     sleep: Callable[[float], None] = time.sleep
-    attempts_made: int = 0
 
     @classmethod
     def from_environment(
@@ -58,7 +57,6 @@ class HttpSink:
         client = self.client or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
 
         def attempt() -> None:
-            self.attempts_made += 1
             try:
                 response = client.post(self.spec.url, content=body, headers=headers)
             except httpx.TransportError as exc:
@@ -103,7 +101,6 @@ class StreamingSink:
         self.sink = sink
         self._batch: list[Finding] = []
         self._size = batch_size
-        self.sent = 0
         self.unsent = 0
         self.error: SinkError | None = None
 
@@ -119,7 +116,6 @@ class StreamingSink:
         batch, self._batch = self._batch, []
         try:
             self.sink.send(batch)
-            self.sent += len(batch)
         except SinkError as exc:
             self.error = exc
             self.unsent += len(batch)

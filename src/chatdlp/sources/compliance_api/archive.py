@@ -16,10 +16,13 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from chatdlp.errors import ChatdlpError, SourceError
+from chatdlp.errors import ChatdlpError, ConfigError, SourceError
 from chatdlp.records import Diagnostics
+
+if TYPE_CHECKING:
+    from chatdlp.sources.compliance_api.settings import ComplianceOptions
 
 FILE_MODE = 0o600
 
@@ -230,3 +233,13 @@ def run_fetch(source: RecordSource, out: Path, diagnostics: Diagnostics) -> Arch
         archive.discard()
         raise
     return archive.close()
+
+
+def open_for_fetch(spec: str, options: ComplianceOptions) -> RecordSource:
+    """The live source ``chatdlp fetch`` archives: compliance://WORKSPACE_ID only."""
+    from chatdlp.sources.compliance_api.settings import SCHEME
+    from chatdlp.sources.compliance_api.workspace import open_from_options
+
+    if not spec.startswith(SCHEME):
+        raise ConfigError(f"{spec}: fetch reads compliance://WORKSPACE_ID sources only")
+    return open_from_options(spec, options)

@@ -153,3 +153,16 @@ def open_compliance_source(
             sleep=sleep, clock=clock,
         )
     return ComplianceWorkspaceSource(chats, objects, progress=progress)
+
+
+def open_from_options(spec: str, options: ComplianceOptions) -> ComplianceWorkspaceSource:
+    """``compliance://ID`` as the CLI's options select it (``--api``, ``--event-types``,
+    ``--include`` as given)."""
+    from chatdlp.sources.compliance_api.logs import parse_event_types
+    from chatdlp.sources.compliance_api.objects import parse_include
+
+    selection = ComplianceSelection(
+        api=options.api, event_types=parse_event_types(options.event_types),
+        include=parse_include(options.include),
+    )
+    return open_compliance_source(spec, options, selection)
