@@ -161,6 +161,8 @@ class Finding:
     # Conversation-level findings: the other messages that make it.
     related_message_ids: tuple[str, ...] = ()
     disguised: bool = False
+    # Where the masks are in ``excerpt`` (offsets, end exclusive): reports style them.
+    excerpt_masks: tuple[tuple[int, int], ...] = ()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Finding:
@@ -192,6 +194,7 @@ class Finding:
             edm_columns=tuple(data.get("edm_columns") or ()),
             related_message_ids=tuple(data.get("related_message_ids") or ()),
             disguised=bool(data.get("disguised", False)),
+            excerpt_masks=tuple((int(a), int(b)) for a, b in data.get("excerpt_masks") or ()),
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -222,6 +225,7 @@ class Finding:
             "edm_columns": list(self.edm_columns),
             "related_message_ids": list(self.related_message_ids),
             "disguised": self.disguised,
+            "excerpt_masks": [list(mask) for mask in self.excerpt_masks],
         }
 
 

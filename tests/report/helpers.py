@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +27,9 @@ RULES = (
 )
 
 
+_PLACEHOLDER = re.compile(r"\[[A-Z0-9_+]+(?: [^\]\[]{1,80})?\]")
+
+
 def finding(number: int, **changes: object) -> Finding:
     base = Finding(
         id=f"f{number:04d}",
@@ -46,7 +50,11 @@ def finding(number: int, **changes: object) -> Finding:
         source="in.jsonl",
         policy="pii",
     )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    made = replace(base, **changes)  # type: ignore[arg-type]
+    if "excerpt_masks" not in changes:  # as redaction would have recorded them
+        masks = tuple(m.span() for m in _PLACEHOLDER.finditer(made.excerpt))
+        made = replace(made, excerpt_masks=masks)
+    return made
 
 
 def write_findings(path: Path, findings: Sequence[Finding]) -> FindingsFile:

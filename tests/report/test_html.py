@@ -70,9 +70,24 @@ def test_html_analytics_section_respects_group_size(tmp_path: Path) -> None:
     assert "u1" not in html.split('id="analytics"')[1]
 
 
-def test_excerpt_pieces_split_masks_from_text() -> None:
-    pieces = excerpt_pieces("…a [US_SSN] b [CREDIT_CARD …6467][EMAIL_ADDRESS]")
+def test_excerpt_pieces_come_from_the_masks_redaction_recorded() -> None:
+    from chatdlp.report.redact import RevealPolicy, excerpt_of
+
+    text = "q" * 70 + " a 536-22-8194 b 4111 1111 1111 6467jo@contoso.com"
+    card = text.index("4111")
+    spans = [(text.index("536"), text.index("536") + 11, "US_SSN"), (card, card + 19, "CREDIT_CARD"),
+             (card + 19, len(text), "EMAIL_ADDRESS")]
+    excerpt = excerpt_of(text, spans, spans[0][0], spans[0][1], window=6,
+                         reveal=RevealPolicy.of(["CREDIT_CARD"]))
+    pieces = excerpt_pieces(finding(1, excerpt=excerpt.text, excerpt_masks=excerpt.masks))
+    # the window ends inside the card: its whole region is masked, the touching e-mail with it
     assert [(p.text, p.masked) for p in pieces] == [
-        ("…a ", False), ("[US_SSN]", True), (" b ", False), ("[CREDIT_CARD …6467]", True),
-        ("[EMAIL_ADDRESS]", True),
+        ("…qqq a ", False), ("[US_SSN]", True), (" b ", False), ("[CREDIT_CARD+EMAIL_ADDRESS]", True),
     ]
+    alone = [(text.index("4111"), text.index("4111") + 19, "CREDIT_CARD")]
+    hinted = excerpt_of(text, alone, alone[0][0], alone[0][1], window=3, reveal=RevealPolicy.of(["CREDIT_CARD"]))
+    pieces = excerpt_pieces(finding(1, excerpt=hinted.text, excerpt_masks=hinted.masks))
+    assert [(p.text, p.masked) for p in pieces] == [("…b ", False), ("[CREDIT_CARD …6467]", True), ("jo@…", False)]
+    # a finding stored without masks (an older state) is one piece of text
+    stored = finding(2, excerpt_masks=())
+    assert [(p.text, p.masked) for p in excerpt_pieces(stored)] == [("my SSN is [US_SSN] thanks", False)]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from chatdlp.records import Detection, Finding, Message
 from chatdlp.report.fingerprint import FingerprintKey
-from chatdlp.report.redact import NO_REVEAL, RevealPolicy, redact_excerpt
+from chatdlp.report.redact import NO_REVEAL, RevealPolicy, excerpt_of
 from chatdlp.timefmt import iso_time
 
 
@@ -29,8 +29,12 @@ def findings_for(
     """One finding per reported detection; every detection is masked in every excerpt."""
     spans = [(d.start, d.end, d.entity_type) for d in detections]
     created_at = iso_time(message.created_at)
-    return [
-        Finding(
+    findings = []
+    for d in detections:
+        if not d.reported:
+            continue
+        excerpt = excerpt_of(message.text, spans, d.start, d.end, reveal=reveal)
+        findings.append(Finding(
             id=finding_id(message, d),
             rule_id=d.rule_id,
             entity_type=d.entity_type,
@@ -44,7 +48,7 @@ def findings_for(
             created_at=created_at,
             start=d.start,
             end=d.end,
-            excerpt=redact_excerpt(message.text, spans, d.start, d.end, reveal=reveal),
+            excerpt=excerpt.text,
             fingerprint=key.fingerprint(d.entity_type, message.text[d.start : d.end]),
             source=message.source,
             policy=d.policy,
@@ -56,7 +60,6 @@ def findings_for(
             disguised=d.disguised,
             edm_columns=d.edm_columns,
             related_message_ids=d.related_message_ids,
-        )
-        for d in detections
-        if d.reported
-    ]
+            excerpt_masks=excerpt.masks,
+        ))
+    return findings

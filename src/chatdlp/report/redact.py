@@ -98,6 +98,81 @@ def placeholder(text: str, region: MaskRegion, reveal: RevealPolicy = NO_REVEAL)
     return f"[{region.label} {hint}]" if hint else f"[{region.label}]"
 
 
+@dataclass(frozen=True, slots=True)
+class Excerpt:
+    """A redacted excerpt as structured pieces: plain text and masks, in order. The
+    excerpt string and the HTML are both rendered from it."""
+
+    pieces: tuple[tuple[str, bool], ...]  # (text, is a mask)
+
+    @property
+    def text(self) -> str:
+        return "".join(piece for piece, _ in self.pieces)
+
+    @property
+    def masks(self) -> tuple[tuple[int, int], ...]:
+        """Where the masks are in :attr:`text` (character offsets, end exclusive)."""
+        found: list[tuple[int, int]] = []
+        position = 0
+        for piece, masked in self.pieces:
+            if masked:
+                found.append((position, position + len(piece)))
+            position += len(piece)
+        return tuple(found)
+
+
+def excerpt_of(
+    text: str,
+    spans: Iterable[tuple[int, int, str]],
+    start: int,
+    end: int,
+    window: int = DEFAULT_WINDOW,
+    reveal: RevealPolicy = NO_REVEAL,
+) -> Excerpt:
+    """About ``window`` characters either side of ``text[start:end]``, every span masked.
+
+    ``spans`` must include the hit itself; it is masked like the others. Whitespace
+    runs in the text between masks are folded to one space.
+    """
+    spans = list(spans)
+    if not _covers(spans, start, end):
+        spans.append((start, end, "REDACTED"))
+    regions = mask_regions(spans)
+    low = max(0, start - window)
+    high = min(len(text), end + window)
+    pieces: list[tuple[str, bool]] = []
+    position = low
+    for region in regions:
+        if region.end <= low or region.start >= high:
+            continue
+        if region.start > position:
+            pieces.append((_WHITESPACE.sub(" ", text[position : region.start]), False))
+        pieces.append((placeholder(text, region, reveal), True))
+        position = max(position, region.end)
+    if position < high:
+        pieces.append((_WHITESPACE.sub(" ", text[position:high]), False))
+    if pieces and not pieces[0][1]:
+        pieces[0] = (pieces[0][0].lstrip(), False)
+    if pieces and not pieces[-1][1]:
+        pieces[-1] = (pieces[-1][0].rstrip(), False)
+    if low > 0:
+        pieces.insert(0, ("…", False))
+    if high < len(text) and position < len(text):
+        pieces.append(("…", False))
+    return Excerpt(tuple(_joined(p for p in pieces if p[0])))
+
+
+def _joined(pieces: Iterable[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """Neighbouring plain pieces as one."""
+    joined: list[tuple[str, bool]] = []
+    for text, masked in pieces:
+        if joined and not masked and not joined[-1][1]:
+            joined[-1] = (joined[-1][0] + text, False)
+        else:
+            joined.append((text, masked))
+    return joined
+
+
 def redact_excerpt(
     text: str,
     spans: Iterable[tuple[int, int, str]],
@@ -106,31 +181,8 @@ def redact_excerpt(
     window: int = DEFAULT_WINDOW,
     reveal: RevealPolicy = NO_REVEAL,
 ) -> str:
-    """About ``window`` characters either side of ``text[start:end]``, every span masked.
-
-    ``spans`` must include the hit itself; it is masked like the others.
-    """
-    spans = list(spans)
-    if not _covers(spans, start, end):
-        spans.append((start, end, "REDACTED"))
-    regions = mask_regions(spans)
-    low = max(0, start - window)
-    high = min(len(text), end + window)
-    pieces: list[str] = []
-    position = low
-    for region in regions:
-        if region.end <= low or region.start >= high:
-            continue
-        if region.start > position:
-            pieces.append(text[position : region.start])
-        pieces.append(placeholder(text, region, reveal))
-        position = max(position, region.end)
-    if position < high:
-        pieces.append(text[position:high])
-    excerpt = _WHITESPACE.sub(" ", "".join(pieces)).strip()
-    prefix = "…" if low > 0 else ""
-    suffix = "…" if high < len(text) and position < len(text) else ""
-    return f"{prefix}{excerpt}{suffix}"
+    """:func:`excerpt_of` as a string."""
+    return excerpt_of(text, spans, start, end, window, reveal).text
 
 
 def _covers(spans: list[tuple[int, int, str]], start: int, end: int) -> bool:

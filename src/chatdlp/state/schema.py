@@ -20,7 +20,9 @@ Self = TypeVar("Self", bound="Database")
 
 SCHEMA_VERSION = 2
 # Finding fields added after schema 1, kept together as JSON in ``findings.extra``.
-EXTRA_FIELDS = ("source_kind", "introduced_by", "edm_columns", "related_message_ids", "disguised")
+EXTRA_FIELDS = (
+    "source_kind", "introduced_by", "edm_columns", "related_message_ids", "disguised", "excerpt_masks",
+)
 # Checkpoints are moved back this far when resuming (clock skew between the
 # service's update time and last_active_at); messages seen again are skipped.
 CHECKPOINT_OVERLAP = 15 * 60

@@ -9,7 +9,6 @@ and a Content-Security-Policy forbids loading anything.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,6 @@ from chatdlp.report.model import LinkTemplate, ReportModel
 
 FILE_NAME = "report.html"
 TEMPLATE = "report.html.j2"
-_PLACEHOLDER = re.compile(r"\[[A-Z0-9_+]+(?: [^\]\[]{1,80})?\]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,15 +40,18 @@ class ConversationGroup:
     first_seen: str | None
 
 
-def excerpt_pieces(excerpt: str) -> tuple[ExcerptPiece, ...]:
-    """The excerpt split into plain text and ``[ENTITY]`` masks, so masks can be styled."""
+def excerpt_pieces(finding: Finding) -> tuple[ExcerptPiece, ...]:
+    """The excerpt split into plain text and masks (where redaction put them, as the
+    finding records), so masks can be styled. A finding stored without them (an older
+    state) is shown as one piece of text: its masks are in it, unstyled."""
+    excerpt = finding.excerpt
     pieces: list[ExcerptPiece] = []
     position = 0
-    for match in _PLACEHOLDER.finditer(excerpt):
-        if match.start() > position:
-            pieces.append(ExcerptPiece(excerpt[position : match.start()], False))
-        pieces.append(ExcerptPiece(match.group(), True))
-        position = match.end()
+    for start, end in finding.excerpt_masks:
+        if start > position:
+            pieces.append(ExcerptPiece(excerpt[position:start], False))
+        pieces.append(ExcerptPiece(excerpt[start:end], True))
+        position = end
     if position < len(excerpt):
         pieces.append(ExcerptPiece(excerpt[position:], False))
     return tuple(pieces)
