@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from chatdlp.cli.options import build_detector
@@ -83,18 +85,31 @@ def policy_test(paths: tuple[str, ...]) -> ExitCode:
 @click.option("--role", default="user", show_default=True,
               type=click.Choice(["user", "assistant", "system", "tool", "title"]))
 @click.option("--all", "show_all", is_flag=True, help="Also list the rules that found nothing.")
-def policy_explain(text: str, policies: tuple[str, ...], role: str, show_all: bool) -> None:
-    """Which rules fire on TEXT, the score before and after context, and why others do not.
+@click.option("--edm", "edm", multiple=True, metavar="INDEX",
+              type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Also look TEXT up in these EDM indexes (`chatdlp edm build`).")
+def policy_explain(
+    text: str, policies: tuple[str, ...], role: str, show_all: bool, edm: tuple[Path, ...]
+) -> None:
+    """Which rules fire on TEXT, the score before and after context, and why others do not;
+    which records of --edm indexes it holds; the health information the whole-conversation
+    PHI rule would count.
 
     Values are shown masked, by position.
     """
+    from chatdlp.detect.conversation import IDENTIFYING, HealthVocabulary
+    from chatdlp.detect.edm import EdmIndex
+    from chatdlp.pipeline.conversation import edm_detections, edm_secret
     from chatdlp.report.redact import redact_excerpt
 
     detector = build_detector(policies)
     judgements, silent = detector.explain(text, role)
+    secret = edm_secret() if edm else b""
+    matched = [d for path in edm for d in edm_detections(EdmIndex.load(path, secret), text)]
     spans = [(j.start, j.end, j.rule.entity) for j in judgements]
+    spans += [(d.start, d.end, d.entity_type) for d in matched]
     click.echo(f"text: {redact_excerpt(text, spans, 0, 0, window=len(text))}")
-    if not judgements:
+    if not judgements and not matched:
         click.echo("no rule found anything")
     for j in judgements:
         verdict = "REPORTED" if j.reported else "not reported"
@@ -105,6 +120,19 @@ def policy_explain(text: str, policies: tuple[str, ...], role: str, show_all: bo
             f"{j.rule.severity.value})" + (f"; {j.reason}" if j.reason else "")
             + ("; found in the plain form of a disguised value" if j.disguised else "")
         )
+    for d in matched:
+        if d.reported:
+            click.echo(f"{'REPORTED':<12} {d.rule_id} [EDM_MATCH] chars {d.start}-{d.end}: one record's "
+                       f"{', '.join(d.edm_columns)} ({d.severity.value})")
+    if any(policy.name == "phi" for policy in detector.policies.policies):
+        terms = HealthVocabulary.shipped().find(text)
+        identified = any(j.reported and j.rule.entity in IDENTIFYING for j in judgements) or any(
+            d.reported for d in matched)
+        if terms:
+            where = ", ".join(f"{t.kind} at chars {t.start}-{t.end}" for t in terms[:5])
+            click.echo(f"{'health info':<12} {where}: with a person identified in the same conversation "
+                       "(here: " + ("yes" if identified else "not in this text") + "), phi.combination "
+                       "fires on the message that completes the pair (high)")
     if show_all:
         for rule in silent:
             click.echo(f"{'no match':<12} {rule.id} [{rule.entity}]")

@@ -21,7 +21,7 @@ every one of them.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import regex
@@ -94,13 +94,15 @@ class _Builder:
 
 
 def _rewrite(
-    text: str, starts: list[int], ends: list[int], pattern: regex.Pattern[str],
+    text: str, starts: list[int], ends: list[int],
+    matches: Callable[[str], Iterable[regex.Match[str]]],
     replacement: Callable[[regex.Match[str]], list[tuple[int, int, str | None]]],
 ) -> tuple[str, list[int], list[int]]:
-    """Apply ``replacement`` to each match: a list of (start, end, new or None to keep)."""
+    """Apply ``replacement`` to each match (in order, not overlapping): a list of (start,
+    end, new or None to keep)."""
     builder = _Builder(text, starts, ends)
     position = 0
-    for match in pattern.finditer(text):
+    for match in matches(text):
         builder.copy(position, match.start())
         for a, b, new in replacement(match):
             if new is None:
@@ -155,11 +157,23 @@ def _spaced(match: regex.Match[str]) -> list[tuple[int, int, str | None]]:
     return pieces
 
 
+def _ends_in_tld(match: regex.Match[str]) -> bool:
+    last_label = regex.split(_DOT, match.group(), flags=regex.IGNORECASE)[-1]
+    return last_label.casefold() in _TLDS or regex.fullmatch(r"[A-Za-z]{2}", last_label) is not None
+
+
+def _spoken_emails(text: str) -> list[regex.Match[str]]:
+    """Spoken e-mail addresses ending in a top-level domain, leftmost first: every start is
+    tried ("her at maria dot lopez at contoso dot com" holds one, from "maria")."""
+    found: list[regex.Match[str]] = []
+    for match in _SPOKEN_EMAIL.finditer(text, overlapped=True):
+        if _ends_in_tld(match) and (not found or match.start() >= found[-1].end()):
+            found.append(match)
+    return found
+
+
 def _spoken_email(match: regex.Match[str]) -> list[tuple[int, int, str | None]]:
     value = match.group()
-    last_label = regex.split(_DOT, value, flags=regex.IGNORECASE)[-1]
-    if last_label.casefold() not in _TLDS and not regex.fullmatch(r"[A-Za-z]{2}", last_label):
-        return [(match.start(), match.end(), None)]
     pieces: list[tuple[int, int, str | None]] = []
     position = 0
     for part in _SPOKEN_PART.finditer(value):
@@ -180,10 +194,11 @@ def plain_view(text: str) -> PlainView | None:
     if text.isascii() and not _might_hide(text):
         return None
     view, starts, ends = _fold_characters(text)
-    for pattern, replacement in (
-        (_SPELLED, _spelled), (_SPACED, _spaced), (_SPOKEN_EMAIL, _spoken_email), (_SPLIT_KEY, _split_key),
+    for matches, replacement in (
+        (_SPELLED.finditer, _spelled), (_SPACED.finditer, _spaced), (_spoken_emails, _spoken_email),
+        (_SPLIT_KEY.finditer, _split_key),
     ):
-        view, starts, ends = _rewrite(view, starts, ends, pattern, replacement)
+        view, starts, ends = _rewrite(view, starts, ends, matches, replacement)
     if view == text:
         return None
     return PlainView(view, tuple(starts), tuple(ends))
