@@ -92,7 +92,7 @@ def test_records_must_be_of_the_same_row(index: EdmIndex) -> None:
 def test_spans_point_at_the_values(index: EdmIndex) -> None:
     text = "Student S1002345 (Amara Delacroix-Boyd)"
     [match] = index.match(text)
-    assert [text[a:b] for a, b in match.spans] == ["S1002345", "Amara", "Delacroix-Boyd"]
+    assert [text[a:b] for a, b in match.spans] == ["S1002345", "Amara Delacroix-Boyd"]
 
 
 def test_the_index_file_holds_no_value_and_is_private(records: Path, tmp_path: Path) -> None:
@@ -142,3 +142,18 @@ def test_a_value_shared_by_many_records_starts_no_match() -> None:
 ])
 def test_dates_in_the_notations_people_write(written: str, iso: list[str]) -> None:
     assert [d.isoformat() for d in parse_dates(written)] == iso
+
+
+def test_a_name_split_over_columns_is_found_whole_and_namesakes_are_not_reported() -> None:
+    header = ["id", "first_name", "last_name"]
+    firsts = ["Maria", "Ana", "Luis", "Jorge", "Elena", "Pablo"]
+    rows = [[f"E{n:07d}", firsts[n % 6] if n else "Maria", "Garcia"] for n in range(MAX_RECORDS_PER_VALUE + 10)]
+    index = EdmIndex.build(iter(rows), header, "employees", KEY)
+    # "Garcia" alone names 60 records and "Maria" 11: neither starts a match, the whole name does
+    assert index.match("Garcia called") == []
+    # eleven Maria Garcias: one low finding (which of them is not said)
+    assert [(m.columns, m.strength) for m in index.match("Maria Garcia called")] == [
+        (("first_name", "last_name"), 1)]
+    # with an id, the record it names is reported and its namesakes are not
+    [match] = index.match("E0000006 Maria Garcia called")
+    assert (match.record, match.columns, match.strength) == (6, ("id", "first_name", "last_name"), 3)

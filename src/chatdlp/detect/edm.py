@@ -186,6 +186,8 @@ def _key_check(secret: bytes) -> str:
 # Name keys: the whole name, its first and last word, and each word alone (a part
 # corroborates, never starts, a match).
 FULL, PART = 0, 1
+# The column number of a record's name columns written together (first and last name).
+ALL_NAME_COLUMNS = 255
 
 
 def _name_keys(name: str) -> list[tuple[str, int]]:
@@ -286,6 +288,9 @@ class EdmIndex:
         col_of = array("B")
         part_of = array("B")
         offsets = array("Q", [0])
+        name_columns = [n for n, c in enumerate(cols) if c.kind == "name"]
+        if len(cols) >= ALL_NAME_COLUMNS:
+            raise ConfigError(f"an EDM index holds at most {ALL_NAME_COLUMNS - 1} columns")
         for row in rows:
             seen: set[int] = set()
             for number, (column, position) in enumerate(zip(cols, positions, strict=True)):
@@ -300,6 +305,18 @@ class EdmIndex:
                         hashes.append(digest)
                         col_of.append(number)
                         part_of.append(part)
+            # A name split over columns (first, last) is also written whole: "Amara
+            # Whitfield" names fewer records than "Whitfield" alone.
+            whole = " ".join(
+                key for c, p in zip(cols, positions, strict=True) if c.kind == "name"
+                for key in _Kind.normalise("name", row[p] if p < len(row) else "")
+            )
+            if len(name_columns) >= 2 and " " in whole:
+                digest = _hash(base, "name", whole)
+                if digest not in seen:
+                    hashes.append(digest)
+                    col_of.append(ALL_NAME_COLUMNS)
+                    part_of.append(FULL)
             offsets.append(len(hashes))
         rec_hashes = np.frombuffer(hashes, dtype=np.uint64)
         rec_offsets = np.frombuffer(offsets, dtype=np.uint64)
@@ -426,6 +443,11 @@ class EdmIndex:
                 if spans is None:
                     continue
                 column = int(self._rec_columns[position])
+                if column == ALL_NAME_COLUMNS:
+                    for name_column in (n for n, c in enumerate(self.columns) if c.kind == "name"):
+                        matched.setdefault(name_column, []).extend(spans)
+                    full_name = True
+                    continue
                 matched.setdefault(column, []).extend(spans)
                 if int(self._rec_parts[position]) == FULL and self.columns[column].kind == "name":
                     full_name = full_name or any(" " in text[a:b].strip() for a, b in spans)
@@ -443,7 +465,12 @@ class EdmIndex:
             ))
         matches = [m for m in matches if m.strength > 0]
         matches.sort(key=lambda m: (-m.strength, -len(m.columns), m.spans))
-        return matches
+        # A namesake of a record matched more strongly on the same words is not a finding.
+        kept: list[EdmMatch] = []
+        for match in matches:
+            if not any(set(match.spans) <= set(k.spans) for k in kept):
+                kept.append(match)
+        return kept
 
 
 def _outermost(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
