@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fetch": ("chatdlp.cli.fetch", "fetch"),
     "policy": ("chatdlp.cli.policy", "policy"),
     "eval": ("chatdlp.cli.eval", "eval_command"),
+    "remediate": ("chatdlp.cli.remediate", "remediate"),
+    "audit": ("chatdlp.cli.audit", "audit"),
 }
 
 
