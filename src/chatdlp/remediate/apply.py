@@ -94,7 +94,12 @@ class PlanApplier:
         try:
             while pending:
                 action = pending.pop(0)
-                self._note(action, self._one(action, client, store, evidence))
+                try:
+                    outcome = self._one(action, client, store, evidence)
+                except ChatdlpError as exc:  # the key was refused, the state failed: stop here
+                    self._note(action, _outcome(action, None, "failed", reason=str(exc)))
+                    raise
+                self._note(action, outcome)
                 save_plan(self.plan, self.request.plan_path)
         except ChatdlpError:
             for action in pending:

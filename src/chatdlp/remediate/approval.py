@@ -22,7 +22,7 @@ def _check_unchanged(plan: Plan, where: str) -> str:
     if digest != plan.actions_sha256:
         raise RemediationRefused(
             f"{where}: the action list changed after it was planned (sha256 {digest[:16]}... is "
-            f"not the planned {plan.actions_sha256[:16]}...): nothing was done; plan again"
+            f"not the planned {plan.actions_sha256[:16]}...): nothing was deleted; plan again"
         )
     return digest
 

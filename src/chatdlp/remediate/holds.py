@@ -44,7 +44,22 @@ class _Strict(BaseModel):
 class HoldSpec(_Strict):
     id: str = Field(min_length=1)
     reason: str | None = None
-    expires: datetime | date | None = None
+    expires: datetime | None = None
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _whole_day(cls, value: Any) -> Any:
+        """A date means through that day (UTC); a date-time without a zone is UTC."""
+        if isinstance(value, str) and len(value.strip()) == 10:
+            try:
+                value = date.fromisoformat(value.strip())
+            except ValueError:
+                return value
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return datetime.combine(value, time.max, tzinfo=timezone.utc)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
 
 
 class HoldsSpec(_Strict):
@@ -73,14 +88,6 @@ class Hold:
 
     def to_dict(self) -> dict[str, str | None]:
         return {"kind": self.kind, "id": self.id, "reason": self.reason, "expires": self.expires}
-
-
-def _expiry(value: datetime | date | None) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-    return datetime.combine(value, time.max, tzinfo=timezone.utc)  # through the whole day
 
 
 @dataclass(frozen=True)
@@ -133,7 +140,7 @@ def load_holds(path: Path, now: datetime | None = None) -> Holds:
     expired: list[Hold] = []
     for kind in HOLD_KINDS:
         for item in getattr(spec, kind):
-            until = _expiry(item.expires)
+            until = item.expires
             hold = Hold(kind, item.id, item.reason, until.isoformat() if until else None)
             if until is not None and until < moment:
                 expired.append(hold)

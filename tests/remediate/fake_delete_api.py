@@ -1,0 +1,166 @@
+"""A fake of the Compliance API's delete endpoints on 127.0.0.1 (real HTTP, a thread).
+
+After shared/reference/compliance-api.md, "Deletes": conversations, users' files, and
+GPTs' / Projects' sharing. A delete of something that exists answers 200 and removes
+it; of something unknown (or already deleted), 404. The delete key is accepted; the
+read key (scope ``read`` only) gets 403; anything else 401. ``faults`` (one consumed per
+request) plays 429 with Retry-After, 5xx or a connection reset.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from tests.fake_compliance import API_KEY as READ_KEY
+from tests.fake_compliance import RESET, WORKSPACE, Fault, status
+
+DELETE_KEY = "sk-compliance-DELETE-91b2e7d40c"  # must never appear in any output
+
+__all__ = ["DELETE_KEY", "READ_KEY", "RESET", "WORKSPACE", "DeleteApi", "FakeDeleteServer", "status"]
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str
+    key: str  # "delete", "read", "other", "none"
+    answered: int | None
+
+
+@dataclass
+class DeleteApi:
+    conversations: set[str] = field(default_factory=set)
+    files: set[tuple[str, str]] = field(default_factory=set)  # (user id, file id)
+    shared_gpts: set[str] = field(default_factory=set)
+    shared_projects: set[str] = field(default_factory=set)
+    workspace_id: str = WORKSPACE
+    faults: deque[Fault | None] = field(default_factory=deque)
+    calls: list[Call] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)  # paths that removed something
+
+    def __post_init__(self) -> None:
+        self.lock = threading.Lock()
+
+    def take(self, parts: list[str]) -> bool:
+        """Remove what the path names; False when there is nothing there."""
+        if parts[:1] == ["conversations"] and len(parts) == 2 and parts[1] in self.conversations:
+            self.conversations.discard(parts[1])
+            return True
+        if len(parts) == 4 and parts[0] == "users" and parts[2] == "files" and (
+            (parts[1], parts[3]) in self.files
+        ):
+            self.files.discard((parts[1], parts[3]))
+            return True
+        if len(parts) == 3 and parts[2] == "shared_users":
+            pool = {"gpts": self.shared_gpts, "projects": self.shared_projects}.get(parts[0])
+            if pool is not None and parts[1] in pool:
+                pool.discard(parts[1])
+                return True
+        return False
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _key(self) -> str:
+        header = self.headers.get("Authorization")
+        if header is None:
+            return "none"
+        return {f"Bearer {DELETE_KEY}": "delete", f"Bearer {READ_KEY}": "read"}.get(header, "other")
+
+    def do_GET(self) -> None:
+        self._refuse("GET", 404, "not part of this fake")
+
+    def do_DELETE(self) -> None:
+        api = self.server.api
+        path = urlsplit(self.path).path
+        parts = [unquote(p) for p in path.strip("/").split("/")]
+        key = self._key()
+        with api.lock:
+            fault = api.faults.popleft() if api.faults else None
+        if fault is not None and fault.kind == "reset":
+            self._record("DELETE", None)
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return
+        if key in ("none", "other"):
+            return self._refuse("DELETE", 401, "invalid API key")
+        if key == "read":
+            return self._refuse("DELETE", 403, "this key lacks the delete scope")
+        if fault is not None and fault.kind == "status":
+            return self._refuse("DELETE", fault.status, "injected", fault.retry_after)
+        if parts[:4] != ["v1", "compliance", "workspaces", api.workspace_id]:
+            return self._refuse("DELETE", 404, "workspace not found")
+        with api.lock:
+            removed = api.take(parts[4:])
+            if removed:
+                api.deleted.append(path)
+        if not removed:
+            return self._refuse("DELETE", 404, "not found")
+        self._record("DELETE", 200)
+        body = {"id": parts[-1], "object": "compliance.deleted", "deleted": True}
+        return self._send(200, json.dumps(body).encode())
+
+    def _record(self, method: str, code: int | None) -> None:
+        api = self.server.api
+        with api.lock:
+            api.calls.append(Call(method, urlsplit(self.path).path, self._key(), code))
+
+    def _refuse(self, method: str, code: int, text: str, retry_after: str | None = None) -> None:
+        self._record(method, code)
+        body = json.dumps({"error": {"message": text, "type": "fake"}}).encode()
+        self._send(code, body, retry_after)
+
+    def _send(self, code: int, body: bytes, retry_after: str | None = None) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        if retry_after is not None:
+            self.send_header("Retry-After", retry_after)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    api: DeleteApi
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+
+class FakeDeleteServer:
+    def __init__(self, api: DeleteApi) -> None:
+        self.api = api
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.api = api
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def __enter__(self) -> FakeDeleteServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
