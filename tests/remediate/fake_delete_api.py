@@ -84,7 +84,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._refuse("GET", 404, "not part of this fake")
 
     def do_DELETE(self) -> None:
-        api = self.server.api
+        api = self.server.state
         path = urlsplit(self.path).path
         parts = [unquote(p) for p in path.strip("/").split("/")]
         key = self._key()
@@ -115,7 +115,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(200, json.dumps(body).encode())
 
     def _record(self, method: str, code: int | None) -> None:
-        api = self.server.api
+        api = self.server.state
         with api.lock:
             api.calls.append(Call(method, urlsplit(self.path).path, self._key(), code))
 
@@ -136,7 +136,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    api: DeleteApi
+    state: DeleteApi  # the name tests/fake_compliance's servers use
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass
@@ -146,7 +146,7 @@ class FakeDeleteServer:
     def __init__(self, api: DeleteApi) -> None:
         self.api = api
         self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.api = api
+        self._server.state = api
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )

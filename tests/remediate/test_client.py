@@ -7,19 +7,7 @@ import httpx
 
 from chatdlp.remediate.client import DeleteClient, delete_settings_from_environment, server_reason
 from tests.remediate.fake_delete_api import DELETE_KEY, DeleteApi
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from tests.sources.compliance_api.test_limiter import FakeClock
 
 
 def test_deletes_are_paced_under_100_a_minute(delete_api) -> None:
@@ -31,7 +19,7 @@ def test_deletes_are_paced_under_100_a_minute(delete_api) -> None:
         results = [client.delete(f"/compliance/workspaces/ws-test/conversations/c{i}")
                    for i in range(101)]
     assert {r.status for r in results} == {"deleted"}
-    assert clock.sleeps == [60.0]  # the 101st waited for the first to leave the window
+    assert clock.slept == [60.0]  # the 101st waited for the first to leave the window
     assert len(server.api.deleted) == 101
     assert repr(settings.api_key) == "ApiKey(***)" and DELETE_KEY not in repr(settings)
 
