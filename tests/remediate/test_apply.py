@@ -181,3 +181,22 @@ def test_plain_http_is_only_for_loopback(cli, state: Path, tmp_path: Path, delet
     result = cli("remediate", "apply", plan)
     assert result.exit_code == 2 and "loopback" in result.output
     assert server.api.calls == []
+
+
+def test_evidence_of_another_plan_under_the_same_name_is_refused(
+    cli, state: Path, tmp_path: Path, delete_api
+) -> None:
+    server = delete_api(workspace_api())
+    plan = _approved_plan(cli, state, tmp_path)
+    (tmp_path / "plan.evidence").mkdir()
+    (tmp_path / "plan.evidence" / "a0001.json").write_text('{"plan_id": "an-older-plan"}')
+    result = cli("remediate", "apply", plan)
+    assert result.exit_code == 2 and "not the evidence of plan" in result.output
+    assert server.api.calls == []
+
+
+def test_approve_shows_what_is_approved(cli, state: Path, tmp_path: Path) -> None:
+    out = tmp_path / "p.json"
+    cli("remediate", "plan", "--state", state, "--workspace", "ws-test", "--by", "a", "--out", out)
+    shown = cli("remediate", "approve", out, "--by", "b", "--reason", "r")
+    assert "a0001 delete-conversation conversation conv-1: 1 finding(s): CREDIT_CARD (critical)" in shown.output

@@ -96,3 +96,12 @@ def test_usage_errors(cli, tmp_path: Path, state: Path) -> None:
                  "--out", tmp_path / "p.json")
     assert bad_ws.exit_code == 2 and "not a valid workspace id" in bad_ws.output
     assert not (tmp_path / "p.json").exists()
+
+
+def test_a_plan_is_never_overwritten(cli, state: Path, tmp_path: Path) -> None:
+    out = tmp_path / "plan.json"
+    _plan(cli, state, out)
+    before = out.read_bytes()
+    again = cli("remediate", "plan", "--state", state, "--workspace", "ws-test", "--out", out)
+    assert again.exit_code == 2 and "a plan is a record" in again.output
+    assert out.read_bytes() == before

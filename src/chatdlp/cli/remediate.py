@@ -31,6 +31,7 @@ def _holds(path: Path | None) -> Holds:
     return load_holds(path) if path is not None else Holds.none()
 
 
+_SHOWN = 20  # actions listed by approve
 _HOLD_OPTION = click.option(
     "--hold", "hold_file", type=click.Path(dir_okay=False, path_type=Path),
     help="Legal holds (YAML, version 1: users, conversations, gpts, projects): never deleted.",
@@ -60,9 +61,12 @@ def remediate_plan(
 ) -> None:
     """Write a plan: the actions that would remove the matching open findings, the findings
     that justify each (masked excerpts), targets under legal hold left out. No API call."""
+    from chatdlp.errors import ConfigError
     from chatdlp.remediate.model import save_plan
     from chatdlp.remediate.plan import PlanRequest, build_plan
 
+    if out_file.exists():  # a plan is a record of what was (to be) deleted: never overwritten
+        raise ConfigError(f"--out {out_file}: exists; a plan is a record, choose a new name")
     holds = _holds(hold_file)
     for hold in holds.expired:
         click.echo(f"chatdlp: warning: {hold_file}: the hold on {hold.kind} {hold.id} expired "
@@ -96,6 +100,12 @@ def remediate_approve(plan_file: Path, by: str, reason: str) -> None:
 
     plan = load_plan(plan_file)
     approval = approve(plan, by, reason, str(plan_file))
+    for action in plan.actions[:_SHOWN]:
+        entities = ", ".join(sorted({f"{j.entity_type} ({j.severity})" for j in action.findings}))
+        click.echo(f"  {action.id} {action.action} {action.target.kind} {action.target.id}: "
+                   f"{len(action.findings)} finding(s): {entities}")
+    if len(plan.actions) > _SHOWN:
+        click.echo(f"  ... and {len(plan.actions) - _SHOWN} more (see the plan)")
     save_plan(plan, plan_file)
     click.echo(f"approved {plan_file}: {len(plan.actions)} action(s), sha256 "
                f"{approval.actions_sha256}, by {approval.by} at {approval.at}")

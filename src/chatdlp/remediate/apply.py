@@ -89,6 +89,7 @@ class PlanApplier:
 
     def apply(self, client: DeleteClient, store: FindingsStore, trail: AuditTrail) -> ApplyRun:
         evidence = EvidenceStore(self.request.evidence_dir)
+        evidence.check_belongs_to(self.plan)
         self.plan.runs.append(self.run)
         pending = list(self.plan.actions)
         try:

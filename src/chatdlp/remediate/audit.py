@@ -33,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from chatdlp.errors import AuditMismatch, ConfigError
+from chatdlp.errors import AuditMismatch, ConfigError, ScanIncomplete
 
 GENESIS = "0" * 64
 # Request extension a client may set to say which retry of a call this request is;
@@ -140,8 +140,14 @@ class AuditTrail:
                 "prev": self.head,
             }
             line = json.dumps(entry, separators=(",", ":"), ensure_ascii=True).encode("ascii")
-            os.write(self._fd, line + b"\n")
-            os.fsync(self._fd)
+            try:
+                os.write(self._fd, line + b"\n")
+                os.fsync(self._fd)
+            except OSError as exc:
+                raise ScanIncomplete(
+                    f"audit log {self.path}: cannot write ({exc.strerror}): stopped; the call "
+                    f"{request.method} {url.path} was sent and is not in the log"
+                ) from None
             self.head = line_digest(line)
             self.lines += 1
 
@@ -194,13 +200,15 @@ class AuditTransport(httpx.BaseTransport):
             self._trail.record(request, None, type(exc).__name__, 0, time.monotonic() - started)
             raise
         stream = response.stream
-        assert isinstance(stream, httpx.SyncByteStream)
         status = response.status_code
 
         def done(count: int) -> None:
             self._trail.record(request, status, None, count, time.monotonic() - started)
 
-        response.stream = _CountingStream(stream, done)
+        if isinstance(stream, httpx.SyncByteStream):
+            response.stream = _CountingStream(stream, done)
+        else:  # not a sync transport's stream: log it now, size as announced
+            done(int(response.headers.get("content-length") or 0))
         return response
 
     def close(self) -> None:

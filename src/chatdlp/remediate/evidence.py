@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from chatdlp.atomic import AtomicFile, prepare_out_dir
+from chatdlp.errors import RemediationRefused
 from chatdlp.remediate.model import Action, Plan
 from chatdlp.timefmt import utc_now_iso
 
@@ -27,6 +28,19 @@ def evidence_dir_for(plan_path: Path) -> Path:
 class EvidenceStore:
     def __init__(self, directory: Path) -> None:
         self.directory = prepare_out_dir(directory)
+
+    def check_belongs_to(self, plan: Plan) -> None:
+        """Refuse a directory holding another plan's evidence (a plan file name reused)."""
+        for path in sorted(self.directory.glob("*.json")):
+            try:
+                plan_id = json.loads(path.read_text(encoding="utf-8")).get("plan_id")
+            except (OSError, ValueError, AttributeError):
+                plan_id = None
+            if plan_id != plan.plan_id:
+                raise RemediationRefused(
+                    f"{path}: not the evidence of plan {plan.plan_id} (a plan of the same name "
+                    "was applied before?): nothing was deleted; move the directory aside"
+                )
 
     def record(self, plan: Plan, action: Action, run_id: str, by: str) -> tuple[str, str]:
         """(file name, sha256 of its bytes) of the action's evidence; written if new."""
