@@ -200,3 +200,18 @@ def test_approve_shows_what_is_approved(cli, state: Path, tmp_path: Path) -> Non
     cli("remediate", "plan", "--state", state, "--workspace", "ws-test", "--by", "a", "--out", out)
     shown = cli("remediate", "approve", out, "--by", "b", "--reason", "r")
     assert "a0001 delete-conversation conversation conv-1: 1 finding(s): CREDIT_CARD (critical)" in shown.output
+
+
+def test_retries_that_run_out_fail_the_action_not_the_others(
+    cli, state: Path, tmp_path: Path, delete_api
+) -> None:
+    server = delete_api(workspace_api())
+    server.api.faults.extend([status(503)] * 8)  # the first action's 8 attempts
+    plan = _approved_plan(cli, state, tmp_path)
+    result = cli("remediate", "apply", plan)
+    assert result.exit_code == 3, result.output
+    [first, *rest] = json.loads(plan.read_text())["runs"][0]["outcomes"]
+    assert first["status"] == "failed" and first["attempts"] == 8
+    assert first["reason"] == "giving up after 8 attempt(s): server error (503)"
+    assert [o["status"] for o in rest] == ["deleted", "deleted"]
+    assert [e["retry"] for e in _audit(tmp_path / "plan.audit.jsonl")] == [*range(8), 0, 0]

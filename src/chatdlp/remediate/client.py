@@ -129,6 +129,8 @@ class DeleteClient:
                 raise TransientFault("timed out", attempts) from None
             except httpx.TransportError as exc:
                 raise TransientFault(f"connection failed ({type(exc).__name__})", attempts) from None
+            except httpx.HTTPError as exc:
+                raise SourceError(f"DELETE {path}: request failed ({type(exc).__name__})") from None
             return self._result(path, response, attempts)
 
         def waiting(fault: TransientFault, seconds: float, retry: int) -> None:
@@ -138,11 +140,11 @@ class DeleteClient:
                              on_wait=waiting)
         try:
             return policy.call(attempt)
-        except SourceError as exc:
+        except SourceError as exc:  # retries spent, or a request that cannot be made
             fault = exc.__cause__
-            reason = fault.reason if isinstance(fault, TransientFault) else "unknown failure"
-            return DeleteResult("failed", None, attempts,
-                                f"giving up after {attempts} attempt(s): {reason}")
+            reason = (f"giving up after {attempts} attempt(s): {fault.reason}"
+                      if isinstance(fault, TransientFault) else str(exc))
+            return DeleteResult("failed", None, attempts, reason)
 
     def _result(self, path: str, response: httpx.Response, attempts: int) -> DeleteResult:
         status = response.status_code
