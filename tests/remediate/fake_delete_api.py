@@ -15,12 +15,12 @@ import struct
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from tests.fake_compliance import API_KEY as READ_KEY
-from tests.fake_compliance import RESET, WORKSPACE, Fault, status
+from tests.fake_compliance import RESET, WORKSPACE, FakeComplianceServer, Fault, status
 
 DELETE_KEY = "sk-compliance-DELETE-91b2e7d40c"  # must never appear in any output
 
@@ -69,7 +69,7 @@ class DeleteApi:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: Any  # tests.fake_compliance's server: .state is the DeleteApi
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -134,33 +134,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    state: DeleteApi  # the name tests/fake_compliance's servers use
+class FakeDeleteServer(FakeComplianceServer):
+    """The fake Compliance API's loopback server, answering with the delete handler."""
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass
-
-
-class FakeDeleteServer:
     def __init__(self, api: DeleteApi) -> None:
+        super().__init__(api)  # type: ignore[arg-type]  # its server only carries the state
+        self._server.RequestHandlerClass = _Handler
         self.api = api
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.state = api
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
 
     def __enter__(self) -> FakeDeleteServer:
-        self._thread.start()
+        super().__enter__()
         return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)

@@ -164,6 +164,7 @@ def test_dry_run_and_a_hold_placed_after_approval(
     plan = _approved_plan(cli, state, tmp_path)
     dry = cli("remediate", "apply", plan, "--dry-run")
     assert dry.exit_code == 0 and "nothing was sent" in dry.output
+    assert "would send DELETE /compliance/workspaces/ws-test/conversations/conv-2" in dry.output
     assert server.api.calls == [] and not (tmp_path / "plan.audit.jsonl").exists()
     holds = tmp_path / "late.yaml"
     holds.write_text("version: 1\nusers:\n  - id: u2\n    reason: new matter\n")

@@ -82,8 +82,12 @@ class PlanApplier:
     def dry_run(self) -> ApplyRun:
         for action in self.plan.actions:
             hold = hold_for(self.request.holds, action.target)
-            status = "held" if hold is not None else "dry-run"
-            self._note(action, _outcome(action, None, status))
+            if hold is not None:
+                outcome = _outcome(action, None, "held", reason=f"under a legal hold ({hold.kind} "
+                                   f"{hold.id}): would not be deleted")
+            else:
+                outcome = _outcome(action, None, "dry-run", reason=f"would send DELETE {action.path}")
+            self._note(action, outcome)
         self.run.finished_at = utc_now_iso()
         return self.run
 
