@@ -10,17 +10,15 @@ request) plays 429 with Retry-After, 5xx or a connection reset.
 from __future__ import annotations
 
 import json
-import socket
-import struct
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from tests.fake_compliance import API_KEY as READ_KEY
 from tests.fake_compliance import RESET, WORKSPACE, FakeComplianceServer, Fault, status
+from tests.fake_compliance import _Handler as ComplianceHandler
 
 DELETE_KEY = "sk-compliance-DELETE-91b2e7d40c"  # must never appear in any output
 
@@ -67,12 +65,10 @@ class DeleteApi:
         return False
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: Any  # tests.fake_compliance's server: .state is the DeleteApi
+class _Handler(ComplianceHandler):
+    """The delete endpoints; quiet logging, error bodies and resets as the read fake's."""
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    server: Any  # tests.fake_compliance's server: .state is the DeleteApi
 
     def _key(self) -> str:
         header = self.headers.get("Authorization")
@@ -92,10 +88,7 @@ class _Handler(BaseHTTPRequestHandler):
             fault = api.faults.popleft() if api.faults else None
         if fault is not None and fault.kind == "reset":
             self._record("DELETE", None)
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.close_connection = True
-            self.connection.close()
-            return
+            return self._reset()
         if key in ("none", "other"):
             return self._refuse("DELETE", 401, "invalid API key")
         if key == "read":
@@ -111,8 +104,13 @@ class _Handler(BaseHTTPRequestHandler):
         if not removed:
             return self._refuse("DELETE", 404, "not found")
         self._record("DELETE", 200)
-        body = {"id": parts[-1], "object": "compliance.deleted", "deleted": True}
-        return self._send(200, json.dumps(body).encode())
+        body = json.dumps({"id": parts[-1], "object": "compliance.deleted", "deleted": True})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body.encode())
+        return None
 
     def _record(self, method: str, code: int | None) -> None:
         api = self.server.state
@@ -121,17 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _refuse(self, method: str, code: int, text: str, retry_after: str | None = None) -> None:
         self._record(method, code)
-        body = json.dumps({"error": {"message": text, "type": "fake"}}).encode()
-        self._send(code, body, retry_after)
-
-    def _send(self, code: int, body: bytes, retry_after: str | None = None) -> None:
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        if retry_after is not None:
-            self.send_header("Retry-After", retry_after)
-        self.end_headers()
-        self.wfile.write(body)
+        self._error(code, text, retry_after)
 
 
 class FakeDeleteServer(FakeComplianceServer):
