@@ -2,14 +2,17 @@
 
     ChatdlpError                      base: carries the exit code the CLI uses
     ├── ConfigError      (exit 2)     bad usage, settings, policy files
-    │   └── PolicyError               a policy file that cannot be loaded
+    │   ├── PolicyError               a policy file that cannot be loaded
+    │   └── RemediationRefused        remediate: a plan not approved by a second person, or changed
     └── ScanIncomplete   (exit 3)     the scan could not finish
         ├── SourceError               a source is unreachable or unreadable
         ├── StateError                the state database failed mid-run (disk full, corrupt)
         ├── RetentionGap              --fail-on-gap: a checkpoint older than the retention
         ├── SinkError                 a sink could not take findings (without --state)
         ├── BundleMismatch            sweep --verify: a file changed or is missing
-        └── StrictModeAbort           --strict and a bad record or a regex timeout was seen
+        ├── StrictModeAbort           --strict and a bad record or a regex timeout was seen
+        ├── RemediationIncomplete     remediate apply: some planned actions failed
+        └── AuditMismatch             audit verify: a line of an audit log was edited or removed
 
 Third-party exceptions (ijson, httpx, yaml, pydantic, spaCy) are translated into
 these at the module boundary with ``raise ... from``. Messages name the place
@@ -74,3 +77,15 @@ class BundleMismatch(ScanIncomplete):
 
 class StrictModeAbort(ScanIncomplete):
     """``--strict`` was given and a bad record, or a regex timeout, was seen."""
+
+
+class RemediationRefused(ConfigError):
+    """``remediate approve|apply`` refuses a plan: nothing was deleted."""
+
+
+class RemediationIncomplete(ScanIncomplete):
+    """``remediate apply``: some planned actions failed (the plan records which)."""
+
+
+class AuditMismatch(ScanIncomplete):
+    """``audit verify``: the hash chain of an audit log is broken at a line."""

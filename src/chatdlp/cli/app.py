@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "policy": ("chatdlp.cli.policy", "policy"),
     "eval": ("chatdlp.cli.eval", "eval_command"),
     "edm": ("chatdlp.cli.edm", "edm"),
+    "remediate": ("chatdlp.cli.remediate", "remediate"),
+    "audit": ("chatdlp.cli.audit", "audit"),
 }
 
 

@@ -27,7 +27,7 @@ _REASON_OPTION = click.option(
 @findings.command("list")
 @_STATE_OPTION
 @click.option("--status", "statuses", multiple=True,
-              type=click.Choice(["open", "resolved", "suppressed"]))
+              type=click.Choice(["open", "resolved", "suppressed", "remediated"]))
 @click.option("--severity", "severities", multiple=True,
               type=click.Choice([s.value for s in Severity]))
 @click.option("--rule", "rules", multiple=True, metavar="RULE_ID")

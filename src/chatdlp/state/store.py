@@ -16,6 +16,8 @@ What it holds, and what it never holds:
 - ``suppressions`` and ``triage_log``: who suppressed, resolved or reopened
   what, when and why.
 - ``outbox``: findings not yet delivered to a sink (``webhook=URL``, ...).
+- status ``remediated``: the finding's conversation, file, GPT or Project was deleted
+  by ``chatdlp remediate apply`` (logged in ``triage_log`` with the plan and action).
 
 Exactly-once: the findings of a detector batch, the seen-message marks and the
 checkpoints they allow are written in one transaction (:meth:`FindingsStore.commit_batch`),
@@ -35,10 +37,11 @@ from chatdlp.errors import ConfigError
 from chatdlp.state.ledger import LedgerTables
 from chatdlp.state.outbox import SinkOutbox
 from chatdlp.state.queries import FindingQueries
+from chatdlp.state.remediation import RemediationTables
 from chatdlp.state.triage import TriageTables
 
 
-class FindingsStore(LedgerTables, FindingQueries, TriageTables, SinkOutbox):
+class FindingsStore(LedgerTables, FindingQueries, TriageTables, SinkOutbox, RemediationTables):
     """The state database. Open it with :meth:`open`; one writer run at a time.
 
     ``lock=True`` takes an exclusive advisory lock on ``PATH.lock`` for the

@@ -144,27 +144,34 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def read_api_key(environ: Mapping[str, str]) -> ApiKey:
-    """The key from the environment or its file; ConfigError names the variable, never the key."""
-    direct = environ.get(ENV_KEY, "")
-    path = environ.get(ENV_KEY_FILE, "")
+def read_api_key(
+    environ: Mapping[str, str],
+    key_var: str = ENV_KEY,
+    file_var: str = ENV_KEY_FILE,
+    needed_by: str = "compliance://",
+) -> ApiKey:
+    """The key from the environment or its file; ConfigError names the variable, never the key.
+
+    ``key_var``/``file_var`` name another pair (the delete key of ``remediate apply``)."""
+    direct = environ.get(key_var, "")
+    path = environ.get(file_var, "")
     if direct and path:
-        raise ConfigError(f"set only one of {ENV_KEY} and {ENV_KEY_FILE}")
+        raise ConfigError(f"set only one of {key_var} and {file_var}")
     if path:
         try:
             value = Path(path).read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
             raise ConfigError(
-                f"{ENV_KEY_FILE}={path}: cannot read the key file ({reason})"
+                f"{file_var}={path}: cannot read the key file ({reason})"
             ) from None
-        origin = f"{ENV_KEY_FILE}={path}"
+        origin = f"{file_var}={path}"
     else:
         value = direct.strip()
-        origin = ENV_KEY
+        origin = key_var
     if not value:
         raise ConfigError(
-            f"compliance:// needs an API key: set {ENV_KEY} or {ENV_KEY_FILE} "
+            f"{needed_by} needs an API key: set {key_var} or {file_var} "
             "(the key is never taken from the command line)"
         )
     if any(c.isspace() or ord(c) < 0x21 or ord(c) > 0x7E for c in value):
@@ -208,22 +215,29 @@ def settings_from_environment(
     if not spec.startswith(SCHEME):
         raise ConfigError(f"{spec}: not a {SCHEME} source")
     workspace_id = spec[len(SCHEME):].rstrip("/")
-    defaults = RetrySettings()
-    retry = RetrySettings(
-        max_backoff=_float_env(env, ENV_MAX_BACKOFF, defaults.max_backoff),
-        initial_backoff=min(
-            defaults.initial_backoff, _float_env(env, ENV_MAX_BACKOFF, defaults.max_backoff)
-        ),
-        jitter=min(defaults.jitter, _float_env(env, ENV_MAX_BACKOFF, defaults.max_backoff)),
-        max_total_wait=_float_env(env, ENV_MAX_TOTAL_WAIT, defaults.max_total_wait),
-    )
     return ComplianceSettings(
         workspace_id=workspace_id,
         api_key=read_api_key(env),
-        base_url=env.get(ENV_BASE_URL, "").strip() or DEFAULT_BASE_URL,
+        base_url=base_url_from_environment(env),
         since_timestamp=parse_since(options.since, now) if options.since else None,
         users=tuple(dict.fromkeys(u.strip() for u in options.users if u.strip())),
         page_size=options.page_size,
         max_requests_per_minute=options.max_requests_per_minute,
-        retry=retry,
+        retry=retry_from_environment(env),
     )
+
+
+def retry_from_environment(env: Mapping[str, str]) -> RetrySettings:
+    """The retry waits, shortened by ``CHATDLP_COMPLIANCE_MAX_BACKOFF`` / ``_MAX_TOTAL_WAIT``."""
+    defaults = RetrySettings()
+    max_backoff = _float_env(env, ENV_MAX_BACKOFF, defaults.max_backoff)
+    return RetrySettings(
+        max_backoff=max_backoff,
+        initial_backoff=min(defaults.initial_backoff, max_backoff),
+        jitter=min(defaults.jitter, max_backoff),
+        max_total_wait=_float_env(env, ENV_MAX_TOTAL_WAIT, defaults.max_total_wait),
+    )
+
+
+def base_url_from_environment(env: Mapping[str, str]) -> str:
+    return env.get(ENV_BASE_URL, "").strip() or DEFAULT_BASE_URL
