@@ -38,6 +38,10 @@ def scan_cli(source: Path, out: Path, *args: str) -> ScanRun:
     if result.returncode not in (0, 1):
         raise SystemExit(f"chatdlp scan {' '.join(args)} failed ({result.returncode}): "
                          f"{result.stderr[-2000:]}")
-    seconds = float(re.search(r"time\s+([\d.]+) s", result.stderr).group(1))  # type: ignore[union-attr]
+    found = re.search(r"time\s+([\d.]+) s", result.stderr)
+    if found is None:  # a crash exits 1 too: say what it printed
+        raise SystemExit(f"chatdlp scan {' '.join(args)} printed no summary ({result.returncode}): "
+                         f"{result.stderr[-2000:]}")
+    seconds = float(found.group(1))
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return ScanRun(seconds, wall, result.stderr, rss)

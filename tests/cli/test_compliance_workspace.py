@@ -206,3 +206,27 @@ def test_a_removed_conversations_endpoint_exits_with_the_servers_reason(
     assert result.exit_code in (2, 3)
     assert "the synchronous conversations export was removed" in result.stderr
     assert API_KEY not in result.stderr
+
+
+def test_audit_log_records_every_api_call_of_a_scan_and_a_fetch(
+    run_cli: Callable[..., Result], serve: Callable[[FakeCompliance], str],
+    downloads: Callable[[FakeCompliance], DownloadServer], tmp_path: Path,
+) -> None:
+    state = FakeCompliance(log_files=log_files())
+    serve(state)
+    downloads(state)
+    audit = tmp_path / "audit.jsonl"
+    result = run_cli("scan", SOURCE, "--out", str(tmp_path / "out"), "--audit-log", str(audit), *FAST)
+    assert result.exit_code == 0, result.stderr
+    lines = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert len(lines) == len(state.requests) + len(state.downloads)
+    assert {line["method"] for line in lines} == {"GET"}
+    assert all(line["status"] in (200, 307) for line in lines)
+    fetched = run_cli("fetch", SOURCE, "--out", str(tmp_path / "archive.jsonl"), "--audit-log", str(audit),
+                      *FAST[:4])
+    assert fetched.exit_code == 0, fetched.stderr
+    verified = run_cli("audit", "verify", str(audit))
+    assert verified.exit_code == 0, verified.output + verified.stderr
+    text = audit.read_text()
+    assert API_KEY not in text and "Bearer" not in text and "contoso" not in text
+    assert oct(audit.stat().st_mode & 0o777) == "0o600"

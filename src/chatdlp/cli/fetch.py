@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import click
 
-from chatdlp.cli.options import compliance_api_options, compliance_options, warning_printer
+from chatdlp.cli.options import audit_hook, compliance_api_options, compliance_options, warning_printer
 from chatdlp.records import Diagnostics
 
 
@@ -29,6 +30,7 @@ def fetch(
     api: str,
     event_types: str | None,
     include: str | None,
+    audit_log: Path | None,
 ) -> None:
     """Archive the conversations of SOURCE (compliance://WORKSPACE_ID) into --out.
 
@@ -45,10 +47,11 @@ def fetch(
     options = compliance_options(
         since, users, page_size, max_requests_per_minute, quiet, api, event_types, include
     )
-    opened = open_for_fetch(source, options)
-    diagnostics = Diagnostics(listener=warning_printer(quiet))
-    noun = "log events" if getattr(opened, "api_path", "") == "logs" else "conversations"
-    stats = run_fetch(opened, out_file, diagnostics)
+    with audit_hook(audit_log) as hook:
+        opened = open_for_fetch(source, dataclasses.replace(options, client_hook=hook))
+        diagnostics = Diagnostics(listener=warning_printer(quiet))
+        noun = "log events" if getattr(opened, "api_path", "") == "logs" else "conversations"
+        stats = run_fetch(opened, out_file, diagnostics)
     click.echo(
         f"chatdlp fetch: {stats.records:,} {noun} read, {stats.written:,} written "
         f"({stats.merged:,} merged after coming back), {diagnostics.skipped_total:,} skipped "

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -75,6 +77,11 @@ def compliance_api_options(func: F) -> F:
             "--event-types", metavar="LIST", default=None,
             help="compliance:// with --api logs: the log event types to read, comma-separated "
             "(CONVERSATION_MESSAGE, CODEX_LOG); default CONVERSATION_MESSAGE.",
+        ),
+        click.option(
+            "--audit-log", "audit_log", type=click.Path(dir_okay=False, path_type=Path), default=None,
+            help="compliance:// only: append one hash-chained JSON line per API request to FILE "
+            "(time, method, path, status, bytes, duration, retries; never the key or any text).",
         ),
         click.option(
             "--include", metavar="LIST", default=None,
@@ -211,6 +218,21 @@ class ScanArgs:
     api: str
     event_types: str | None
     include: str | None
+    audit_log: Path | None
+
+
+@contextlib.contextmanager
+def audit_hook(path: Path | None) -> Iterator[Callable[[Any], Any] | None]:
+    """While open: a client hook that writes every API request to the audit log at ``path``
+    (``chatdlp audit verify`` checks it); None without a path."""
+    if path is None:
+        yield None
+        return
+    from chatdlp.remediate.audit import AuditTrail, attach_audit, new_run_id
+    from chatdlp.sources.compliance_api.settings import base_url_from_environment
+
+    with AuditTrail(path, new_run_id(), base_url_from_environment(os.environ)) as trail:
+        yield functools.partial(attach_audit, trail=trail)
 
 
 def scan_plan(

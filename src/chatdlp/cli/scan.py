@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ import click
 
 from chatdlp.cli.options import (
     ScanArgs,
+    audit_hook,
     compliance_api_options,
     report_options,
     scan_options,
@@ -25,9 +27,21 @@ if TYPE_CHECKING:
 
 
 def run_and_summarise(
-    plan: ScanPlan, quiet: bool, after_reports: Callable[[ScanOutcome], None] | None = None
+    plan: ScanPlan, quiet: bool, after_reports: Callable[[ScanOutcome], None] | None = None,
+    audit_log: Path | None = None,
 ) -> ScanOutcome:
-    """Run the scan and print the summary; the outcome decides the exit code (outcome.py)."""
+    """Run the scan and print the summary; the outcome decides the exit code (outcome.py).
+    With ``audit_log``, every Compliance API request of the run is written to it."""
+    with audit_hook(audit_log) as hook:
+        if hook is not None:
+            audited = dataclasses.replace(plan.compliance, client_hook=hook)
+            plan = dataclasses.replace(plan, compliance=audited)
+        return _run_and_summarise(plan, quiet, after_reports)
+
+
+def _run_and_summarise(
+    plan: ScanPlan, quiet: bool, after_reports: Callable[[ScanOutcome], None] | None
+) -> ScanOutcome:
     from chatdlp.pipeline.run import run_scan
     from chatdlp.report.summary import render_summary
 
@@ -91,4 +105,5 @@ def scan(state: Path | None, fail_on_gap: bool, **options: Any) -> ScanOutcome:
     args = ScanArgs(**options)
     if fail_on_gap and state is None:
         raise ConfigError("--fail-on-gap needs --state (the checkpoint lives there)")
-    return run_and_summarise(scan_plan(args, state, fail_on_gap=fail_on_gap), args.quiet)
+    return run_and_summarise(scan_plan(args, state, fail_on_gap=fail_on_gap), args.quiet,
+                             audit_log=args.audit_log)

@@ -105,4 +105,4 @@ def sweep(
         click.echo(f"chatdlp sweep: evidence bundle {out_dir}, manifest.json sha256 {digest}",
                    err=True)
 
-    return run_and_summarise(plan, args.quiet, after_reports=seal)
+    return run_and_summarise(plan, args.quiet, after_reports=seal, audit_log=args.audit_log)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+import httpx
+
 from chatdlp.errors import ConfigError
 from chatdlp.timefmt import parse_when
 
@@ -83,6 +85,9 @@ class ComplianceOptions:
     page_size: int = 100
     max_requests_per_minute: int = 50
     progress: Callable[[str], None] | None = None
+    # Wraps every HTTP client a source makes (``--audit-log``: the CLI attaches the audit
+    # trail of chatdlp's own API calls here).
+    client_hook: Callable[[httpx.Client], httpx.Client] | None = None
     api: str = "logs"  # --api: the Logs Platform, or the stateful "conversations" path
     event_types: str | None = None  # --event-types, as given
     include: str | None = None  # --include, as given
@@ -100,6 +105,9 @@ class ComplianceSettings:
     retry: RetrySettings = field(default_factory=RetrySettings)
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
+    client_hook: Callable[[httpx.Client], httpx.Client] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if not self.workspace_id or "/" in self.workspace_id or self.workspace_id.strip() != (
@@ -224,6 +232,7 @@ def settings_from_environment(
         page_size=options.page_size,
         max_requests_per_minute=options.max_requests_per_minute,
         retry=retry_from_environment(env),
+        client_hook=options.client_hook,
     )
 
 

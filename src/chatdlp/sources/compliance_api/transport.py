@@ -76,7 +76,8 @@ def make_client(settings: ComplianceSettings) -> httpx.Client:
     """The client a source makes when none is injected: the settings' timeouts, and
     redirects left to :meth:`ApiTransport.download` (never followed with the key)."""
     timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
-    return httpx.Client(timeout=timeout, follow_redirects=False)
+    client = httpx.Client(timeout=timeout, follow_redirects=False)
+    return settings.client_hook(client) if settings.client_hook is not None else client
 
 
 @contextmanager
