@@ -170,3 +170,28 @@ def test_policy_explain_shows_edm_records_and_health_information(
         result.output)
     assert "health info  condition at chars" in result.output and "(here: yes)" in result.output
     assert "S1002345" not in result.output and "Delacroix" not in result.output
+
+
+def test_with_state_a_conversation_continued_next_night_keeps_what_it_showed(
+    run_cli: Callable[..., Result], tmp_path: Path,
+) -> None:
+    night1 = [
+        ("c1", "m1", "user", "Help me write to my patient Dana Whitfield about her results."),
+        ("c1", "m2", "user", f"Her SSN for the insurer is {SSN}."),
+    ]
+    night2 = [*night1,
+              ("c1", "m3", "user", "Tell her the biopsy confirmed melanoma."),
+              ("c1", "m4", "assistant", f"I wrote the letter and put {SSN} in the header.")]
+    db = tmp_path / "state.db"
+    first = run_cli("scan", str(_messages(tmp_path / "n1.jsonl", night1)), "--state", str(db),
+                    "--out", str(tmp_path / "o1"), "--fail-on", "critical")
+    assert first.exit_code == 0, first.stderr
+    assert not [f for f in _findings(tmp_path / "o1") if f["entity_type"] == "PHI_COMBINATION"]
+    second = run_cli("scan", str(_messages(tmp_path / "n2.jsonl", night2)), "--state", str(db),
+                     "--out", str(tmp_path / "o2"), "--fail-on", "critical")
+    assert second.exit_code == 0, second.stderr
+    tonight = _findings(tmp_path / "o2")
+    assert [(f["message_id"], f["related_message_ids"]) for f in tonight
+            if f["entity_type"] == "PHI_COMBINATION"] == [("m3", ["m1"])]
+    [echo] = [f for f in tonight if f["entity_type"] == "US_SSN"]
+    assert (echo["message_id"], echo["introduced_by"], echo["severity"]) == ("m4", "user", "high")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.resources
 import math
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -120,6 +120,10 @@ class Combination:
     health_kind: str  # condition or medicine
 
 
+# What an earlier run stored of a conversation: (value, introducer role, message id, entity).
+Earlier = tuple[Hashable, str, str, str]
+
+
 @dataclass
 class _Memo:
     """What one conversation has shown so far (across batches of one run)."""
@@ -138,15 +142,25 @@ class ConversationTracker:
     the ``capacity`` most recent conversations.
     """
 
-    def __init__(self, vocabulary: HealthVocabulary | None, capacity: int = 10_000) -> None:
+    def __init__(
+        self, vocabulary: HealthVocabulary | None, capacity: int = 10_000,
+        earlier: Callable[[str], Iterable[Earlier]] | None = None,
+    ) -> None:
         self.vocabulary = vocabulary
         self.capacity = capacity
+        self.earlier = earlier
         self._memos: OrderedDict[str, _Memo] = OrderedDict()
 
     def _memo(self, conversation_id: str) -> _Memo:
         memo = self._memos.get(conversation_id)
         if memo is None:
             memo = self._memos[conversation_id] = _Memo()
+            for value, role, message_id, entity in self.earlier(conversation_id) if self.earlier else ():
+                memo.introducers.setdefault(value, role)
+                if entity == ENTITY:
+                    memo.combined = True
+                elif entity in IDENTIFYING and memo.identifier is None:
+                    memo.identifier = (message_id, entity)
             if len(self._memos) > self.capacity:
                 self._memos.popitem(last=False)
         else:

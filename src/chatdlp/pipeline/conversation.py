@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from chatdlp.detect.conversation import (
     ConversationTracker,
+    Earlier,
     HealthVocabulary,
     introducer_role,
     lower_severity,
@@ -81,6 +82,7 @@ class ConversationStage:
         self.key = key
         self.indexes = tuple(indexes)
         self.tracker = ConversationTracker(vocabulary)
+        self._earlier: Callable[[str], Sequence[Finding]] | None = None
         # Values the assistant introduced (made-up examples) are one severity lower,
         # unless the rule says otherwise (``assistant_introduced: same``).
         self._same = {rule.id for rule in policies.rules if rule.assistant_introduced == "same"}
@@ -92,6 +94,15 @@ class ConversationStage:
         # Whole-conversation PHI belongs to the phi pack: on when it is loaded.
         phi = any(policy.name == "phi" for policy in policies.policies)
         return cls(key, policies, indexes, HealthVocabulary.shipped() if phi else None)
+
+    def remember_with(self, earlier: Callable[[str], Sequence[Finding]]) -> None:
+        """With ``--state``: what earlier runs stored of a conversation seeds what it has
+        shown (who introduced each value, whether someone was identified, a PHI finding)."""
+        def seeds(conversation_id: str) -> Iterator[Earlier]:
+            for f in earlier(conversation_id):
+                yield f.fingerprint, f.introduced_by or f.role, f.message_id, f.entity_type
+
+        self.tracker.earlier = seeds
 
     def findings(
         self, detected: Sequence[tuple[Message, Sequence[Detection]]], reveal: RevealPolicy = NO_REVEAL,

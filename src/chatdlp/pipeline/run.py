@@ -53,6 +53,9 @@ class StateLedger:
     def unscanned(self, conversation: Conversation) -> Container[str]:
         return self._store.unscanned(conversation, self._hasher)
 
+    def earlier(self, conversation_id: str) -> Sequence[Finding]:
+        return self._store.conversation_findings(conversation_id)
+
     def commit(
         self, scanned: Sequence[tuple[Message, Sequence[Finding]]], progress: Mapping[str, float]
     ) -> LedgerCommit:
@@ -99,6 +102,7 @@ def run_scan(
             ledger = StateLedger(
                 store, run_id, ContentHasher(key.secret), [s.spec.key for s in http_sinks]
             )
+            conversation.remember_with(ledger.earlier)
             for finding in store.unreported():
                 stats.carried_over += 1
                 stats.count(finding)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from chatdlp.records import Message
+from chatdlp.records import Finding, Message
 from chatdlp.state.schema import (
     SELECT_FINDING,
     Database,
@@ -44,6 +44,15 @@ class FindingQueries(Database):
         while rows := cursor.fetchmany(500):
             for row in rows:
                 yield StoredFinding(finding_from_row(row[:-2]), row[-2], float(row[-1]))
+
+    def conversation_findings(self, conversation_id: str) -> list[Finding]:
+        """The stored findings of one conversation, earliest message first (what an earlier
+        run saw of it: who introduced each value, who was identified)."""
+        rows = self._execute(
+            f"SELECT {SELECT_FINDING} FROM findings WHERE conversation_id = ? "
+            "ORDER BY created_at, message_id, start", (conversation_id,),
+        ).fetchall()
+        return [finding_from_row(row) for row in rows]
 
     def messages(self, since: float | None = None, until: float | None = None) -> Iterator[StoredMessage]:
         clauses, params = time_window(since, until)

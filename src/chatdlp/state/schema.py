@@ -83,6 +83,7 @@ CREATE TABLE IF NOT EXISTS findings (
     reported_run INTEGER,
     stored_at REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS findings_conversation ON findings (conversation_id);
 CREATE INDEX IF NOT EXISTS findings_fingerprint ON findings (fingerprint);
 CREATE INDEX IF NOT EXISTS findings_message ON findings (conversation_id, message_id);
 CREATE INDEX IF NOT EXISTS findings_unreported ON findings (reported_run) WHERE reported_run IS NULL;
