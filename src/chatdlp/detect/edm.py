@@ -24,7 +24,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import itertools
 import json
 import os
 import unicodedata
@@ -33,6 +32,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -490,7 +490,8 @@ _DATE = regex.compile(
     r"\b(?:\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}(?:st|nd|rd|th)?\s+\p{L}{3,9}\.?,?\s+\d{4}|"
     r"\p{L}{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})\b"
 )
-_WORD = regex.compile(r"\p{L}[\p{L}\p{M}'’\-]*")
+# Apostrophes other than ' are word breaks, as in the index ("O’Brien" is "o brien").
+_WORD = regex.compile(r"\p{L}[\p{L}\p{M}'\-]*")
 _MAX_NAME_WORDS = 3
 
 
@@ -509,19 +510,30 @@ def candidate_values(text: str) -> Iterator[tuple[str, int, int, str]]:
         for kind in ("id", "phone"):
             for key in _Kind.normalise(kind, value):
                 yield kind, start, end, key
-    words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
-    for i in range(len(words)):
-        for size in range(1, _MAX_NAME_WORDS + 1):
-            window = words[i : i + size]
-            # Names hold no function words ("the", "for", "about"): most windows end here.
-            if len(window) < size or window[-1][2].casefold() in STOP_WORDS:
+    words = [(m.start(), m.end(), _name_word(m.group())) for m in _WORD.finditer(text)]
+    for i, (word_start, word_end, word) in enumerate(words):
+        if word is None:
+            continue
+        yield "name", word_start, word_end, word
+        joined, last_end = word, word_end
+        for following_start, following_end, following in words[i + 1 : i + _MAX_NAME_WORDS]:
+            # A name's words are separated by spaces only (not a line break or punctuation),
+            # and hold no function words ("the", "for", "about").
+            if following is None or text[last_end:following_start] not in (" ", "  "):
                 break
-            # A name's words are separated by spaces only (not a line break or punctuation).
-            if size > 1 and any(text[a[1] : b[0]] not in (" ", "  ") for a, b in itertools.pairwise(window)):
-                break
-            value = " ".join(w[2] for w in window)
-            for key in _Kind.normalise("name", value):
-                yield "name", window[0][0], window[-1][1], key
+            joined = f"{joined} {following}"
+            yield "name", word_start, following_end, joined
+            last_end = following_end
+
+
+@lru_cache(maxsize=65_536)
+def _name_word(word: str) -> str | None:
+    """A word as a name's words are normalised (see ``_Kind.normalise``), or None for a
+    function word or a single letter."""
+    key = (word if word.isascii() else unicodedata.normalize("NFKC", word)).casefold()
+    if len(key) < 2 or key in STOP_WORDS:
+        return None
+    return key
 
 
 def read_header(path: Path) -> dict[str, Any]:
