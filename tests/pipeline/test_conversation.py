@@ -195,3 +195,17 @@ def test_with_state_a_conversation_continued_next_night_keeps_what_it_showed(
             if f["entity_type"] == "PHI_COMBINATION"] == [("m3", ["m1"])]
     [echo] = [f for f in tonight if f["entity_type"] == "US_SSN"]
     assert (echo["message_id"], echo["introduced_by"], echo["severity"]) == ("m4", "user", "high")
+
+
+def test_edm_runs_on_the_worker_processes(run_cli: Callable[..., Result], index: Path, tmp_path: Path) -> None:
+    rows = [(f"c{n}", f"m{n}", "user", f"note {n}: student S1002345 (Amara Delacroix-Boyd) asked again")
+            for n in range(150)]  # more than one batch: the batches after the first go to the pool
+    source = _messages(tmp_path / "chat.jsonl", rows)
+    out = tmp_path / "out"
+    result = run_cli("scan", str(source), "--edm", str(index), "--workers", "2", "--out", str(out),
+                     "--fail-on", "critical", "--policy", "pii")
+    assert result.exit_code == 0, result.stderr
+    edm = [f for f in _findings(out) if f["entity_type"] == "EDM_MATCH"]
+    assert len(edm) == 150 and {f["severity"] for f in edm} == {"high"}
+    engine = run_cli("scan", str(source), "--edm", str(index), "--engine", "ray", "--out", str(tmp_path / "o2"))
+    assert engine.exit_code == 2 and "--edm runs with --engine local only" in engine.stderr

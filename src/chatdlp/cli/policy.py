@@ -98,8 +98,8 @@ def policy_explain(
     Values are shown masked, by position.
     """
     from chatdlp.detect.conversation import IDENTIFYING, HealthVocabulary
-    from chatdlp.detect.edm import EdmIndex
-    from chatdlp.pipeline.conversation import edm_detections, edm_secret
+    from chatdlp.detect.edm import EdmIndex, edm_detections
+    from chatdlp.pipeline.conversation import edm_secret
     from chatdlp.report.redact import redact_excerpt
 
     detector = build_detector(policies)

@@ -22,6 +22,7 @@ positions; no cell value, raw or normalised, is stored.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -40,9 +41,13 @@ import numpy as np
 import regex
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from chatdlp.entities.disguise import plain_view
 from chatdlp.errors import ConfigError
+from chatdlp.records import Category, Detection, Severity
 
 FORMAT = "chatdlp-edm"
+EDM_ENTITY = "EDM_MATCH"
+_EDM_SEVERITY = {3: Severity.HIGH, 2: Severity.MEDIUM, 1: Severity.LOW}
 FORMAT_VERSION = 1
 KINDS = ("id", "email", "phone", "date", "name", "text")
 # A value shared by more records than this identifies nobody (a common first name,
@@ -234,6 +239,7 @@ class EdmIndex:
         rec_parts: Any,
     ) -> None:
         self.name = name
+        self.path = Path(name)  # the file it was loaded from (set by :meth:`load`)
         self.columns = tuple(columns)
         self._base = _keyed(secret)
         self._by_hash = by_hash
@@ -415,7 +421,9 @@ class EdmIndex:
                 "(set the key it was built with, or rebuild it)"
             )
         columns = [Column(str(c["name"]), str(c["kind"]), bool(c["key"])) for c in header["columns"]]
-        return cls(str(header["name"]), columns, secret, **arrays)
+        index = cls(str(header["name"]), columns, secret, **arrays)
+        index.path = path
+        return index
 
     # -- lookups ----------------------------------------------------------------------
 
@@ -471,6 +479,35 @@ class EdmIndex:
             if not any(set(match.spans) <= set(k.spans) for k in kept):
                 kept.append(match)
         return kept
+
+
+def edm_detections(index: EdmIndex, text: str) -> list[Detection]:
+    """One reported detection per record the text holds values of (on its first value),
+    the record's other values unreported (masked in excerpts, never shown). Values
+    written to slip past (spelled-out digits, invisible characters) are looked up in
+    their plain form."""
+    matches = index.match(text)
+    view = plain_view(text)
+    if view is not None:
+        seen = {m.record for m in matches}
+        for match in index.match(view.text):
+            if match.record not in seen:
+                spans = tuple(sorted({view.original_span(a, b) for a, b in match.spans}))
+                matches.append(dataclasses.replace(match, spans=spans))
+    detections: list[Detection] = []
+    for match in matches:
+        detections += _edm_detection(index.name, match)
+    return detections
+
+
+def _edm_detection(name: str, match: EdmMatch) -> list[Detection]:
+    severity = _EDM_SEVERITY[match.strength]
+    (start, end), *others = match.spans
+    base = Detection(
+        rule_id=f"edm.{name}", entity_type=EDM_ENTITY, category=Category.PII, severity=severity,
+        score=1.0, start=start, end=end, policy=f"edm:{name}", edm_columns=match.columns,
+    )
+    return [base] + [dataclasses.replace(base, start=a, end=b, reported=False) for a, b in others]
 
 
 def _outermost(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

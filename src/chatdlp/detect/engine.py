@@ -21,6 +21,7 @@ from spacy.tokens import Span
 from spacy.util import filter_spans
 
 from chatdlp.detect.chunks import split_text
+from chatdlp.detect.edm import EdmIndex, edm_detections
 from chatdlp.detect.gating import NerGate
 from chatdlp.detect.ner_scoring import ner_score
 from chatdlp.detect.nlp import NlpProfile
@@ -215,9 +216,10 @@ class Detector:
 
     def __init__(
         self, policies: PolicySet, nlp: Any, profile: NlpProfile, batch_size: int = 64,
-        include_test_values: bool = False,
+        include_test_values: bool = False, edm: Sequence[EdmIndex] = (),
     ):
         self.policies = policies
+        self.edm = tuple(edm)  # the organisation's records (``--edm``), looked up in every text
         self.profile = profile
         self.batch_size = batch_size
         self.include_test_values = include_test_values
@@ -390,6 +392,7 @@ class Detector:
         all_results, disguised = self._analyze_with_disguises([m.text for m in messages])
         return [
             [_detection(j) for j in self.judge(message.text, message.role, results, hidden)]
+            + [d for index in self.edm for d in edm_detections(index, message.text)]
             for message, results, hidden in zip(messages, all_results, disguised, strict=True)
         ]
 

@@ -1,5 +1,5 @@
-"""What is found beyond one message's patterns: the organisation's records (EDM), PHI that
-only the whole conversation shows, and who introduced each value.
+"""What is found beyond one message: PHI that only the whole conversation shows, and who
+introduced each value (EDM lookups run in the detector, on the workers).
 
 Runs in the scanning process on each detected batch, in stream order (a source yields
 whole conversations; a long one may straddle batches, which the tracker remembers).
@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 
 from chatdlp.detect.conversation import (
     ConversationTracker,
@@ -19,47 +18,14 @@ from chatdlp.detect.conversation import (
     introducer_role,
     lower_severity,
 )
-from chatdlp.detect.edm import EdmIndex, EdmMatch
-from chatdlp.entities.disguise import plain_view
 from chatdlp.errors import ConfigError
 from chatdlp.policy.model import PolicySet
-from chatdlp.records import Category, Detection, Finding, Message, Severity
+from chatdlp.records import Detection, Finding, Message
 from chatdlp.report.findings import findings_for
 from chatdlp.report.fingerprint import FingerprintKey
 from chatdlp.report.redact import NO_REVEAL, RevealPolicy
 
-EDM_ENTITY = "EDM_MATCH"
 EDM_KEY_ENV = "CHATDLP_EDM_KEY"
-_EDM_SEVERITY = {3: Severity.HIGH, 2: Severity.MEDIUM, 1: Severity.LOW}
-
-
-def edm_detections(index: EdmIndex, text: str) -> list[Detection]:
-    """One reported detection per record the text holds values of (on its first value),
-    the record's other values unreported (masked in excerpts, never shown). Values
-    written to slip past (spelled-out digits, invisible characters) are looked up in
-    their plain form."""
-    matches = index.match(text)
-    view = plain_view(text)
-    if view is not None:
-        seen = {m.record for m in matches}
-        for match in index.match(view.text):
-            if match.record not in seen:
-                spans = tuple(sorted({view.original_span(a, b) for a, b in match.spans}))
-                matches.append(dataclasses.replace(match, spans=spans))
-    detections: list[Detection] = []
-    for match in matches:
-        detections += _edm_detection(index.name, match)
-    return detections
-
-
-def _edm_detection(name: str, match: EdmMatch) -> list[Detection]:
-    severity = _EDM_SEVERITY[match.strength]
-    (start, end), *others = match.spans
-    base = Detection(
-        rule_id=f"edm.{name}", entity_type=EDM_ENTITY, category=Category.PII, severity=severity,
-        score=1.0, start=start, end=end, policy=f"edm:{name}", edm_columns=match.columns,
-    )
-    return [base] + [dataclasses.replace(base, start=a, end=b, reported=False) for a, b in others]
 
 
 def edm_secret() -> bytes:
@@ -76,11 +42,9 @@ class ConversationStage:
     """EDM lookups and the whole-conversation rules, between detection and findings."""
 
     def __init__(
-        self, key: FingerprintKey, policies: PolicySet, indexes: Sequence[EdmIndex] = (),
-        vocabulary: HealthVocabulary | None = None,
+        self, key: FingerprintKey, policies: PolicySet, vocabulary: HealthVocabulary | None = None,
     ) -> None:
         self.key = key
-        self.indexes = tuple(indexes)
         self.tracker = ConversationTracker(vocabulary)
         self._earlier: Callable[[str], Sequence[Finding]] | None = None
         # Values the assistant introduced (made-up examples) are one severity lower,
@@ -88,12 +52,10 @@ class ConversationStage:
         self._same = {rule.id for rule in policies.rules if rule.assistant_introduced == "same"}
 
     @classmethod
-    def build(cls, key: FingerprintKey, policies: PolicySet, edm_paths: Sequence[Path]) -> ConversationStage:
-        secret = edm_secret() if edm_paths else b""
-        indexes = [EdmIndex.load(path, secret) for path in edm_paths]
+    def build(cls, key: FingerprintKey, policies: PolicySet) -> ConversationStage:
         # Whole-conversation PHI belongs to the phi pack: on when it is loaded.
         phi = any(policy.name == "phi" for policy in policies.policies)
-        return cls(key, policies, indexes, HealthVocabulary.shipped() if phi else None)
+        return cls(key, policies, HealthVocabulary.shipped() if phi else None)
 
     def remember_with(self, earlier: Callable[[str], Sequence[Finding]]) -> None:
         """With ``--state``: what earlier runs stored of a conversation seeds what it has
@@ -107,12 +69,9 @@ class ConversationStage:
     def findings(
         self, detected: Sequence[tuple[Message, Sequence[Detection]]], reveal: RevealPolicy = NO_REVEAL,
     ) -> list[tuple[Message, list[Finding]]]:
-        """The findings of each message, with EDM and conversation-level findings added and
+        """The findings of each message, with the conversation-level findings added and
         ``introduced_by`` set."""
-        turns = [
-            (message, [*detections, *(d for ix in self.indexes for d in edm_detections(ix, message.text))])
-            for message, detections in detected
-        ]
+        turns = [(message, list(detections)) for message, detections in detected]
         combinations, roles = self.tracker.process(
             turns, lambda message, d: self.key.fingerprint(d.entity_type, message.text[d.start : d.end])
         )

@@ -21,7 +21,7 @@ from pathlib import Path
 from chatdlp.atomic import prepare_out_dir
 from chatdlp.detect.backends import build_detector, make_runner
 from chatdlp.errors import ChatdlpError, SinkError
-from chatdlp.pipeline.conversation import ConversationStage
+from chatdlp.pipeline.conversation import ConversationStage, edm_secret
 from chatdlp.pipeline.outcome import ScanOutcome
 from chatdlp.pipeline.plan import ScanPlan
 from chatdlp.pipeline.scan import FindingSink, Stages, stream_scan
@@ -83,10 +83,12 @@ def run_scan(
         opened = [open_source(spec, compliance=per_source.get(spec, plan.compliance))
                   for spec in plan.sources]
         key = FingerprintKey.from_environment()
-        detector = build_detector(plan.policies, plan.include_test_values)
+        edm_key = edm_secret() if plan.edm else b""
+        detector = build_detector(plan.policies, plan.include_test_values, edm=plan.edm, edm_key=edm_key)
         # Built before anything is written: a bad engine setting exits 2 with no output.
-        runner = make_runner(detector, plan.policies, plan.workers, plan.engine, plan.ray_address)
-        conversation = ConversationStage.build(key, detector.policies, plan.edm)
+        runner = make_runner(detector, plan.policies, plan.workers, plan.engine, plan.ray_address,
+                             edm_key)
+        conversation = ConversationStage.build(key, detector.policies)
         prepare_out_dir(plan.out_dir)
         diagnostics = Diagnostics(listener=warn)
         stats = ScanStats()

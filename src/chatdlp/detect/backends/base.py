@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -45,17 +45,21 @@ def timeouts_of(detector: object) -> Counter[str]:
 
 
 def build_detector(
-    policies: Sequence[str], include_test_values: bool = False, profile: str | None = None
+    policies: Sequence[str], include_test_values: bool = False, profile: str | None = None,
+    edm: Sequence[Path] = (), edm_key: bytes = b"",
 ) -> Any:
-    """The detector for these policy packs (names or paths) and NLP profile (default: the
-    installed one): the one way it is built, in this process and in every worker."""
+    """The detector for these policy packs (names or paths), NLP profile (default: the
+    installed one) and EDM indexes (read with ``edm_key``): the one way it is built, in
+    this process and in every worker."""
     from chatdlp.detect import Detector, NlpProfile, load_pipeline
+    from chatdlp.detect.edm import EdmIndex
     from chatdlp.policy import load_policies
 
+    indexes = [EdmIndex.load(Path(path), edm_key) for path in edm]
     nlp_profile = NlpProfile.load(profile) if profile is not None else NlpProfile.load()
     return Detector(
         load_policies(list(policies)), load_pipeline(nlp_profile), nlp_profile,
-        include_test_values=include_test_values,
+        include_test_values=include_test_values, edm=indexes,
     )
 
 
@@ -66,14 +70,18 @@ class DetectorSpec:
     policies: tuple[str, ...]  # pack names or absolute paths
     profile: str
     include_test_values: bool = False
+    edm: tuple[str, ...] = ()  # EDM index paths, absolute
+    edm_key: bytes = field(default=b"", repr=False)  # never shown
 
     @classmethod
-    def of(cls, detector: Any, policies: Sequence[str]) -> DetectorSpec:
+    def of(cls, detector: Any, policies: Sequence[str], edm_key: bytes = b"") -> DetectorSpec:
         refs = tuple(str(Path(p).resolve()) if Path(p).exists() else p for p in policies)
-        return cls(refs, detector.profile.name, detector.include_test_values)
+        edm = tuple(str(index.path.resolve()) for index in getattr(detector, "edm", ()))
+        return cls(refs, detector.profile.name, detector.include_test_values, edm, edm_key)
 
     def build(self) -> Any:
-        return build_detector(self.policies, self.include_test_values, self.profile)
+        return build_detector(self.policies, self.include_test_values, self.profile,
+                              [Path(p) for p in self.edm], self.edm_key)
 
 
 class DetectorFactory(Protocol):
