@@ -22,6 +22,7 @@ from spacy.util import filter_spans
 
 from chatdlp.detect.chunks import split_text
 from chatdlp.detect.gating import NerGate
+from chatdlp.detect.names import NameFinder, NameLexicon, NameSpan
 from chatdlp.detect.ner_scoring import ner_score
 from chatdlp.detect.nlp import NlpProfile
 from chatdlp.detect.recognizers import build_recognizer
@@ -39,7 +40,10 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
     handed its pipeline and never loads anything.
     """
 
-    def __init__(self, nlp: Any, profile: NlpProfile, ner_text: Callable[[str], str | None]) -> None:
+    def __init__(
+        self, nlp: Any, profile: NlpProfile, ner_text: Callable[[str], str | None],
+        names: NameFinder | None = None, view: Callable[[str], str] | None = None,
+    ) -> None:
         super().__init__(
             models=[{"lang_code": profile.language, "model_name": profile.name}],
             ner_model_configuration=NerModelConfiguration(
@@ -51,6 +55,8 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         self.nlp = {profile.language: nlp}  # type: ignore[assignment]
         self._lemmatizes = "lemmatizer" in nlp.pipe_names
         self.ner_text = ner_text
+        self.names = names
+        self.view = view or (lambda text: text)
         self.ner_characters = 0  # characters actually sent through NER
 
     def load(self) -> None:  # the pipeline is injected
@@ -70,11 +76,14 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         nlp = self.nlp[language]  # type: ignore[index]
         texts = list(texts)
         runs = []
+        views: list[str] = []
         for text in texts:
             masked = self.ner_text(text)
             runs.append(NerGate.segments(masked) if masked is not None else [])
+            views.append(self.view(text) if self.names is not None else "")
         ner_docs = nlp.pipe([run for text_runs in runs for _, run in text_runs], batch_size=batch_size)
-        for text, text_runs, doc in zip(texts, runs, nlp.tokenizer.pipe(texts), strict=True):
+        docs = nlp.tokenizer.pipe(texts)
+        for text, text_runs, view, doc in zip(texts, runs, views, docs, strict=True):
             spans = []
             for offset, run in text_runs:
                 self.ner_characters += len(run)
@@ -85,8 +94,12 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
                     )
                     if span is not None:
                         spans.append(span)
+            if self.names is not None:
+                spans = _add_names(doc, spans, self.names.find(view))
+                persons = [(s.start_char, s.end_char) for s in spans if s.label_ == "PERSON"]
+                spans = _add_names(doc, spans, self.names.in_lists(view, persons))
             if spans:
-                doc.set_ents(filter_spans(_join_split_names(doc, spans)))
+                doc.set_ents(filter_spans(_with_titles(doc, _join_split_names(doc, spans))))
             yield text, self._doc_to_nlp_artifact(doc, language)
 
     def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
@@ -134,6 +147,36 @@ class _FixedRegistry(RecognizerRegistry):
 
 
 _NAME_PART_LABELS = frozenset({"GPE", "LOC", "NORP", "ORG", "FAC"})
+_NOT_PLACES = frozenset({"NORP", "ORG"})
+
+
+def _add_names(doc: Any, spans: list[Any], names: Sequence[NameSpan]) -> list[Any]:
+    """NER's entities with the names the lexicon found (:mod:`chatdlp.detect.names`).
+
+    A name found where NER found nothing is added; a name with two kinds of evidence
+    (a listed first name and surname, a cue, a list of names) replaces a place or
+    organisation NER read there ("Brandon" -> GPE); a longer name replaces a shorter one
+    ("Miki C Kristiansen" over "Kristiansen").
+    """
+    if not names:
+        return spans
+    out = list(spans)
+    for name in names:
+        span = doc.char_span(name.start, name.end, label="PERSON", alignment_mode="expand")
+        if span is None:
+            continue
+        overlapping = [s for s in out if s.start < span.end and span.start < s.end]
+        if not overlapping:
+            out.append(span)
+            continue
+        longer = all(s.label_ == "PERSON" and len(s) < len(span) for s in overlapping)
+        inside = all(s.start >= span.start and s.end <= span.end for s in overlapping)
+        # A listed first name read as an organisation ("said Einar to Kristy" -> ORG) is a
+        # name; one read as a place is left to the model ("Florence", "Georgia").
+        labels = _NAME_PART_LABELS if name.strong else _NOT_PLACES
+        if longer or (inside and all(s.label_ in labels for s in overlapping)):
+            out = [s for s in out if not any(s is o for o in overlapping)] + [span]
+    return out
 
 
 def _join_split_names(doc: Any, spans: list[Any]) -> list[Any]:
@@ -158,6 +201,22 @@ def _join_split_names(doc: Any, spans: list[Any]) -> list[Any]:
                 continue
         joined.append(span)
     return joined
+
+
+_TITLES = frozenset({"mr", "mrs", "ms", "mx", "dr", "prof", "sir", "madam", "miss"})
+
+
+def _with_titles(doc: Any, spans: list[Any]) -> list[Any]:
+    """A person's title is part of the name it precedes ("Dr. Kent Jaworski"): masked with it."""
+    out = []
+    for span in spans:
+        start = span.start
+        if start and doc[start - 1].text == ".":
+            start -= 1
+        if span.label_ == "PERSON" and start and doc[start - 1].lower_.rstrip(".") in _TITLES:
+            span = Span(doc, start - 1, span.end, label="PERSON")
+        out.append(span)
+    return out
 
 
 def _word_regex(words: Sequence[str]) -> Any:
@@ -222,8 +281,12 @@ class Detector:
         self.case_restorer = CaseRestorer.for_pipeline(nlp)
         self.language = profile.language
         gate = NerGate(rule.entity for rule in policies.rules if rule.uses_ner)
+        self.names = NameLexicon.for_pipeline(nlp)
+        ner_entities = {rule.entity for rule in policies.rules if rule.uses_ner}
+        finder = NameFinder(self.names) if "PERSON" in ner_entities else None
         self.nlp_engine = PreloadedSpacyNlpEngine(
-            nlp, profile, lambda text: gate.mask(ner_view(text, self.case_restorer))
+            nlp, profile, lambda text: gate.mask(ner_view(text, self.case_restorer)), finder,
+            lambda text: ner_view(text, self.case_restorer),
         )
         self._rules = {rule.id: _CompiledRule.of(rule) for rule in policies.rules}
         # (recognizer name, entity) -> rule, for results of shared Presidio recognizers.
@@ -313,7 +376,9 @@ class Detector:
         raw_score = score - presidio_boost
         context_word = presidio_boost > 0
         if rule.uses_ner:
-            score = raw_score = ner_score(rule.entity, text, start, end, score, self._is_common_word)
+            score = raw_score = ner_score(
+                rule.entity, text, start, end, score, self._is_common_word, self.names
+            )
         if compiled.context is not None:
             before, after = _around(text, start, end, rule.context_window)
             if compiled.context.search(before) or compiled.context.search(after):
