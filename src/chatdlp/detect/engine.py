@@ -148,6 +148,8 @@ class _FixedRegistry(RecognizerRegistry):
 
 _NAME_PART_LABELS = frozenset({"GPE", "LOC", "NORP", "ORG", "FAC"})
 _NOT_PLACES = frozenset({"NORP", "ORG"})
+# Names found by a pattern after a cue ("Patient:", "Dr."), checked against the name lexicon.
+_NAME_PATTERN_ENTITIES = frozenset({"PERSON", "PATIENT_NAME"})
 
 
 def _add_names(doc: Any, spans: list[Any], names: Sequence[NameSpan]) -> list[Any]:
@@ -384,9 +386,13 @@ class Detector:
             if compiled.context.search(before) or compiled.context.search(after):
                 context_word = True
                 score = min(1.0, score + rule.context_boost)
+        if rule.entity in _NAME_PATTERN_ENTITIES and not rule.uses_ner:
+            end = start + self._name_prefix(text[start:end])
         value = text[start:end]
         reason = ""
-        if any(pattern.search(value) for pattern in compiled.allow):
+        if not value:
+            reason = "ordinary words, not a name"
+        elif any(pattern.search(value) for pattern in compiled.allow):
             reason = "value is on the rule's allow list"
         elif not self.include_test_values and is_test_value(
             rule.entity, value, *_around(text, start, end, 80)
@@ -401,6 +407,14 @@ class Detector:
         elif score < rule.min_score:
             reason = f"score {score:.2f} is below the rule's min_score {rule.min_score:.2f}"
         return Judgement(rule, start, end, raw_score, score, context_word, not reason, reason)
+
+    def _name_prefix(self, value: str) -> int:
+        """The length of the longest run of leading words that could be a name
+        ("OKAFOR" of "OKAFOR TODAY"); 0 when the first word is an ordinary word."""
+        for match in reversed(list(regex.finditer(r"\S+", value))):
+            if self.names.could_be_name(value[: match.end()]):
+                return len(value[: match.end()].rstrip(".,;:"))
+        return 0
 
     def _is_common_word(self, word: str) -> bool:
         restorer = self.case_restorer

@@ -139,6 +139,21 @@ class NameLexicon:
         """On a name list and not also an ordinary word."""
         return (self.is_first(word) or self.is_last(word)) and not self.is_common(word)
 
+    def could_be_name(self, value: str) -> bool:
+        """No word of ``value`` is an ordinary word that is no name, nor an ALL-CAPS
+        abbreviation ("REMAINS INTUBATED", "HTN", "TOL WELL" after "PT" in a note)."""
+        words = [w.strip(".,;:'’") for w in value.split()]
+        words = [w for w in words if len(w) > 1]
+        if not words:
+            return False
+        for word in words:
+            listed = self.is_first(word) or self.is_last(word)
+            if not listed and (self.is_ordinary(word) or (word.isupper() and len(word) <= 4)):
+                return False
+            if listed and word.lower() in STOP_WORDS:
+                return False
+        return True
+
 
 @dataclass(frozen=True)
 class NameSpan:

@@ -44,6 +44,7 @@ _PERSON_CUE_AFTER = regex.compile(
 # Another capitalised word next to the span in a list: "Schulz, Strickland and Matthews".
 _LIST_BEFORE = regex.compile(r"\p{Lu}[\p{L}'’-]+(?:[ \t]*,[ \t]*|,?[ \t]+(?:and|or|&)[ \t]+)$")
 _LIST_AFTER = regex.compile(r"^(?:[ \t]*,[ \t]*|,?[ \t]+(?:and|or|&)[ \t]+)\p{Lu}\p{Ll}")
+_PLACE_ABBREVIATIONS = frozenset({"US", "USA", "UK", "UAE", "EU", "NYC", "DC", "LA", "SF", "PRC", "DRC"})
 _SIGNOFF_LINE = regex.compile(r"(?im)^\s*(?:--\s*|best|regards|thanks|cheers|sincerely)[\s,!]*$")
 _IDENTIFIER = regex.compile(r"[_./\\()\[\]{}<>=:@#$%^&*+|~`\d]|[a-z][A-Z]|^[A-Z]{2,}[a-z]")
 _CODE_CONTEXT = regex.compile(r"[{};=`]|::|->|\w\(|\b(?:def|class|import|return|function|null|None)\b")
@@ -70,6 +71,10 @@ def ner_score(
     listed = person and lexicon is not None and _listed_name(words, lexicon)
     if value == value.lower() and not listed:
         score -= 0.35
+    # In ALL-CAPS notes the case says nothing: a name needs a listed name or a cue.
+    caps_unlisted = person and value.isupper() and not (
+        lexicon is not None and any(lexicon.is_first(w) or lexicon.is_last(w) for w in words)
+    )
     near = text[max(line_start, start - _CODE_WINDOW) : end + _CODE_WINDOW].split("\n")[0]
     if _CODE_CONTEXT.search(near):
         score -= 0.15
@@ -78,6 +83,8 @@ def ner_score(
         signature = bool(_SIGNOFF_LINE.search(text[max(0, line_start - 30) : line_start]))
         if cue or signature:
             score += 0.1
+        elif caps_unlisted:
+            score -= 0.3
         elif not listed:
             in_list = bool(_LIST_BEFORE.search(before) or _LIST_AFTER.match(after))
             if len(words) == 1 and not in_list:
@@ -89,6 +96,13 @@ def ner_score(
         words[0].lower().strip(".,'")
     ):
         score -= 0.1
+    if entity == "LOCATION" and value.isupper():
+        # ALL-CAPS words are abbreviations (BP, NS, ER) and, in notes written in capitals,
+        # drugs and devices the re-cased text makes look like places (PROPOFOL, QUINTON).
+        if len(words) == 1 and len(value) <= 4 and value.strip(".") not in _PLACE_ABBREVIATIONS:
+            score -= 0.3
+        elif len(words) == 1:
+            score -= 0.2
     return max(0.0, min(1.0, score))
 
 
