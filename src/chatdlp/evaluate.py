@@ -45,7 +45,7 @@ from chatdlp.records import Category, Message, Severity
 # Gold label -> the detector entities that count as that label (chatdlp's and Presidio's names).
 LABEL_ENTITIES: Mapping[str, frozenset[str]] = {
     "PERSON": frozenset({"PERSON", "PATIENT_NAME"}),
-    "LOCATION": frozenset({"LOCATION", "HEALTHCARE_FACILITY"}),
+    "LOCATION": frozenset({"LOCATION", "HEALTHCARE_FACILITY", "STREET_ADDRESS"}),
     "DATE": frozenset({"DATE_TIME", "DATE"}),
     "AGE": frozenset({"AGE", "AGE_OVER_89"}),
     "PHONE": frozenset({"PHONE_NUMBER"}),

@@ -1,4 +1,5 @@
-"""Presidio recognizers that a policy rule can name as ``presidio:ClassName``."""
+"""Recognizers that a policy rule can name: ``presidio:ClassName`` (Presidio's predefined
+recognizers) or ``chatdlp:ClassName`` (chatdlp's own, in :data:`CHATDLP_RECOGNIZERS`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import tldextract
 from presidio_analyzer import EntityRecognizer
 from presidio_analyzer import predefined_recognizers as predefined
 
+from chatdlp.detect.addresses import PostalAddressRecognizer
 from chatdlp.errors import PolicyError
 
 
@@ -30,10 +32,18 @@ _OVERRIDES: dict[str, type[EntityRecognizer]] = {
     "EmailRecognizer": OfflineEmailRecognizer,
 }
 NER_RECOGNIZER = "SpacyRecognizer"
+CHATDLP_RECOGNIZERS: dict[str, type[EntityRecognizer]] = {
+    "PostalAddressRecognizer": PostalAddressRecognizer,
+}
 
 
 def recognizer_class(reference: str) -> type[EntityRecognizer]:
-    """The class for ``presidio:ClassName``; PolicyError when there is none."""
+    """The class for ``presidio:ClassName`` or ``chatdlp:ClassName``; PolicyError when there is none."""
+    if reference.startswith("chatdlp:"):
+        own = CHATDLP_RECOGNIZERS.get(reference.removeprefix("chatdlp:"))
+        if own is None:
+            raise PolicyError(f"unknown recognizer '{reference}'")
+        return own
     name = reference.removeprefix("presidio:")
     if name in _OVERRIDES:
         return _OVERRIDES[name]
