@@ -3,6 +3,7 @@ recognizers) or ``chatdlp:ClassName`` (chatdlp's own, in :data:`CHATDLP_RECOGNIZ
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -53,8 +54,16 @@ def recognizer_class(reference: str) -> type[EntityRecognizer]:
     return cls
 
 
+# Recognizers whose values are written in either case in chat ("my iban is gb12spfc...");
+# Presidio's default registry compiles them with IGNORECASE too.
+_ANY_CASE = frozenset({"IbanRecognizer"})
+
+
 def build_recognizer(reference: str, entities: list[str], language: str) -> Any:
     cls: Any = recognizer_class(reference)  # predefined classes take keyword defaults
-    if reference.removeprefix("presidio:") == NER_RECOGNIZER:
+    name = reference.split(":", 1)[-1]
+    if name == NER_RECOGNIZER:
         return cls(supported_language=language, supported_entities=entities)
+    if name in _ANY_CASE:
+        return cls(supported_language=language, regex_flags=re.DOTALL | re.MULTILINE | re.IGNORECASE)
     return cls(supported_language=language)

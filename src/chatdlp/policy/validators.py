@@ -92,6 +92,12 @@ def fr_nir(value: str) -> bool:
     return 97 - int(body) % 97 == int(compact[13:])
 
 
+def phone_digits(value: str) -> bool:
+    """As many digits as a telephone number has (6 to 15, E.164), not one digit repeated."""
+    digits = _digits(value)
+    return 6 <= len(digits) <= 15 and not_repeated(digits)
+
+
 def shannon_entropy(value: str) -> float:
     if not value:
         return 0.0
@@ -147,5 +153,6 @@ VALIDATORS: dict[str, Validator] = {
         Validator("fr_nir", fr_nir, True, "French NIR key (mod 97)"),
         Validator("high_entropy", high_entropy, False, "random-looking string (Shannon entropy)"),
         Validator("not_repeated", not_repeated, False, "not one character repeated"),
+        Validator("phone_digits", phone_digits, False, "6 to 15 digits (E.164), not one repeated"),
     )
 }
