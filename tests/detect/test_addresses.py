@@ -14,6 +14,7 @@ from chatdlp.detect.addresses import find_addresses
     ("Address:     PSC 6695, Box 2353\nAPO AP 20849", "PSC 6695, Box 2353\nAPO AP 20849"),
     ("my address is Alt Reinickendorf 63, Berlin", "Alt Reinickendorf 63, Berlin"),
     ("We met at 10 Downing Street. It was fun", "10 Downing Street."),
+    ("Sto Calabrese\n\n22829 Jagerij 64\n Apt. 591\n Mazée\n Belgium 65260", "22829 Jagerij 64\n Apt. 591\n Mazée\n Belgium 65260"),
 ])
 def test_addresses_found_whole(text: str, address: str) -> None:
     assert [text[s:e] for s, e in find_addresses(text)][:1] == [address]
@@ -25,6 +26,7 @@ def test_addresses_found_whole(text: str, address: str) -> None:
     "fixed the memory leak in Spring Boot 3",
     "PATIENT ON IMV RR 12 PS 20 PEEP 10 40%",
     "Chapter 11 of the book, Room 101",
+    "I fixed it. Suite 5 passes now",
 ])
 def test_near_misses_are_not_addresses(text: str) -> None:
     assert find_addresses(text) == []

@@ -83,6 +83,15 @@ _PART_TOKEN = regex.compile(
     rf"{_UNIT}|[A-Z]{{1,2}}\d[A-Z\d]?[ \t]?\d[A-Z]{{2}}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d|\d{{2,6}}(?:-\d{{3,4}})?"
     rf"|\p{{Lu}}[\p{{L}}'’.-]*|(?i:de|la|le|les|du|del|da|do|dos|das|van|von|der|den|di|of|the|y|e|i|nan)(?![\w])"
 )
+# A unit (flat, suite) anchors an address too; the street line before it joins it.
+_UNIT_ANCHOR = regex.compile(
+    r"(?<![\w.-])(?i:apt\.?|apartment|suite|ste\.|postbox)[ \t]*#?\d{1,5}[A-Za-z]?(?![\w])"
+)
+_STREET_WORDS = r"\p{L}[\p{L}'’./-]*(?:[ \t]+\p{L}[\p{L}'’./-]*){0,4}"
+_STREET_LINE = regex.compile(
+    rf"^[ \t>]*(?:\d{{1,6}}[ \t]+){{0,2}}{_STREET_WORDS}[ \t]+\d{{1,6}}[A-Za-z]?[ \t,]*$"
+    rf"|^[ \t>]*\d{{1,6}}(?:[ \t]+\d{{1,6}})?[ \t]+{_STREET_WORDS}[ \t,]*$"
+)
 _GAP = regex.compile(r"[ \t]*(?:,[ \t]*)?(?:\r?\n[ \t>]*){0,2}[ \t]*(?:,[ \t]*)?")
 # Capitalised words that start prose or a sign-off, not an address line.
 _NOT_PARTS = regex.compile(
@@ -127,10 +136,26 @@ def find_addresses(text: str) -> list[tuple[int, int]]:
     found: list[tuple[int, int]] = []
     for match in _ANCHOR.finditer(text):
         found.append((match.start(), _extend(text, match.end())))
+    for match in _UNIT_ANCHOR.finditer(text):
+        start, end = _street_before(text, match.start()), _extend(text, match.end())
+        if (start, end) != match.span():  # a unit alone is no address ("test suite 5")
+            found.append((start, end))
     for match in _CUED.finditer(text):
         if _CUE.search(text[max(0, match.start() - 40) : match.start()]):
             found.append((match.start(), _extend(text, match.end())))
     return sorted(found)
+
+
+def _street_before(text: str, start: int) -> int:
+    """The start of the street line just before a unit line ("Jagerij 64" before "Apt. 591")."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if text[line_start:start].strip(" \t>,"):
+        return start  # the unit is not at the start of its line
+    previous_start = text.rfind("\n", 0, max(0, line_start - 1)) + 1
+    previous = text[previous_start : max(previous_start, line_start - 1)]
+    if line_start and _STREET_LINE.match(previous):
+        return previous_start + len(previous) - len(previous.lstrip(" \t>"))
+    return start
 
 
 def _extend(text: str, end: int) -> int:

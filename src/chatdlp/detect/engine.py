@@ -94,6 +94,7 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
                     )
                     if span is not None:
                         spans.append(span)
+            spans = _within_lines(doc, spans)
             if self.names is not None:
                 spans = _add_names(doc, spans, self.names.find(view))
                 persons = [(s.start_char, s.end_char) for s in spans if s.label_ == "PERSON"]
@@ -150,6 +151,22 @@ _NAME_PART_LABELS = frozenset({"GPE", "LOC", "NORP", "ORG", "FAC"})
 _NOT_PLACES = frozenset({"NORP", "ORG"})
 # Names found by a pattern after a cue ("Patient:", "Dr."), checked against the name lexicon.
 _NAME_PATTERN_ENTITIES = frozenset({"PERSON", "PATIENT_NAME"})
+
+
+def _within_lines(doc: Any, spans: list[Any]) -> list[Any]:
+    """Entities cut at the first line break: the model runs a name into the next line of a
+    letter head ("Oline Mikaelsen\n>Roadify"), which no name or place does."""
+    out = []
+    for span in spans:
+        cut = next((t.i for t in span[:-1] if "\n" in t.whitespace_ or "\n" in t.text), None)
+        if cut is not None:
+            if "\n" in doc[cut].text:
+                cut -= 1
+            if cut < span.start:
+                continue
+            span = Span(doc, span.start, cut + 1, label=span.label_)
+        out.append(span)
+    return out
 
 
 def _add_names(doc: Any, spans: list[Any], names: Sequence[NameSpan]) -> list[Any]:

@@ -46,7 +46,7 @@ _CUE = regex.compile(
 )
 # Cues that are weaker: they make a listed first name a name, not an unknown word.
 _STRONG_CUE = regex.compile(
-    r"(?i:\b(?:mr|mrs|ms|mx|dr|prof|miss|name\s+is|named|maiden\s+name\s+is|last\s+name\s+is|"
+    r"(?i:\b(?:mr|mrs|ms|mx|dr|prof|miss|name\s+is|name:|named|maiden\s+name\s+is|last\s+name\s+is|"
     r"first\s+name\s+is|son|daughter|wife|husband|brother|sister|mother|father|niece|nephew|grandson|"
     r"granddaughter|nurse|attending)\.?[ \t]*[:,]?[ \t]*)$"
 )
@@ -59,6 +59,13 @@ _NOT_NAME_ENDINGS = frozenset({
     "station", "airport", "church", "memorial", "foundation", "institute", "association", "society",
     "team", "club", "press", "review", "times", "post", "news", "day", "week", "month", "year",
 })
+# A line that is only a name, right above an address line (a house number, a unit, a box):
+# the addressee of a letter or a label.
+_NAME_LINE = regex.compile(
+    rf"(?m)^[ \t>]*(?:(?:Mr|Mrs|Ms|Mx|Dr|Miss|Prof)\.?[ \t]+)?(?P<name>{_PART}(?:[ \t]+\p{{Lu}}\.?)?"
+    rf"(?:[ \t]+{_PART}(?:-{_PART})*){{1,2}})[ \t]*\r?\n(?:[ \t>]*\r?\n)?[ \t>]*"
+    rf"(?=\d{{1,6}}[ \t]+\p{{L}}|(?i:apt|suite|unit|p\.?[ \t]?o\.?[ \t]?box|psc)\b)"
+)
 _ITEM = rf"{NAME_WORD.pattern}(?:[ \t]+{NAME_WORD.pattern})?"
 _LIST = regex.compile(
     rf"(?<![\w-]){_ITEM}(?:(?:[ \t]*,[ \t]*{_ITEM}){{1,8}}(?:[ \t]*,?[ \t]+(?:and|or|&)[ \t]+{_ITEM})?"
@@ -174,6 +181,8 @@ class NameFinder:
             span = self._judge_title(view, match)
             if span is not None:
                 found[(span.start, span.end)] = span
+        for match in _NAME_LINE.finditer(view):
+            found.setdefault(match.span("name"), NameSpan(match.start("name"), match.end("name"), True))
         if _is_lower_case_writing(view):
             for span in self._lower_case(view):
                 found.setdefault((span.start, span.end), span)
