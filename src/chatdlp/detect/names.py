@@ -74,6 +74,11 @@ _LIST = regex.compile(
 _LIST_ITEM = regex.compile(rf"{NAME_WORD.pattern}(?:[ \t]+{NAME_WORD.pattern})?")
 
 
+_INFLECTIONS = (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"),
+                ("ly", ""), ("ily", "y"), ("er", ""))
+# Relations and roles that the census lists as (rare) given names: never a name on their own.
+_RELATIONS = frozenset({"son", "daughter", "wife", "husband", "mother", "father", "brother", "sister",
+                        "nurse", "doctor", "patient", "baby", "girl", "boy", "man", "lady"})
 _CALENDAR = frozenset({
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
     "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
@@ -106,8 +111,9 @@ class NameLexicon:
         """Common words from the pipeline's lemmatizer tables: stop words, adverbs and verbs
         ("Mark", "Will", "Grant"), and nouns and adjectives that are on no name list (those
         tables also hold "patrick" and "pauline", which are not ordinary words)."""
-        first, last = _load_words("census_first_names.txt"), _load_words("census_surnames.txt")
-        common: set[str] = set(STOP_WORDS) | _CALENDAR
+        first = _load_words("census_first_names.txt") - _RELATIONS
+        last = _load_words("census_surnames.txt") - _RELATIONS
+        common: set[str] = set(STOP_WORDS) | _CALENDAR | _RELATIONS
         ordinary: set[str] = set()
         try:
             lookups = nlp.get_pipe("lemmatizer").lookups
@@ -127,7 +133,16 @@ class NameLexicon:
         return cls(first, last, frozenset(common), frozenset(common | ordinary))
 
     def is_ordinary(self, word: str) -> bool:
-        return word.lower() in self.ordinary or self.is_common(word)
+        """An ordinary word, inflected forms included ("continues", "stating", "extubated")."""
+        lower = word.lower()
+        if lower in self.ordinary or self.is_common(word):
+            return True
+        for suffix, replacement in _INFLECTIONS:
+            if lower.endswith(suffix) and len(lower) > len(suffix) + 2:
+                stem = lower[: -len(suffix)] + replacement
+                if stem in self.ordinary or stem in self.common:
+                    return True
+        return False
 
     def _parts(self, word: str) -> list[str]:
         return [p for p in regex.split(r"[-'’]", word.lower()) if p]
@@ -153,13 +168,17 @@ class NameLexicon:
         words = [w for w in words if len(w) > 1]
         if not words:
             return False
+        any_listed = False
         for word in words:
             listed = self.is_first(word) or self.is_last(word)
-            if not listed and (self.is_ordinary(word) or (word.isupper() and len(word) <= 4)):
+            any_listed = any_listed or listed
+            if not listed and (self.is_ordinary(word) or (word.isupper() and len(word) <= 4)
+                               or word.lower().endswith(("ed", "ing"))):
                 return False
             if listed and word.lower() in STOP_WORDS:
                 return False
-        return True
+        # In ALL CAPS nothing marks a name: one word at least must be a listed name.
+        return any_listed or not value.isupper()
 
 
 @dataclass(frozen=True)

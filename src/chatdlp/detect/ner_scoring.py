@@ -83,8 +83,8 @@ def ner_score(
         signature = bool(_SIGNOFF_LINE.search(text[max(0, line_start - 30) : line_start]))
         if cue or signature:
             score += 0.1
-        elif caps_unlisted:
-            score -= 0.3
+        elif caps_unlisted or (value.isupper() and len(value.replace(" ", "")) <= 3):
+            score -= 0.3  # "LE", "SR": abbreviations
         elif not listed:
             in_list = bool(_LIST_BEFORE.search(before) or _LIST_AFTER.match(after))
             if len(words) == 1 and not in_list:
@@ -111,8 +111,8 @@ def _listed_name(words: list[str], lexicon: NameLexicon) -> bool:
     clean = [w.strip(".,'’") for w in words if len(w.strip(".,'’")) > 1]
     if not clean:
         return False
-    if len(clean) == 1:
-        return lexicon.is_first(clean[0]) and lexicon.is_name(clean[0])
+    if len(clean) == 1:  # a lone name in lower case is not evidence enough ("max dose")
+        return clean[0][0].isupper() and lexicon.is_first(clean[0]) and lexicon.is_name(clean[0])
     return lexicon.is_first(clean[0]) and lexicon.is_last(clean[-1]) and (
         lexicon.is_name(clean[0]) or lexicon.is_name(clean[-1])
     )
