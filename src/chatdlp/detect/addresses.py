@@ -54,7 +54,7 @@ _MILITARY = (
     r"(?:USNS|USNV|USS|USCGC|USNH)[ \t]+\p{Lu}[\p{L}'’-]+|(?:FPO|APO|DPO)[ \t]+(?:AA|AE|AP)[ \t]+\d{5}"
 )
 _ANCHOR = regex.compile(
-    rf"""(?<![\w.-])(?:
+    rf"""(?<![\w.-])(?=\d|\p{{Lu}}|ul\.)(?:
         {_NUM}(?:[ \t]+{_NUM})?[ \t]+(?:{_WORD}[ \t]+){{0,4}}{_SUFFIX}(?![\w'])(?:[ \t]+\d{{1,5}}\b)?
       | (?:{_NUM}[ \t]+)?{_LEADING}[ \t]+(?:{_WORD}[ \t]+){{0,4}}{_WORD}(?:[ \t,]+{_NUM})?
       | (?:{_NUM}[ \t]+){{0,2}}\p{{Lu}}\p{{Ll}}{{2,}}{_ATTACHED}[ \t]+{_NUM}(?![\w.,]\d)
@@ -67,12 +67,12 @@ _CUE = regex.compile(
     r"(?i:\b(?:address(?:es)?(?:[ \t]+(?:is|to))?|lives?[ \t]+(?:at|on)|living[ \t]+at|moved[ \t]+to|"
     r"located[ \t]+at|"
     r"ship(?:ped)?(?:[ \t]+it)?[ \t]+to|send(?:[ \t]+it)?[ \t]+to|deliver(?:ed)?[ \t]+to|mail(?:ed)?[ \t]+to|"
-    r"arrived[ \t]+at|taxi[ \t]+to|based[ \t]+at|resides[ \t]+at|here[ \t]+they[ \t]+are)[ \t]*:?[ \t]*)$"
+    r"arrived[ \t]+at|taxi[ \t]+to|based[ \t]+at|resides[ \t]+at|here[ \t]+they[ \t]+are)[ \t]*:?[ \t]*)"
 )
 # After a cue: a street name and number without a street type, or a number and a street name.
 _CUED = regex.compile(
-    rf"(?:{_NUM}[ \t]+)?(?:{_WORD}[ \t]+){{0,3}}\p{{Lu}}[\p{{L}}'’-]+[ \t]+{_NUM}\b"
-    rf"|{_NUM}[ \t]+(?:{_WORD}[ \t]+){{0,3}}\p{{Lu}}[\p{{L}}'’-]+"
+    rf"(?:(?:{_NUM}[ \t]+)?(?:{_WORD}[ \t]+){{0,3}}\p{{Lu}}[\p{{L}}'’-]+[ \t]+{_NUM}\b"
+    rf"|{_NUM}[ \t]+(?:{_WORD}[ \t]+){{0,3}}\p{{Lu}}[\p{{L}}'’-]+)"
 )
 _UNIT = (
     r"(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Floor|Fl\.?|Room|Rm\.?|Bldg\.?|Building|#)"
@@ -140,8 +140,9 @@ def find_addresses(text: str) -> list[tuple[int, int]]:
         start, end = _street_before(text, match.start()), _extend(text, match.end())
         if (start, end) != match.span():  # a unit alone is no address ("test suite 5")
             found.append((start, end))
-    for match in _CUED.finditer(text):
-        if _CUE.search(text[max(0, match.start() - 40) : match.start()]):
+    for cue in _CUE.finditer(text):
+        match = _CUED.match(text, cue.end())
+        if match is not None:
             found.append((match.start(), _extend(text, match.end())))
     return sorted(found)
 

@@ -44,6 +44,8 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         self, nlp: Any, profile: NlpProfile, ner_text: Callable[[str], str | None],
         names: NameFinder | None = None, view: Callable[[str], str] | None = None,
     ) -> None:
+        """``view`` is what NER sees of a text (same length); ``ner_text`` masks a view for
+        the NER gate (None: nothing for NER); ``names`` finds names in a view."""
         super().__init__(
             models=[{"lang_code": profile.language, "model_name": profile.name}],
             ner_model_configuration=NerModelConfiguration(
@@ -66,7 +68,7 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         self, texts: Iterable[str], language: str, batch_size: int = 64, n_process: int = 1,
         as_tuples: bool = False,
     ) -> Iterator[tuple[str, NlpArtifacts]]:
-        """Tokens for the whole of every text; NER only on its ``ner_text`` view.
+        """Tokens for the whole of every text; NER only on its ``view``, gated by ``ner_text``.
 
         Each text is tokenized in full (context words need every token). NER runs
         on a same-length view in which what cannot hold a wanted entity (code,
@@ -76,14 +78,17 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         nlp = self.nlp[language]  # type: ignore[index]
         texts = list(texts)
         runs = []
+        names: list[Sequence[NameSpan]] = []
         views: list[str] = []
         for text in texts:
-            masked = self.ner_text(text)
+            view = self.view(text)  # computed once: it feeds both the NER gate and the name finder
+            masked = self.ner_text(view)
             runs.append(NerGate.segments(masked) if masked is not None else [])
-            views.append(self.view(text) if self.names is not None else "")
+            names.append(self.names.find(view, masked or "") if self.names is not None else ())
+            views.append(view)
         ner_docs = nlp.pipe([run for text_runs in runs for _, run in text_runs], batch_size=batch_size)
         docs = nlp.tokenizer.pipe(texts)
-        for text, text_runs, view, doc in zip(texts, runs, views, docs, strict=True):
+        for text_runs, view, text_names, doc in zip(runs, views, names, docs, strict=True):
             spans = []
             for offset, run in text_runs:
                 self.ner_characters += len(run)
@@ -96,7 +101,7 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
                         spans.append(span)
             spans = _within_lines(doc, spans)
             if self.names is not None:
-                spans = _add_names(doc, spans, self.names.find(view))
+                spans = _add_names(doc, spans, text_names)
                 persons = [(s.start_char, s.end_char) for s in spans if s.label_ == "PERSON"]
                 spans = _add_names(doc, spans, self.names.in_lists(view, persons))
             if spans:
@@ -304,8 +309,7 @@ class Detector:
         ner_entities = {rule.entity for rule in policies.rules if rule.uses_ner}
         finder = NameFinder(self.names) if "PERSON" in ner_entities else None
         self.nlp_engine = PreloadedSpacyNlpEngine(
-            nlp, profile, lambda text: gate.mask(ner_view(text, self.case_restorer)), finder,
-            lambda text: ner_view(text, self.case_restorer),
+            nlp, profile, gate.mask, finder, lambda text: ner_view(text, self.case_restorer),
         )
         self._rules = {rule.id: _CompiledRule.of(rule) for rule in policies.rules}
         # (recognizer name, entity) -> rule, for results of shared Presidio recognizers.

@@ -145,7 +145,7 @@ class NameLexicon:
         return False
 
     def _parts(self, word: str) -> list[str]:
-        return [p for p in regex.split(r"[-'’]", word.lower()) if p]
+        return [p for p in _NAME_JOINS.split(word.lower()) if p]
 
     def is_first(self, word: str) -> bool:
         return word.lower() in self.first
@@ -194,13 +194,15 @@ class NameFinder:
     def __init__(self, lexicon: NameLexicon) -> None:
         self.lexicon = lexicon
 
-    def find(self, view: str) -> list[NameSpan]:
+    def find(self, view: str, gated: str | None = None) -> list[NameSpan]:
+        """Names in ``view``; capitalised ones only where ``gated`` (the view with the
+        sentences NER skips blanked, same length) still has text, when it is given."""
         found: dict[tuple[int, int], NameSpan] = {}
-        for match in _TITLE_SEQUENCE.finditer(view):
+        for match in _TITLE_SEQUENCE.finditer(view if gated is None else gated):
             span = self._judge_title(view, match)
             if span is not None:
                 found[(span.start, span.end)] = span
-        for match in _NAME_LINE.finditer(view):
+        for match in _NAME_LINE.finditer(view) if "\n" in view else ():
             found.setdefault(match.span("name"), NameSpan(match.start("name"), match.end("name"), True))
         if _is_lower_case_writing(view):
             for span in self._lower_case(view):
@@ -211,7 +213,7 @@ class NameFinder:
         """The sequence of Titlecase words, or its tail when a leading word is no name
         ("Yesterday Brandon", "Unlike Dratchev")."""
         words = [(match.start() + m.start(), match.start() + m.end(), m.group())
-                 for m in regex.finditer(r"\S+", match.group())]
+                 for m in _NON_SPACE.finditer(match.group())]
         for index in range(len(words)):
             if index and len(words[index][2].rstrip(".")) == 1:
                 continue  # a middle initial does not start a name
@@ -282,6 +284,8 @@ class NameFinder:
         out: list[NameSpan] = []
         for index, match in enumerate(words):
             word = match.group()
+            if word not in lex.first and word not in lex.last:
+                continue
             before = view[max(0, match.start() - 24) : match.start()]
             following = words[index + 1] if index + 1 < len(words) else match
             adjacent = view[match.end() : following.start()] in (" ", "\t")
@@ -295,6 +299,11 @@ class NameFinder:
         return out
 
 
+_UPPER = regex.compile(r"\p{Lu}")
+_NON_SPACE = regex.compile(r"\S+")
+_NAME_JOINS = regex.compile(r"[-'’]")
+
+
 def _starts_sentence(view: str, start: int) -> bool:
     before = view[max(0, start - 3) : start].rstrip(" \t")
     return not before or before[-1] in ".!?\n:>\"'("
@@ -302,7 +311,7 @@ def _starts_sentence(view: str, start: int) -> bool:
 
 def _is_lower_case_writing(view: str) -> bool:
     """Prose written without capitals, where case says nothing about names."""
-    letters = [c for c in view if c.isalpha()]
-    if len(letters) < 20:
+    characters = len(view) - view.count(" ") - view.count("\n")
+    if characters < 20:
         return False
-    return sum(c.isupper() for c in letters) / len(letters) < 0.02
+    return len(_UPPER.findall(view)) / characters < 0.02
