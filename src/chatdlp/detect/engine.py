@@ -228,6 +228,8 @@ def _join_split_names(doc: Any, spans: list[Any]) -> list[Any]:
 
 
 _TITLES = frozenset({"mr", "mrs", "ms", "mx", "dr", "prof", "sir", "madam", "miss"})
+_TITLE_BEFORE = regex.compile(r"(?i:\b(?:mr|mrs|ms|mx|dr|prof)\.?[ \t]*)$")
+_UNITS = frozenset({"apt", "apartment", "suite", "ste", "unit", "flat"})
 
 
 def _with_titles(doc: Any, spans: list[Any]) -> list[Any]:
@@ -239,6 +241,11 @@ def _with_titles(doc: Any, spans: list[Any]) -> list[Any]:
             start -= 1
         if span.label_ == "PERSON" and start and doc[start - 1].lower_.rstrip(".") in _TITLES:
             span = Span(doc, start - 1, span.end, label="PERSON")
+        end = span.end
+        while span.label_ == "PERSON" and end - 1 > span.start and doc[end - 1].lower_.rstrip(".") in _UNITS:
+            end -= 1  # "Mrs. Brittany Voronov Apt. 338": the unit belongs to the address
+        if end != span.end:
+            span = Span(doc, span.start, end, label="PERSON")
         out.append(span)
     return out
 
@@ -409,6 +416,9 @@ class Detector:
                 score = min(1.0, score + rule.context_boost)
         if rule.entity in _NAME_PATTERN_ENTITIES and not rule.uses_ner:
             end = start + self._name_prefix(text[start:end])
+            title = _TITLE_BEFORE.search(text, max(0, start - 8), start)
+            if end > start and title is not None:
+                start = title.start()  # "Dr. Kent Jaworski": the title is masked with the name
         value = text[start:end]
         reason = ""
         if not value:

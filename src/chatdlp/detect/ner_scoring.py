@@ -48,6 +48,7 @@ _PLACE_ABBREVIATIONS = frozenset({"US", "USA", "UK", "UAE", "EU", "NYC", "DC", "
 _SIGNOFF_LINE = regex.compile(r"(?im)^\s*(?:--\s*|best|regards|thanks|cheers|sincerely)[\s,!]*$")
 _IDENTIFIER = regex.compile(r"[_./\\()\[\]{}<>=:@#$%^&*+|~`\d]|[a-z][A-Z]|^[A-Z]{2,}[a-z]")
 _CODE_CONTEXT = regex.compile(r"[{};=`]|::|->|\w\(|\b(?:def|class|import|return|function|null|None)\b")
+_INITIAL = regex.compile(r"\p{Lu}\.?")  # a middle initial: "Gladys L. Leblanc"
 _CODE_WINDOW = 12  # characters each side of a span in which code lowers its score
 
 
@@ -65,7 +66,9 @@ def ner_score(
     score = base
     person = entity == "PERSON"
     # Name words (McDonald, O'Brien, Delacroix-Boyd) are not identifiers.
-    shape = " ".join(w for w in words if not (person and NAME_WORD.fullmatch(w.strip(".,"))))
+    shape = " ".join(
+        w for w in words if not (person and (NAME_WORD.fullmatch(w.strip(".,")) or _INITIAL.fullmatch(w)))
+    )
     if _IDENTIFIER.search(shape.replace(". ", " ").replace("'", "").replace("-", "")):
         score -= 0.4
     listed = person and lexicon is not None and _listed_name(words, lexicon)
