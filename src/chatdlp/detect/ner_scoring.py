@@ -45,6 +45,10 @@ _PERSON_CUE_AFTER = regex.compile(
 _LIST_BEFORE = regex.compile(r"\p{Lu}[\p{L}'’-]+(?:[ \t]*,[ \t]*|,?[ \t]+(?:and|or|&)[ \t]+)$")
 _LIST_AFTER = regex.compile(r"^(?:[ \t]*,[ \t]*|,?[ \t]+(?:and|or|&)[ \t]+)\p{Lu}\p{Ll}")
 _PLACE_ABBREVIATIONS = frozenset({"US", "USA", "UK", "UAE", "EU", "NYC", "DC", "LA", "SF", "PRC", "DRC"})
+_NOT_PERSONAL_PLACES = frozenset({
+    "earth", "moon", "mars", "venus", "jupiter", "saturn", "mercury", "sun", "world", "universe",
+    "galaxy", "milky way", "space", "outer space", "heaven", "hell", "internet", "web", "cloud",
+})
 _SIGNOFF_LINE = regex.compile(r"(?im)^\s*(?:--\s*|best|regards|thanks|cheers|sincerely)[\s,!]*$")
 _IDENTIFIER = regex.compile(r"[_./\\()\[\]{}<>=:@#$%^&*+|~`\d]|[a-z][A-Z]|^[A-Z]{2,}[a-z]")
 _CODE_CONTEXT = regex.compile(r"[{};=`]|::|->|\w\(|\b(?:def|class|import|return|function|null|None)\b")
@@ -99,6 +103,8 @@ def ner_score(
         words[0].lower().strip(".,'")
     ):
         score -= 0.1
+    if entity == "LOCATION" and value.lower().removeprefix("the ").strip(".,") in _NOT_PERSONAL_PLACES:
+        score -= 0.5  # "Earth", "the Moon": places that say nothing about anyone
     if entity == "LOCATION" and value.isupper():
         # ALL-CAPS words are abbreviations (BP, NS, ER) and, in notes written in capitals,
         # drugs and devices the re-cased text makes look like places (PROPOFOL, QUINTON).
