@@ -44,3 +44,25 @@ def test_bad_corpus_line_is_named(run_cli, tmp_path) -> None:
     result = run_cli("eval", str(path))
     assert result.exit_code == 2
     assert "c.jsonl:2" in result.stderr
+
+
+def test_entity_names_other_and_labels_asked(tmp_path) -> None:
+    """Gold written as entity names reads as labels; OTHER and labels not asked for count
+    neither way; ambiguous records are left out."""
+    path = tmp_path / "c.jsonl"
+    rows = [
+        {"id": "a", "text": "x" * 60, "spans": [{"start": 0, "end": 5, "label": "PHONE_NUMBER"},
+                                              {"start": 10, "end": 20, "label": "OTHER"},
+                                              {"start": 30, "end": 40, "label": "ORGANIZATION"}]},
+        {"id": "b", "text": "y" * 20, "spans": [], "ambiguous": True},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    corpus = load_corpus(path)
+    assert corpus[0].spans[0].label == "PHONE" and corpus[1].ambiguous
+    preds = [[Predicted(1, 3, "PHONE"), Predicted(12, 14, "PERSON"), Predicted(31, 33, "ORGANIZATION"),
+              Predicted(50, 55, "LOCATION")], [Predicted(0, 3, "PERSON")]]
+    s = score("t", corpus, preds, frozenset({"PHONE", "PERSON", "LOCATION"}))
+    assert s.texts == 1
+    group = s.groups["any sensitive span"]
+    assert (group.gold, group.found, group.predicted, group.correct) == (1, 1, 2, 1)
+    assert "OTHER" not in s.labels and s.labels["LOCATION"].precision == 0.0

@@ -6,12 +6,22 @@ A corpus is JSONL, one record per line::
 
 ``kind`` is optional (``clinical``, ``code``, ``email`` ...): groups can be
 restricted to one kind (the PHI target is measured on clinical notes only).
+``ambiguous: true`` marks a record whose label its source leaves uncertain: it
+is left out of every count.
 
 Gold labels are coarse and tool-neutral; :data:`LABEL_ENTITIES` says which
 detector entities count as each label. A detection whose entity is in no
 label's set keeps its entity name as its label (``URL``, ``NRP``,
 ``US_DRIVER_LICENSE``): with no gold spans of that name it can only be a false
 alarm. Every detection of a ``secret``-category rule counts as ``SECRET``.
+
+Gold labels may be written as coarse labels (``PHONE``) or as entity names
+(``PHONE_NUMBER``, as in the shared development corpora); both are read through
+:func:`label_of`. ``OTHER`` marks a span whose source type has no clear mapping:
+it is neither found nor missed, and a detection on it is neither right nor wrong.
+:func:`score` can be limited to a label set (the labels a corpus is measured on):
+gold spans of other labels then count like OTHER; every detection still counts (a
+finding on a span nobody asked for is a false alarm).
 
 Matching is by overlap: a gold span is found (recall) when a detection with the
 same label overlaps it; a detection is right (precision) when it overlaps a gold
@@ -25,7 +35,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +47,14 @@ from chatdlp.records import Category, Message, Severity
 # names): the entity table's label column.
 LABEL_ENTITIES: Mapping[str, frozenset[str]] = label_entities()
 SECRET_LABEL = "SECRET"
+IGNORED_LABEL = "OTHER"
+
+# What a DLP scanner is asked for in general text (dates, URLs and organisations are not).
+DLP_LABELS = frozenset({
+    "PERSON", "LOCATION", "EMAIL", "PHONE", "SSN", "CREDIT_CARD", "IBAN", "IP", "US_DRIVER_LICENSE", "AGE",
+})
+# In clinical notes every HIPAA identifier counts, dates included.
+PHI_LABELS = frozenset({"PERSON", "DATE", "LOCATION", "PHONE", "ID", "AGE"})
 
 
 @dataclass(frozen=True)
@@ -83,6 +101,7 @@ class LabeledText:
     text: str
     spans: tuple[Span, ...]
     kind: str = ""
+    ambiguous: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,9 +124,11 @@ def load_corpus(path: Path) -> list[LabeledText]:
             data = json.loads(line)
             text = data["text"]
             spans = tuple(
-                Span(int(s["start"]), int(s["end"]), str(s["label"])) for s in data.get("spans", [])
+                Span(int(s["start"]), int(s["end"]), label_of(str(s["label"]))) for s in data.get("spans", [])
             )
-            record = LabeledText(str(data["id"]), text, spans, str(data.get("kind", "")))
+            record = LabeledText(
+                str(data["id"]), text, spans, str(data.get("kind", "")), data.get("ambiguous") is True
+            )
         except (ValueError, KeyError, TypeError) as exc:
             problem = type(exc).__name__
             raise ConfigError(f"corpus {path}:{number}: not a labeled record ({problem})") from None
@@ -212,6 +233,11 @@ def _count(
     for gold, pred in zip(golds, preds, strict=True):
         gold_kept = [g for g in gold if keep(g.label)]
         pred_kept = [p for p in pred if keep(p.label)]
+        ignored = [g for g in gold if g.label == IGNORED_LABEL]
+        if ignored:  # a detection on an OTHER span counts neither way
+            gold_kept = [g for g in gold_kept if g.label != IGNORED_LABEL]
+            pred_kept = [p for p in pred_kept if not any(p.overlaps(g) for g in ignored)
+                         or any(p.overlaps(g) for g in gold_kept)]
         counts.gold += len(gold_kept)
         counts.predicted += len(pred_kept)
         counts.found += sum(
@@ -243,10 +269,23 @@ def _any_pair(a: str, b: str) -> bool:
     return True
 
 
-def score(name: str, corpus: Sequence[LabeledText], predictions: Sequence[Sequence[Predicted]]) -> Scores:
+def score(
+    name: str, corpus: Sequence[LabeledText], predictions: Sequence[Sequence[Predicted]],
+    labels_asked: frozenset[str] | None = None,
+) -> Scores:
+    """Counts per label and group; with ``labels_asked``, only those labels count."""
+    kept = [i for i, r in enumerate(corpus) if not r.ambiguous]
+    corpus = [corpus[i] for i in kept]
+    predictions = [predictions[i] for i in kept]
+    if labels_asked is not None:  # a gold span of a label not asked for counts like OTHER
+        corpus = [replace(r, spans=tuple(
+            s if s.label in labels_asked else replace(s, label=IGNORED_LABEL) for s in r.spans
+        )) for r in corpus]
     golds = [r.spans for r in corpus]
     result = Scores(name, len(corpus))
-    labels = sorted({s.label for g in golds for s in g} | {p.label for ps in predictions for p in ps})
+    labels = sorted(
+        ({s.label for g in golds for s in g} | {p.label for ps in predictions for p in ps}) - {IGNORED_LABEL}
+    )
     for label in labels:
         result.labels[label] = _count(golds, predictions, _is(label), _same_label)
     for group in GROUPS:
@@ -266,15 +305,15 @@ def score(name: str, corpus: Sequence[LabeledText], predictions: Sequence[Sequen
     return result
 
 
-def evaluate(corpus: Sequence[LabeledText], systems: Mapping[str, System]) -> tuple[
-    list[Scores], dict[str, list[list[Predicted]]]
-]:
+def evaluate(
+    corpus: Sequence[LabeledText], systems: Mapping[str, System], labels_asked: frozenset[str] | None = None,
+) -> tuple[list[Scores], dict[str, list[list[Predicted]]]]:
     texts = [r.text for r in corpus]
     all_scores, all_predictions = [], {}
     for name, system in systems.items():
         predictions = system(texts)
         all_predictions[name] = predictions
-        all_scores.append(score(name, corpus, predictions))
+        all_scores.append(score(name, corpus, predictions, labels_asked))
     return all_scores, all_predictions
 
 
@@ -317,19 +356,31 @@ def format_table(scores: Sequence[Scores], markdown: bool = False) -> str:
 
 def masked_errors(
     corpus: Sequence[LabeledText], predictions: Sequence[Sequence[Predicted]], limit: int = 20,
-    window: int = 30,
+    window: int = 30, labels_asked: frozenset[str] | None = None, only_label: str | None = None,
 ) -> list[str]:
     """Misses and false alarms as masked excerpts: the value itself is never shown."""
     from chatdlp.report.redact import redact_excerpt
 
+    def asked(label: str) -> bool:
+        return label != IGNORED_LABEL and (labels_asked is None or label in labels_asked)
+
+    def listed(label: str) -> bool:
+        return only_label is None or label == only_label
+
     lines: list[str] = []
     for record, preds in zip(corpus, predictions, strict=True):
+        if record.ambiguous:
+            continue
         spans = [(s.start, s.end, s.label) for s in record.spans] + [(p.start, p.end, p.label) for p in preds]
+        ignored = [s for s in record.spans if not asked(s.label)]
         for g in record.spans:
-            if not any(p.overlaps(g) and p.label == g.label for p in preds):
+            found = any(p.overlaps(g) and p.label == g.label for p in preds)
+            if asked(g.label) and listed(g.label) and not found:
                 excerpt = redact_excerpt(record.text, spans, g.start, g.end, window=window)
                 lines.append(f"miss        {record.id} {g.label} chars {g.start}-{g.end}: {excerpt}")
         for p in preds:
+            if not listed(p.label) or any(p.overlaps(g) for g in ignored):
+                continue
             if not any(p.overlaps(g) and p.label == g.label for g in record.spans):
                 excerpt = redact_excerpt(record.text, spans, p.start, p.end, window=window)
                 lines.append(
@@ -339,4 +390,3 @@ def masked_errors(
         if len(lines) >= limit:
             break
     return lines[:limit]
-

@@ -18,3 +18,8 @@ def test_name_cues_raise_and_identifiers_lower() -> None:
     assert _score("PERSON", "the user_manager module", "user_manager") < 0.5
     assert _score("PERSON", "Will this work?", "Will") < 0.6
     assert _score("ORGANIZATION", "x = Request(url)", "Request") < 0.75
+
+
+def test_places_that_say_nothing_about_anyone() -> None:
+    assert _score("LOCATION", "The Moon orbits the Earth every 27 days.", "Earth") < 0.5
+    assert _score("LOCATION", "She moved to Seattle last spring.", "Seattle") >= 0.75

@@ -23,6 +23,7 @@ from spacy.util import filter_spans
 from chatdlp.detect.chunks import split_text
 from chatdlp.detect.edm import EdmIndex, edm_detections
 from chatdlp.detect.gating import NerGate
+from chatdlp.detect.names import NameFinder, NameLexicon, NameSpan
 from chatdlp.detect.ner_scoring import ner_score
 from chatdlp.detect.nlp import NlpProfile
 from chatdlp.detect.recognizers import build_recognizer
@@ -41,7 +42,12 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
     handed its pipeline and never loads anything.
     """
 
-    def __init__(self, nlp: Any, profile: NlpProfile, ner_text: Callable[[str], str | None]) -> None:
+    def __init__(
+        self, nlp: Any, profile: NlpProfile, ner_text: Callable[[str], str | None],
+        names: NameFinder | None = None, view: Callable[[str], str] | None = None,
+    ) -> None:
+        """``view`` is what NER sees of a text (same length); ``ner_text`` masks a view for
+        the NER gate (None: nothing for NER); ``names`` finds names in a view."""
         super().__init__(
             models=[{"lang_code": profile.language, "model_name": profile.name}],
             ner_model_configuration=NerModelConfiguration(
@@ -53,6 +59,8 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         self.nlp = {profile.language: nlp}  # type: ignore[assignment]
         self._lemmatizes = "lemmatizer" in nlp.pipe_names
         self.ner_text = ner_text
+        self.names = names
+        self.view = view or (lambda text: text)
         self.ner_characters = 0  # characters actually sent through NER
 
     def load(self) -> None:  # the pipeline is injected
@@ -62,7 +70,7 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         self, texts: Iterable[str], language: str, batch_size: int = 64, n_process: int = 1,
         as_tuples: bool = False,
     ) -> Iterator[tuple[str, NlpArtifacts]]:
-        """Tokens for the whole of every text; NER only on its ``ner_text`` view.
+        """Tokens for the whole of every text; NER only on its ``view``, gated by ``ner_text``.
 
         Each text is tokenized in full (context words need every token). NER runs
         on a same-length view in which what cannot hold a wanted entity (code,
@@ -72,11 +80,17 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         nlp = self.nlp[language]  # type: ignore[index]
         texts = list(texts)
         runs = []
+        names: list[Sequence[NameSpan]] = []
+        views: list[str] = []
         for text in texts:
-            masked = self.ner_text(text)
+            view = self.view(text)  # computed once: it feeds both the NER gate and the name finder
+            masked = self.ner_text(view)
             runs.append(NerGate.segments(masked) if masked is not None else [])
+            names.append(self.names.find(view, masked or "") if self.names is not None else ())
+            views.append(view)
         ner_docs = nlp.pipe([run for text_runs in runs for _, run in text_runs], batch_size=batch_size)
-        for text, text_runs, doc in zip(texts, runs, nlp.tokenizer.pipe(texts), strict=True):
+        docs = nlp.tokenizer.pipe(texts)
+        for text_runs, view, text_names, doc in zip(runs, views, names, docs, strict=True):
             spans = []
             for offset, run in text_runs:
                 self.ner_characters += len(run)
@@ -87,8 +101,13 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
                     )
                     if span is not None:
                         spans.append(span)
+            spans = _within_lines(doc, spans)
+            if self.names is not None:
+                spans = _add_names(doc, spans, text_names)
+                persons = [(s.start_char, s.end_char) for s in spans if s.label_ == "PERSON"]
+                spans = _add_names(doc, spans, self.names.in_lists(view, persons))
             if spans:
-                doc.set_ents(filter_spans(_join_split_names(doc, spans)))
+                doc.set_ents(filter_spans(_with_titles(doc, _join_split_names(doc, spans))))
             yield text, self._doc_to_nlp_artifact(doc, language)
 
     def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
@@ -136,6 +155,54 @@ class _FixedRegistry(RecognizerRegistry):
 
 
 _NAME_PART_LABELS = frozenset({"GPE", "LOC", "NORP", "ORG", "FAC"})
+_NOT_PLACES = frozenset({"NORP", "ORG"})
+# Names found by a pattern after a cue ("Patient:", "Dr."), checked against the name lexicon.
+_NAME_PATTERN_ENTITIES = frozenset({"PERSON", "PATIENT_NAME"})
+
+
+def _within_lines(doc: Any, spans: list[Any]) -> list[Any]:
+    """Entities cut at the first line break: the model runs a name into the next line of a
+    letter head ("Oline Mikaelsen\n>Roadify"), which no name or place does."""
+    out = []
+    for span in spans:
+        cut = next((t.i for t in span[:-1] if "\n" in t.whitespace_ or "\n" in t.text), None)
+        if cut is not None:
+            if "\n" in doc[cut].text:
+                cut -= 1
+            if cut < span.start:
+                continue
+            span = Span(doc, span.start, cut + 1, label=span.label_)
+        out.append(span)
+    return out
+
+
+def _add_names(doc: Any, spans: list[Any], names: Sequence[NameSpan]) -> list[Any]:
+    """NER's entities with the names the lexicon found (:mod:`chatdlp.detect.names`).
+
+    A name found where NER found nothing is added; a name with two kinds of evidence
+    (a listed first name and surname, a cue, a list of names) replaces a place or
+    organisation NER read there ("Brandon" -> GPE); a longer name replaces a shorter one
+    ("Miki C Kristiansen" over "Kristiansen").
+    """
+    if not names:
+        return spans
+    out = list(spans)
+    for name in names:
+        span = doc.char_span(name.start, name.end, label="PERSON", alignment_mode="expand")
+        if span is None:
+            continue
+        overlapping = [s for s in out if s.start < span.end and span.start < s.end]
+        if not overlapping:
+            out.append(span)
+            continue
+        longer = all(s.label_ == "PERSON" and len(s) < len(span) for s in overlapping)
+        inside = all(s.start >= span.start and s.end <= span.end for s in overlapping)
+        # A listed first name read as an organisation ("said Einar to Kristy" -> ORG) is a
+        # name; one read as a place is left to the model ("Florence", "Georgia").
+        labels = _NAME_PART_LABELS if name.strong else _NOT_PLACES
+        if longer or (inside and all(s.label_ in labels for s in overlapping)):
+            out = [s for s in out if not any(s is o for o in overlapping)] + [span]
+    return out
 
 
 def _join_split_names(doc: Any, spans: list[Any]) -> list[Any]:
@@ -160,6 +227,29 @@ def _join_split_names(doc: Any, spans: list[Any]) -> list[Any]:
                 continue
         joined.append(span)
     return joined
+
+
+_TITLES = frozenset({"mr", "mrs", "ms", "mx", "dr", "prof", "sir", "madam", "miss"})
+_TITLE_BEFORE = regex.compile(r"(?i:\b(?:mr|mrs|ms|mx|dr|prof)\.?[ \t]*)$")
+_UNITS = frozenset({"apt", "apartment", "suite", "ste", "unit", "flat"})
+
+
+def _with_titles(doc: Any, spans: list[Any]) -> list[Any]:
+    """A person's title is part of the name it precedes ("Dr. Kent Jaworski"): masked with it."""
+    out = []
+    for span in spans:
+        start = span.start
+        if start and doc[start - 1].text == ".":
+            start -= 1
+        if span.label_ == "PERSON" and start and doc[start - 1].lower_.rstrip(".") in _TITLES:
+            span = Span(doc, start - 1, span.end, label="PERSON")
+        end = span.end
+        while span.label_ == "PERSON" and end - 1 > span.start and doc[end - 1].lower_.rstrip(".") in _UNITS:
+            end -= 1  # "Mrs. Brittany Voronov Apt. 338": the unit belongs to the address
+        if end != span.end:
+            span = Span(doc, span.start, end, label="PERSON")
+        out.append(span)
+    return out
 
 
 def _word_regex(words: Sequence[str]) -> Any:
@@ -226,8 +316,11 @@ class Detector:
         self.case_restorer = CaseRestorer.for_pipeline(nlp)
         self.language = profile.language
         gate = NerGate(rule.entity for rule in policies.rules if rule.uses_ner)
+        self.names = NameLexicon.for_pipeline(nlp)
+        ner_entities = {rule.entity for rule in policies.rules if rule.uses_ner}
+        finder = NameFinder(self.names) if "PERSON" in ner_entities else None
         self.nlp_engine = PreloadedSpacyNlpEngine(
-            nlp, profile, lambda text: gate.mask(ner_view(text, self.case_restorer))
+            nlp, profile, gate.mask, finder, lambda text: ner_view(text, self.case_restorer),
         )
         self._rules = {rule.id: _CompiledRule.of(rule) for rule in policies.rules}
         # (recognizer name, entity) -> rule, for results of shared Presidio recognizers.
@@ -324,15 +417,24 @@ class Detector:
         raw_score = score - presidio_boost
         context_word = presidio_boost > 0
         if rule.uses_ner:
-            score = raw_score = ner_score(rule.entity, text, start, end, score, self._is_common_word)
+            score = raw_score = ner_score(
+                rule.entity, text, start, end, score, self._is_common_word, self.names
+            )
         if compiled.context is not None:
             before, after = _around(text, start, end, rule.context_window)
             if compiled.context.search(before) or compiled.context.search(after):
                 context_word = True
                 score = min(1.0, score + rule.context_boost)
+        if rule.entity in _NAME_PATTERN_ENTITIES and not rule.uses_ner:
+            end = start + self._name_prefix(text[start:end])
+            title = _TITLE_BEFORE.search(text, max(0, start - 8), start)
+            if end > start and title is not None:
+                start = title.start()  # "Dr. Kent Jaworski": the title is masked with the name
         value = text[start:end]
         reason = ""
-        if any(pattern.search(value) for pattern in compiled.allow):
+        if not value:
+            reason = "ordinary words, not a name"
+        elif any(pattern.search(value) for pattern in compiled.allow):
             reason = "value is on the rule's allow list"
         elif not self.include_test_values and is_test_value(
             rule.entity, value, *_around(text, start, end, 80)
@@ -347,6 +449,14 @@ class Detector:
         elif score < rule.min_score:
             reason = f"score {score:.2f} is below the rule's min_score {rule.min_score:.2f}"
         return Judgement(rule, start, end, raw_score, score, context_word, not reason, reason)
+
+    def _name_prefix(self, value: str) -> int:
+        """The length of the longest run of leading words that could be a name
+        ("OKAFOR" of "OKAFOR TODAY"); 0 when the first word is an ordinary word."""
+        for match in reversed(list(regex.finditer(r"\S+", value))):
+            if self.names.could_be_name(value[: match.end()]):
+                return len(value[: match.end()].rstrip(".,;:"))
+        return 0
 
     def _is_common_word(self, word: str) -> bool:
         restorer = self.case_restorer

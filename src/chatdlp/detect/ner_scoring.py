@@ -6,6 +6,13 @@ is around and inside the span: name cues (Mr., Dr., patient, Name:, a greeting
 or a sign-off) raise a PERSON; identifiers (snake_case, camelCase, dotted
 paths, digits), all-lower-case spans, lone tokens, common English words and
 code-ish surroundings lower it. Rules then cut with their own ``min_score``.
+
+Name evidence (:class:`~chatdlp.detect.names.NameLexicon`) takes back the
+penalties that are wrong for names: a lone listed first name ("Einar said"), a
+surname with a particle or a hyphen (``McDonald``, ``Delacroix-Boyd``), a first
+name and surname in lower case ("leah holmberg"). Code nearby lowers a score only
+when it is next to the span, not anywhere on its line ("Note for Maria Gonzalez"
+after a pasted ``x = None``).
 """
 
 from __future__ import annotations
@@ -14,12 +21,15 @@ from collections.abc import Callable
 
 import regex
 
+from chatdlp.detect.names import NAME_WORD, NameLexicon
+
 _LINE_WINDOW = 160
 NER_ENTITIES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP", "DATE_TIME"})
 
 _PERSON_CUE_BEFORE = regex.compile(
     r"(?i:\b(?:mr|mrs|ms|mx|dr|prof|sir|madam|miss)\.?\s*$"
-    r"|\b(?:patient|pt|name|named|client|customer|employee|applicant|member|resident|guardian|"
+    r"|\b(?:patient|pt|name|named|(?:first|last|maiden|full|middle)?\s*name\s+is|"
+    r"client|customer|employee|applicant|member|resident|guardian|"
     r"mother|father|wife|husband|son|daughter|spouse|contact|attending|physician|surgeon|nurse|"
     r"np|pa|rn|md|provider|referred by|seen by|signed|signature|electronically signed by|"
     r"author|from|to|cc|dear|hi|hello|hey|thanks|thank you|regards|cheers|best|sincerely|"
@@ -31,13 +41,24 @@ _PERSON_CUE_AFTER = regex.compile(
     r"is\s+a\s+\d+|was\s+admitted|was\s+seen|presented|reports|denies|complains|\(\s*\d+\s*y))",
     flags=regex.IGNORECASE,
 )
+# Another capitalised word next to the span in a list: "Schulz, Strickland and Matthews".
+_LIST_BEFORE = regex.compile(r"\p{Lu}[\p{L}'’-]+(?:[ \t]*,[ \t]*|,?[ \t]+(?:and|or|&)[ \t]+)$")
+_LIST_AFTER = regex.compile(r"^(?:[ \t]*,[ \t]*|,?[ \t]+(?:and|or|&)[ \t]+)\p{Lu}\p{Ll}")
+_PLACE_ABBREVIATIONS = frozenset({"US", "USA", "UK", "UAE", "EU", "NYC", "DC", "LA", "SF", "PRC", "DRC"})
+_NOT_PERSONAL_PLACES = frozenset({
+    "earth", "moon", "mars", "venus", "jupiter", "saturn", "mercury", "sun", "world", "universe",
+    "galaxy", "milky way", "space", "outer space", "heaven", "hell", "internet", "web", "cloud",
+})
 _SIGNOFF_LINE = regex.compile(r"(?im)^\s*(?:--\s*|best|regards|thanks|cheers|sincerely)[\s,!]*$")
 _IDENTIFIER = regex.compile(r"[_./\\()\[\]{}<>=:@#$%^&*+|~`\d]|[a-z][A-Z]|^[A-Z]{2,}[a-z]")
 _CODE_CONTEXT = regex.compile(r"[{};=`]|::|->|\w\(|\b(?:def|class|import|return|function|null|None)\b")
+_INITIAL = regex.compile(r"\p{Lu}\.?")  # a middle initial: "Gladys L. Leblanc"
+_CODE_WINDOW = 12  # characters each side of a span in which code lowers its score
 
 
 def ner_score(
-    entity: str, text: str, start: int, end: int, base: float, is_common_word: Callable[[str], bool]
+    entity: str, text: str, start: int, end: int, base: float, is_common_word: Callable[[str], bool],
+    lexicon: NameLexicon | None = None,
 ) -> float:
     """A score for an NER span in ``text``, starting from Presidio's ``base``."""
     value = text[start:end]
@@ -46,27 +67,61 @@ def ner_score(
     after = text[end : end + 40]
     # The span's line, bounded: a 100,000-character line must not be searched per entity.
     line_start = text.rfind("\n", max(0, start - _LINE_WINDOW), start) + 1 or max(0, start - _LINE_WINDOW)
-    line_end = text.find("\n", end, end + _LINE_WINDOW)
-    line = text[line_start : min(len(text), end + _LINE_WINDOW) if line_end < 0 else line_end]
     score = base
-    if _IDENTIFIER.search(value.replace(". ", " ").replace("'", "").replace("-", "")):
+    person = entity == "PERSON"
+    # Name words (McDonald, O'Brien, Delacroix-Boyd) are not identifiers.
+    shape = " ".join(
+        w for w in words if not (person and (NAME_WORD.fullmatch(w.strip(".,")) or _INITIAL.fullmatch(w)))
+    )
+    if _IDENTIFIER.search(shape.replace(". ", " ").replace("'", "").replace("-", "")):
         score -= 0.4
-    if value == value.lower():
+    listed = person and lexicon is not None and _listed_name(words, lexicon)
+    if value == value.lower() and not listed:
         score -= 0.35
-    if _CODE_CONTEXT.search(line):
+    # In ALL-CAPS notes the case says nothing: a name needs a listed name or a cue.
+    caps_unlisted = person and value.isupper() and not (
+        lexicon is not None and any(lexicon.is_first(w) or lexicon.is_last(w) for w in words)
+    )
+    near = text[max(line_start, start - _CODE_WINDOW) : end + _CODE_WINDOW].split("\n")[0]
+    if _CODE_CONTEXT.search(near):
         score -= 0.15
-    if entity == "PERSON":
+    if person:
         cue = bool(_PERSON_CUE_BEFORE.search(before) or _PERSON_CUE_AFTER.match(after))
         signature = bool(_SIGNOFF_LINE.search(text[max(0, line_start - 30) : line_start]))
         if cue or signature:
             score += 0.1
-        else:
-            if len(words) == 1:
+        elif caps_unlisted or (value.isupper() and len(value.replace(" ", "")) <= 3):
+            score -= 0.3  # "LE", "SR": abbreviations
+        elif not listed:
+            in_list = bool(_LIST_BEFORE.search(before) or _LIST_AFTER.match(after))
+            if len(words) == 1 and not in_list:
                 score -= 0.15
-            if all(is_common_word(w.lower().strip(".,'")) for w in words):
+            common = lexicon.is_common if lexicon is not None else is_common_word
+            if all(common(w.lower().strip(".,'")) for w in words):
                 score -= 0.2
     elif entity in ("LOCATION", "ORGANIZATION") and len(words) == 1 and is_common_word(
         words[0].lower().strip(".,'")
     ):
         score -= 0.1
+    if entity == "LOCATION" and value.lower().removeprefix("the ").strip(".,") in _NOT_PERSONAL_PLACES:
+        score -= 0.5  # "Earth", "the Moon": places that say nothing about anyone
+    if entity == "LOCATION" and value.isupper():
+        # ALL-CAPS words are abbreviations (BP, NS, ER) and, in notes written in capitals,
+        # drugs and devices the re-cased text makes look like places (PROPOFOL, QUINTON).
+        if len(words) == 1 and len(value) <= 4 and value.strip(".") not in _PLACE_ABBREVIATIONS:
+            score -= 0.3
+        elif len(words) == 1:
+            score -= 0.2
     return max(0.0, min(1.0, score))
+
+
+def _listed_name(words: list[str], lexicon: NameLexicon) -> bool:
+    """A listed first name alone, or a listed first name and surname, neither an ordinary word."""
+    clean = [w.strip(".,'’") for w in words if len(w.strip(".,'’")) > 1]
+    if not clean:
+        return False
+    if len(clean) == 1:  # a lone name in lower case is not evidence enough ("max dose")
+        return clean[0][0].isupper() and lexicon.is_first(clean[0]) and lexicon.is_name(clean[0])
+    return lexicon.is_first(clean[0]) and lexicon.is_last(clean[-1]) and (
+        lexicon.is_name(clean[0]) or lexicon.is_name(clean[-1])
+    )

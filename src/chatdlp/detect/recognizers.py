@@ -1,7 +1,9 @@
-"""Presidio recognizers that a policy rule can name as ``presidio:ClassName``."""
+"""Recognizers that a policy rule can name: ``presidio:ClassName`` (Presidio's predefined
+recognizers) or ``chatdlp:ClassName`` (chatdlp's own, in :data:`CHATDLP_RECOGNIZERS`)."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -9,6 +11,7 @@ import tldextract
 from presidio_analyzer import EntityRecognizer
 from presidio_analyzer import predefined_recognizers as predefined
 
+from chatdlp.detect.addresses import PostalAddressRecognizer
 from chatdlp.errors import PolicyError
 
 
@@ -30,10 +33,18 @@ _OVERRIDES: dict[str, type[EntityRecognizer]] = {
     "EmailRecognizer": OfflineEmailRecognizer,
 }
 NER_RECOGNIZER = "SpacyRecognizer"
+CHATDLP_RECOGNIZERS: dict[str, type[EntityRecognizer]] = {
+    "PostalAddressRecognizer": PostalAddressRecognizer,
+}
 
 
 def recognizer_class(reference: str) -> type[EntityRecognizer]:
-    """The class for ``presidio:ClassName``; PolicyError when there is none."""
+    """The class for ``presidio:ClassName`` or ``chatdlp:ClassName``; PolicyError when there is none."""
+    if reference.startswith("chatdlp:"):
+        own = CHATDLP_RECOGNIZERS.get(reference.removeprefix("chatdlp:"))
+        if own is None:
+            raise PolicyError(f"unknown recognizer '{reference}'")
+        return own
     name = reference.removeprefix("presidio:")
     if name in _OVERRIDES:
         return _OVERRIDES[name]
@@ -43,8 +54,16 @@ def recognizer_class(reference: str) -> type[EntityRecognizer]:
     return cls
 
 
+# Recognizers whose values are written in either case in chat ("my iban is gb12spfc...");
+# Presidio's default registry compiles them with IGNORECASE too.
+_ANY_CASE = frozenset({"IbanRecognizer"})
+
+
 def build_recognizer(reference: str, entities: list[str], language: str) -> Any:
     cls: Any = recognizer_class(reference)  # predefined classes take keyword defaults
-    if reference.removeprefix("presidio:") == NER_RECOGNIZER:
+    name = reference.split(":", 1)[-1]
+    if name == NER_RECOGNIZER:
         return cls(supported_language=language, supported_entities=entities)
+    if name in _ANY_CASE:
+        return cls(supported_language=language, regex_flags=re.DOTALL | re.MULTILINE | re.IGNORECASE)
     return cls(supported_language=language)

@@ -61,6 +61,7 @@ _TABLE = (
     Entity("PATIENT_NAME", label="PERSON"),
     Entity("LOCATION", label="LOCATION"),
     Entity("HEALTHCARE_FACILITY", label="LOCATION"),
+    Entity("STREET_ADDRESS", label="LOCATION"),
     Entity("DATE_TIME", label="DATE"),
     Entity("DATE", label="DATE"),
     Entity("AGE", label="AGE"),

@@ -73,7 +73,7 @@ class RuleSpec(_Strict):
     severity: Severity
     description: str = ""
     min_score: float = Field(default=0.5, ge=0.0, le=1.0)
-    recognizer: str | None = Field(default=None, pattern=r"^presidio:[A-Za-z0-9_]+$")
+    recognizer: str | None = Field(default=None, pattern=r"^(?:presidio|chatdlp):[A-Za-z0-9_]+$")
     patterns: list[PatternSpec] = Field(default_factory=list)
     context: ContextSpec | None = None
     validators: list[str] = Field(default_factory=list)
@@ -102,6 +102,13 @@ class RuleSpec(_Strict):
     @classmethod
     def _known_recognizer(cls, value: str | None) -> str | None:
         if value is None:
+            return value
+        if value.startswith("chatdlp:"):
+            from chatdlp.detect.recognizers import CHATDLP_RECOGNIZERS
+
+            if value.removeprefix("chatdlp:") not in CHATDLP_RECOGNIZERS:
+                known = ", ".join(CHATDLP_RECOGNIZERS)
+                raise ValueError(f"unknown chatdlp recognizer '{value}' (known: {known})")
             return value
         from presidio_analyzer import EntityRecognizer
         from presidio_analyzer import predefined_recognizers as predefined

@@ -1,5 +1,6 @@
 """Named checks a rule can ask for (``validators: [luhn]``): pure functions of the matched text.
 
+Checksums are python-stdnum's (Luhn, IBAN, ABA routing, BSN, NIR) where it has them.
 A *checksum* validator that passes makes the match certain (score 1.0); a
 *sanity* validator only rejects impossible values. Any failing validator drops
 the match.
@@ -13,6 +14,12 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from stdnum import iban as stdnum_iban
+from stdnum import luhn as stdnum_luhn
+from stdnum.fr import nir as stdnum_nir
+from stdnum.nl import bsn as stdnum_bsn
+from stdnum.us import rtn as stdnum_rtn
+
 _NON_DIGITS = re.compile(r"\D")
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
 
@@ -23,24 +30,48 @@ def _digits(value: str) -> str:
 
 def luhn(value: str) -> bool:
     digits = _digits(value)
-    if len(digits) < 2:
-        return False
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        d = int(char)
-        if index % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
+    return len(digits) >= 2 and stdnum_luhn.is_valid(digits)
 
 
 def iban(value: str) -> bool:
     compact = _NON_ALNUM.sub("", value).upper()
-    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", compact):
-        return False
-    rearranged = compact[4:] + compact[:4]
-    number = "".join(str(int(ch, 36)) for ch in rearranged)
-    return int(number) % 97 == 1
+    return bool(re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", compact)) and stdnum_iban.is_valid(compact)
+
+
+# Issuer identification number ranges (first digits) and PAN lengths of the card networks:
+# Visa, Mastercard (51-55 and the 2-series 2221-2720), American Express, Discover, Maestro,
+# JCB, UnionPay, Diners Club, Mir, RuPay, Verve, Troy.
+_CARD_RANGES: tuple[tuple[int, int, int, tuple[int, ...]], ...] = (
+    # (prefix length, low, high, lengths)
+    (1, 4, 4, (13, 16, 19)),
+    (2, 51, 55, (16,)),
+    (4, 2221, 2720, (16,)),
+    (2, 34, 34, (15,)),
+    (2, 37, 37, (15,)),
+    (4, 6011, 6011, (16, 17, 18, 19)),
+    (3, 644, 649, (16, 17, 18, 19)),
+    (2, 65, 65, (16, 17, 18, 19)),
+    (2, 62, 62, (16, 17, 18, 19)),
+    (2, 50, 50, tuple(range(12, 20))),
+    (2, 56, 69, tuple(range(12, 20))),
+    (2, 35, 35, (16, 17, 18, 19)),  # JCB (3528-3589 assigned; the whole 35 range is JCB's)
+    (3, 300, 305, (14, 15, 16, 17, 18, 19)),
+    (2, 36, 36, (14, 15, 16, 17, 18, 19)),
+    (2, 38, 39, (14, 16, 17, 18, 19)),
+    (4, 2200, 2204, (16, 17, 18, 19)),
+    (2, 81, 82, (16,)),
+    (4, 9792, 9792, (16,)),
+)
+
+
+def card_network(value: str) -> bool:
+    """The digits start with a card network's issuer range and have one of its lengths."""
+    digits = _digits(value)
+    return any(
+        len(digits) in lengths and low <= int(digits[:size]) <= high
+        for size, low, high, lengths in _CARD_RANGES
+        if len(digits) >= size
+    )
 
 
 def us_ssn(value: str) -> bool:
@@ -69,27 +100,26 @@ def dea(value: str) -> bool:
 
 def aba(value: str) -> bool:
     digits = _digits(value)
-    if len(digits) != 9:
-        return False
-    weights = (3, 7, 1) * 3
-    return sum(int(c) * w for c, w in zip(digits, weights, strict=True)) % 10 == 0
+    return len(digits) == 9 and stdnum_rtn.is_valid(digits)
 
 
 def nl_bsn(value: str) -> bool:
     digits = _digits(value)
-    if len(digits) != 9 or digits == "000000000":
-        return False
-    total = sum(int(c) * w for c, w in zip(digits[:8], range(9, 1, -1), strict=True)) - int(digits[8])
-    return total % 11 == 0
+    return len(digits) == 9 and digits != "000000000" and stdnum_bsn.is_valid(digits)
 
 
 def fr_nir(value: str) -> bool:
     """French social security number (NIR): 13 characters and a 2-digit key, mod 97."""
     compact = _NON_ALNUM.sub("", value).upper()
-    if not re.fullmatch(r"[12]\d{2}(0[1-9]|1[0-2]|[2-9]\d)(\d{2}|2A|2B)\d{6}\d{2}", compact):
-        return False
-    body = compact[:13].replace("2A", "19").replace("2B", "18")
-    return 97 - int(body) % 97 == int(compact[13:])
+    return bool(re.fullmatch(r"[12]\d{2}(0[1-9]|1[0-2]|[2-9]\d)(\d{2}|2A|2B)\d{6}\d{2}", compact)) and (
+        stdnum_nir.is_valid(compact)
+    )
+
+
+def phone_digits(value: str) -> bool:
+    """As many digits as a telephone number has (6 to 15, E.164), not one digit repeated."""
+    digits = _digits(value)
+    return 6 <= len(digits) <= 15 and not_repeated(digits)
 
 
 def shannon_entropy(value: str) -> float:
@@ -138,6 +168,7 @@ VALIDATORS: dict[str, Validator] = {
     v.name: v
     for v in (
         Validator("luhn", luhn, True, "Luhn mod-10 checksum (card numbers, IMEI)"),
+        Validator("card_network", card_network, False, "a card network's issuer range and PAN length"),
         Validator("iban", iban, True, "IBAN mod-97 check digits"),
         Validator("us_ssn", us_ssn, False, "US SSN area/group/serial rules"),
         Validator("npi", npi, True, "US National Provider Identifier (Luhn with prefix 80840)"),
@@ -147,5 +178,6 @@ VALIDATORS: dict[str, Validator] = {
         Validator("fr_nir", fr_nir, True, "French NIR key (mod 97)"),
         Validator("high_entropy", high_entropy, False, "random-looking string (Shannon entropy)"),
         Validator("not_repeated", not_repeated, False, "not one character repeated"),
+        Validator("phone_digits", phone_digits, False, "6 to 15 digits (E.164), not one repeated"),
     )
 }
