@@ -154,3 +154,10 @@ def test_terms_file_is_read_relative_to_the_policy_and_hashed(tmp_path: Path) ->
     before = policy.sha256
     (tmp_path / "names.txt").write_text("Nightjar\n")
     assert load_policies([str(path)]).policies[0].sha256 != before
+
+
+def test_the_chatdlp_recognizers_a_rule_may_name_are_the_ones_detect_has() -> None:
+    from chatdlp.detect.recognizers import CHATDLP_RECOGNIZERS
+    from chatdlp.policy.schema import CHATDLP_RECOGNIZER_NAMES
+
+    assert set(CHATDLP_RECOGNIZER_NAMES) == set(CHATDLP_RECOGNIZERS)

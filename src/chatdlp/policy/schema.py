@@ -21,6 +21,12 @@ _RULE_ID = r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9_-]+)+$"
 Role = Literal["user", "assistant", "system", "tool", "title"]
 
 
+# chatdlp's own recognizers a rule may name (``chatdlp:ClassName``): the classes are
+# ``chatdlp.detect.recognizers.CHATDLP_RECOGNIZERS`` (policy sits below detect, so the
+# names are listed here; a test keeps the two in step).
+CHATDLP_RECOGNIZER_NAMES = ("PostalAddressRecognizer",)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -104,10 +110,8 @@ class RuleSpec(_Strict):
         if value is None:
             return value
         if value.startswith("chatdlp:"):
-            from chatdlp.detect.recognizers import CHATDLP_RECOGNIZERS
-
-            if value.removeprefix("chatdlp:") not in CHATDLP_RECOGNIZERS:
-                known = ", ".join(CHATDLP_RECOGNIZERS)
+            if value.removeprefix("chatdlp:") not in CHATDLP_RECOGNIZER_NAMES:
+                known = ", ".join(CHATDLP_RECOGNIZER_NAMES)
                 raise ValueError(f"unknown chatdlp recognizer '{value}' (known: {known})")
             return value
         from presidio_analyzer import EntityRecognizer
