@@ -113,8 +113,12 @@ def _value(rng: random.Random) -> tuple[str, str, str]:
     return "PERSON", value, "I spoke with {v} yesterday about the contract renewal."
 
 
-def generate(messages: int, seed: int = 11) -> Iterator[tuple[dict[str, object], list[Planted]]]:
-    """Conversations (Compliance API objects) of 2-8 messages, with their planted values."""
+def generate(
+    messages: int, seed: int = 11, prose: bool = False
+) -> Iterator[tuple[dict[str, object], list[Planted]]]:
+    """Conversations (Compliance API objects) of 2-8 messages, with their planted values.
+    ``prose``: no code and no pasted logs, only short asks and long answers in prose (the
+    chats where NER, not patterns, costs the most)."""
     rng = random.Random(seed)
     made = 0
     conversation = 0
@@ -129,9 +133,9 @@ def generate(messages: int, seed: int = 11) -> Iterator[tuple[dict[str, object],
             kind = rng.random()
             if role == "user":
                 text = " ".join(_fill(rng.choice(ASKS), rng) for _ in range(rng.randint(1, 4)))
-                if kind < 0.15:
+                if kind < 0.15 and not prose:
                     text += "\n\n" + LOG
-            elif kind < 0.3:
+            elif kind < 0.3 and not prose:
                 text = "Here is the code you asked for:\n\n" + CODE + "\n\n" + _fill(rng.choice(ANSWERS), rng)
             else:
                 text = " ".join(_fill(rng.choice(ANSWERS), rng) for _ in range(rng.randint(10, 22)))
@@ -161,12 +165,12 @@ def generate(messages: int, seed: int = 11) -> Iterator[tuple[dict[str, object],
         }, planted
 
 
-def write(path: Path, messages: int, seed: int = 11) -> tuple[list[Planted], int, int]:
+def write(path: Path, messages: int, seed: int = 11, prose: bool = False) -> tuple[list[Planted], int, int]:
     """Write the corpus as JSONL; return planted values, messages and characters."""
     planted: list[Planted] = []
     count = chars = 0
     with path.open("w") as handle:
-        for conversation, values in generate(messages, seed):
+        for conversation, values in generate(messages, seed, prose):
             handle.write(json.dumps(conversation) + "\n")
             planted.extend(values)
             for item in conversation["messages"]["data"]:  # type: ignore[index]
