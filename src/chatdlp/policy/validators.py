@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from chatdlp.policy import secret_values
+
 _NON_DIGITS = re.compile(r"\D")
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
 
@@ -147,5 +149,15 @@ VALIDATORS: dict[str, Validator] = {
         Validator("fr_nir", fr_nir, True, "French NIR key (mod 97)"),
         Validator("high_entropy", high_entropy, False, "random-looking string (Shannon entropy)"),
         Validator("not_repeated", not_repeated, False, "not one character repeated"),
+        Validator("password_value", secret_values.password_value, False,
+                  "a password, not a placeholder, template, code reference or dictionary words"),
+        Validator("token_value", secret_values.token_value, False,
+                  "a random-looking token, not a placeholder, identifier or dictionary words"),
+        Validator("userinfo_value", secret_values.userinfo_value, False,
+                  "user:password whose password part is a password value"),
+        Validator("basic_auth_value", secret_values.basic_auth_value, False,
+                  "base64 of user:password whose password part is a password value"),
+        Validator("not_placeholder", secret_values.not_placeholder, False,
+                  "no mask, placeholder word or alphabet run (ghp_xxxx, ...EXAMPLE)"),
     )
 }
