@@ -40,7 +40,7 @@ _CODE_REFERENCE = re.compile(
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 _DOTTED_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z_]*\d{0,2}(?:\.[A-Za-z_][A-Za-z_]*\d{0,2})+$")
 _MASK = re.compile(r"(?i)x{4,}|\*{3,}|\.{2,}|_{3,}|#{3,}|-{4,}|•|…|\?{3,}")
-_RUN = re.compile(r"(.)\1{4,}")
+_RUN = re.compile(r"([^A])\1{4,}")
 # Base64 of zero bytes is a run of A's (Dropbox, Firebase keys): only other runs are fillers.
 _LONG_RUN = re.compile(r"([^A])\1{7,}")
 _PLACEHOLDER_WORDS = re.compile(
@@ -55,6 +55,7 @@ _LEET = str.maketrans({"@": "a", "4": "a", "3": "e", "1": "i", "0": "o", "$": "s
 _ALPHA_RUNS = re.compile(r"[a-z]+")
 # Words joined in snake, kebab, dotted or camel case (bert-base-uncased, getPagesInSpace,
 # utf8Encoder): identifiers and names, not tokens.
+_VOWELS = re.compile(r"[aeiouyAEIOUY]")
 _IDENTIFIER_PIECES = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+|.")
 
 
@@ -63,14 +64,20 @@ def identifier_words(value: str) -> bool:
     run of two or more, an acronym, a short number or a separator (linear, no backtracking)."""
     if sum(c.isdigit() for c in value) > 3:
         return False
-    for piece in _IDENTIFIER_PIECES.findall(value):
+    pieces = _IDENTIFIER_PIECES.findall(value)
+    words = [p for p in pieces if p.isalpha()]
+    if not words or sum(map(len, words)) < 3 * len(words):
+        return False  # short fragments (4iaJDRUgKETM...): random, not words
+    if sum(bool(_VOWELS.search(w)) for w in words) * 5 < 4 * len(words):
+        return False
+    for piece in pieces:
         if piece.isdigit():
             if len(piece) > 4:
                 return False
         elif piece.isalpha():
             if len(piece) < 2:
                 return False
-        elif piece not in "_.-/:":
+        elif piece not in "_.-/:#@+":
             return False
     return True
 _UUID = re.compile(r"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -135,9 +142,9 @@ def made_of_words(value: str) -> bool:
 
 
 def has_sequence(value: str, length: int = 6) -> bool:
-    """An alphabet, digit or keyboard run of ``length`` (``abcdefg``, ``123456``, ``qwerty``)."""
+    """An alphabet, digit or keyboard run of ``length``, either way (``abcdefg``, ``654321``)."""
     lowered = value.lower()
-    for sequence in _SEQUENCES:
+    for sequence in _SEQUENCES + tuple(s[::-1] for s in _SEQUENCES):
         for start in range(len(sequence) - length + 1):
             if sequence[start : start + length] in lowered:
                 return True
@@ -220,7 +227,7 @@ def basic_auth_value(value: str) -> bool:
     """HTTP Basic credentials: base64 of ``user:password`` with a password value in it."""
     token = value.strip()
     try:
-        decoded = base64.b64decode(token + "=" * (-len(token) % 4), validate=True).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
+        decoded = base64.b64decode(token + "=" * (-len(token) % 4), validate=True).decode("utf-8", "replace")
+    except ValueError:
         return False
     return ":" in decoded and userinfo_value(decoded)
