@@ -7,13 +7,13 @@ the match.
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from chatdlp.policy import secret_values
+from chatdlp.policy.secret_values import shannon_entropy
 
 _NON_DIGITS = re.compile(r"\D")
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
@@ -92,14 +92,6 @@ def fr_nir(value: str) -> bool:
         return False
     body = compact[:13].replace("2A", "19").replace("2B", "18")
     return 97 - int(body) % 97 == int(compact[13:])
-
-
-def shannon_entropy(value: str) -> float:
-    if not value:
-        return 0.0
-    counts = Counter(value)
-    n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in counts.values())
 
 
 _IDENTIFIER_LIKE = re.compile(r"[A-Za-z]+(?:[_-][A-Za-z]+){2,}")
