@@ -22,6 +22,17 @@ TABLE = {
     "high_entropy": (["q8Zr2Lp0Xk7Vn4Tm9Bw3Hy6Jd1Fs5Gc8", "3f9a1c7e5b2d8f4a6c0e9b1d7f3a5c8e"],
                      ["aaaaaaaaaaaaaaaaaaaaaaaa", "YOUR_API_KEY_GOES_HERE", "short1A"]),
     "not_repeated": (["00482913", "AKIAZYATW67TOOUETUI3"], ["AKIAXXXXXXXXXXXXXXXX", "0000000", "********"]),
+    "password_value": (["Prl23Db#@", "exord13Paw64", "n84ASM54y4", "d37Yt1Jnv0-z"],
+                       ["securepassword", "mydatabaseuser", "password123", "P@ssw0rd", "changeme", "${DB_PASS}",
+                        "os.environ['PW']", "DB_PASSWORD", "********", "hunter2", "admin2024!", "abc123456"]),
+    "token_value": (["zh3806p4zrwquz0el", "Ce7shE0ENPiBlE_EdEose0cBAA", "0602041496537198"],
+                    ["bert-base-uncased", "getPagesInConfluenceSpace", "3f2c1a9e-5b7d-4c8e-a1f0-9d2b6e4c8a7f",
+                     "YOUR_API_KEY_HERE", "process.env.API_KEY", "xxxxxxxxxxxxxxxx", "abcdefghijklmnop12"]),
+    "userinfo_value": (["deploy:Xq7vL2mR9k", "root:dkb82VddSD"], ["username:password", "$USER:$PASS", "nopassword"]),
+    "basic_auth_value": (["ZGVwbG95OnE3V3pMMnhSOWs="], ["dXNlcjpwYXNzd29yZA==", "not base64!", "aGVsbG8="]),
+    "not_placeholder": (["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", "7rBynGo0b1cAAAAAAAAAAc72L3T6rQK51mB5a06ij"],
+                        ["ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AKIAIOSFODNN7EXAMPLE", "sk_abcdefghijklmnop",
+                         "GR134894112312312312312312312"]),
 }
 
 

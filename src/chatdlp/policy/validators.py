@@ -8,7 +8,6 @@ the match.
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -19,6 +18,9 @@ from stdnum import luhn as stdnum_luhn
 from stdnum.fr import nir as stdnum_nir
 from stdnum.nl import bsn as stdnum_bsn
 from stdnum.us import rtn as stdnum_rtn
+
+from chatdlp.policy import secret_values
+from chatdlp.policy.secret_values import shannon_entropy
 
 _NON_DIGITS = re.compile(r"\D")
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
@@ -122,14 +124,6 @@ def phone_digits(value: str) -> bool:
     return 6 <= len(digits) <= 15 and not_repeated(digits)
 
 
-def shannon_entropy(value: str) -> float:
-    if not value:
-        return 0.0
-    counts = Counter(value)
-    n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in counts.values())
-
-
 _IDENTIFIER_LIKE = re.compile(r"[A-Za-z]+(?:[_-][A-Za-z]+){2,}")
 
 
@@ -179,5 +173,15 @@ VALIDATORS: dict[str, Validator] = {
         Validator("high_entropy", high_entropy, False, "random-looking string (Shannon entropy)"),
         Validator("not_repeated", not_repeated, False, "not one character repeated"),
         Validator("phone_digits", phone_digits, False, "6 to 15 digits (E.164), not one repeated"),
+        Validator("password_value", secret_values.password_value, False,
+                  "a password, not a placeholder, template, code reference or dictionary words"),
+        Validator("token_value", secret_values.token_value, False,
+                  "a random-looking token, not a placeholder, identifier or dictionary words"),
+        Validator("userinfo_value", secret_values.userinfo_value, False,
+                  "user:password whose password part is a password value"),
+        Validator("basic_auth_value", secret_values.basic_auth_value, False,
+                  "base64 of user:password whose password part is a password value"),
+        Validator("not_placeholder", secret_values.not_placeholder, False,
+                  "no mask, placeholder word or alphabet run (ghp_xxxx, ...EXAMPLE)"),
     )
 }

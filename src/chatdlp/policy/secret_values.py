@@ -1,0 +1,233 @@
+"""Is a value assigned to a credential-looking name a real secret, or a placeholder?
+
+Pure functions of the value alone, used as rule validators (``validators:
+[password_value]``). What keeps tutorial and template values quiet:
+
+- template and code references: ``${{ secrets.TOKEN }}``, ``{{ .Values.pw }}``,
+  ``${VAR}``, ``$VAR``, ``%VAR%``, ``<your-token>``, ``os.environ[...]``,
+  ``process.env.X``, ``config.password``, ``getenv("X")``, ``DB_PASSWORD``;
+- masks and fillers: ``***``, ``xxxx``, ``...``, ``____``, runs of one character,
+  keyboard and alphabet runs (``abcdef``, ``123456``, ``qwerty``);
+- placeholder words anywhere in the value (``example``, ``changeme``, ``your``,
+  ``redacted``, ``dummy`` ...);
+- values made only of ordinary words once digits, symbols and leetspeak are
+  set aside (``securepassword``, ``mydatabaseuser``, ``password123``, ``P@ssw0rd``,
+  ``admin2024!``): what tutorials and docs use. A real password mixes in
+  something no dictionary has (``Prl23Db#@``, ``exord13Paw64``).
+
+Tokens must also look random (:func:`token_value`); passwords need only be
+unguessable-looking (:func:`password_value`).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+from collections import Counter
+from functools import lru_cache
+
+_TEMPLATE = re.compile(
+    r"\$\{|\{\{|\}\}|\$\(|\{%|%\}|<[^>]*>|%\(\w+\)s|^%\w+%$|^\$[A-Za-z_]\w*$|^\$\d$|#\{|@\{|\[\[|^:\w+$|^\{\w*\}$"
+)
+_CODE_REFERENCE = re.compile(
+    r"(?i)os\.environ|process\.env|getenv|environ\[|\benv\[|\benv\.|\bENV\b|secrets\.|vault:|"
+    r"^(?:self|this|config|cfg|conf|settings|options|opts|args|params|props|request|req|env|"
+    r"credentials|creds|secrets?|vars?|values|data|user|app|ctx|context)\.\w|"
+    r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\(|^[A-Za-z_]\w*\[|\bnull\b|\bnil\b|\bnone\b|\bundefined\b"
+)
+# An environment-variable name used as a reference: DB_PASSWORD, API_KEY.
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
+_DOTTED_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z_]*\d{0,2}(?:\.[A-Za-z_][A-Za-z_]*\d{0,2})+$")
+_MASK = re.compile(r"(?i)x{4,}|\*{3,}|\.{2,}|_{3,}|#{3,}|-{4,}|•|…|\?{3,}")
+_RUN = re.compile(r"([^A])\1{4,}")
+# Base64 of zero bytes is a run of A's (Dropbox, Firebase keys): only other runs are fillers.
+_LONG_RUN = re.compile(r"([^A])\1{7,}")
+_PLACEHOLDER_WORDS = re.compile(
+    r"(?i)example|sample|placeholder|dummy|changeme|change_?me|change-me|your|redacted|"
+    r"insert|replace|fake|lorem|todo|fixme|foobar|notreal|not_real|secret_?here|here$|^here|"
+    r"goes_?here|enter_?|mysecret|mypassword|mytoken|supersecret|topsecret|hidden|masked|"
+    r"sensitive|tbd|^none$|^empty$|^string$|^required$|^optional$|^true$|^false$|^test$"
+)
+_SEQUENCES = ("abcdefghijklmnopqrstuvwxyz", "0123456789", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+_LEET = str.maketrans({"@": "a", "4": "a", "3": "e", "1": "i", "0": "o", "$": "s", "5": "s",
+                       "7": "t"})
+_ALPHA_RUNS = re.compile(r"[a-z]+")
+# Words joined in snake, kebab, dotted or camel case (bert-base-uncased, getPagesInSpace,
+# utf8Encoder): identifiers and names, not tokens.
+_VOWELS = re.compile(r"[aeiouyAEIOUY]")
+_IDENTIFIER_PIECES = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+|.")
+
+
+def identifier_words(value: str) -> bool:
+    """Words in snake/kebab/dotted/camel case: every piece a capitalised word, a lower-case
+    run of two or more, an acronym, a short number or a separator (linear, no backtracking)."""
+    if sum(c.isdigit() for c in value) > 3:
+        return False
+    pieces = _IDENTIFIER_PIECES.findall(value)
+    words = [p for p in pieces if p.isalpha()]
+    if not words or sum(map(len, words)) < 3 * len(words):
+        return False  # short fragments (4iaJDRUgKETM...): random, not words
+    if sum(bool(_VOWELS.search(w)) for w in words) * 5 < 4 * len(words):
+        return False
+    for piece in pieces:
+        if piece.isdigit():
+            if len(piece) > 4:
+                return False
+        elif piece.isalpha():
+            if len(piece) < 2:
+                return False
+        elif piece not in "_.-/:#@+":
+            return False
+    return True
+_UUID = re.compile(r"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+# Words that tutorial, documentation and test credentials are made of. Not a full
+# dictionary: a value made only of these (and digits/symbols) is a stand-in.
+WORDS = frozenset("""
+a an and the of for to my our your his her new old default temp temporary demo dev devel development
+prod production stage staging local localhost test testing tester qa uat example sample
+password passwd pass pwd word words passphrase passcode pin secret secrets key keys token tokens
+api app apps application auth authentication login logon log user users username usr name admin
+administrator root super superuser guest public private master main primary service svc account
+acct db database data mysql postgres postgresql pg mongo mongodb redis sql oracle server client
+secure security strong weak simple easy hard very good best great cool nice
+hello world welcome letmein let me in qwerty abc xyz foo bar baz qux quux spam eggs ham hunter
+dragon monkey shadow sunshine princess football baseball iloveyou trustno one two three four five
+changeme change it this that is was are be not no yes ok okay none null empty blank dummy fake
+mock stub placeholder value values string text here there what ever whatever something some thing
+top supersecret topsecret mysecret mypassword mytoken access refresh bearer basic digest id
+email mail smtp ftp ssh http https web site www host port url uri path file config conf
+settings setting env environment var variable my own owner team company org corp acme contoso
+cluster node docker kube kubernetes jenkins git github gitlab aws azure gcp cloud bucket
+summer winter spring autumn fall spring monday sunday january love god angel star sky blue red
+green black white pass1 tmp temp1 alpha beta gamma delta omega zeta sigma lambda
+""".split())  # noqa: SIM905 (a word list reads better as text)
+
+
+def shannon_entropy(value: str) -> float:
+    if not value:
+        return 0.0
+    counts = Counter(value)
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+@lru_cache(maxsize=4096)
+def _splits_into_words(letters: str) -> bool:
+    """``letters`` (lower case) is a concatenation of :data:`WORDS` (dynamic programming)."""
+    n = len(letters)
+    ok = [False] * (n + 1)
+    ok[0] = True
+    for end in range(1, n + 1):
+        for start in range(max(0, end - 16), end):
+            if ok[start] and letters[start:end] in WORDS and (end - start > 1 or letters[start:end] in "ai"):
+                ok[end] = True
+                break
+    return ok[n]
+
+
+def made_of_words(value: str) -> bool:
+    """Only ordinary words once case, digits, symbols and leetspeak are set aside, with at
+    most four digits (``password123``, ``MyDatabaseUser``, ``P@ssw0rd!``, ``admin2024``)."""
+    lowered = value.lower()
+    digits = sum(c.isdigit() for c in lowered)
+    for candidate in (lowered, re.sub(r"\d+$", "", lowered).translate(_LEET)):
+        runs = _ALPHA_RUNS.findall(candidate)
+        if not runs or sum(len(r) for r in runs) < 3:
+            continue
+        if all(_splits_into_words(r) for r in runs) and (digits <= 4 or candidate is not lowered):
+            return True
+    return False
+
+
+def has_sequence(value: str, length: int = 6) -> bool:
+    """An alphabet, digit or keyboard run of ``length``, either way (``abcdefg``, ``654321``)."""
+    lowered = value.lower()
+    for sequence in _SEQUENCES + tuple(s[::-1] for s in _SEQUENCES):
+        for start in range(len(sequence) - length + 1):
+            if sequence[start : start + length] in lowered:
+                return True
+    return False
+
+
+def is_placeholder(value: str) -> bool:
+    """A template expression, code reference, mask or placeholder word, not a value."""
+    token = value.strip().strip("'\"`")
+    if not token:
+        return True
+    return bool(
+        _TEMPLATE.search(token)
+        or _CODE_REFERENCE.search(token)
+        or _ENV_NAME.fullmatch(token)
+        or _DOTTED_IDENTIFIER.fullmatch(token)
+        or _MASK.search(token)
+        or _RUN.search(token)
+        or _PLACEHOLDER_WORDS.search(token)
+        or has_sequence(token)
+    )
+
+
+def _classes(value: str) -> int:
+    return (
+        any(c.islower() for c in value)
+        + any(c.isupper() for c in value)
+        + any(c.isdigit() for c in value)
+        + any(not c.isalnum() for c in value)
+    )
+
+
+def password_value(value: str) -> bool:
+    """A password someone really uses: not a placeholder, not only dictionary words, at
+    least 6 characters of two kinds (letters and digits, or mixed case, or symbols)."""
+    token = value.strip().strip("'\"`")
+    if len(token) < 6 or is_placeholder(token) or made_of_words(token):
+        return False
+    if _UUID.fullmatch(token) or (token.isdigit() and len(token) < 10):
+        return False
+    most = Counter(token.lower()).most_common(1)[0][1]
+    return _classes(token) >= 2 and most * 3 <= len(token) + 2
+
+
+def token_value(value: str) -> bool:
+    """A random-looking token: a password value (above) that is also long (10+) and of
+    high enough entropy for its length, and not a UUID (ids, not secrets, as a rule)."""
+    token = value.strip().strip("'\"`")
+    if token.isdigit():
+        return len(token) >= 16 and shannon_entropy(token) >= 2.8 and not is_placeholder(token)
+    if len(token) < 10 or not password_value(token) or _UUID.fullmatch(token):
+        return False
+    if identifier_words(token):
+        return False
+    # The most a string of this length can reach is log2(length): ask for most of it.
+    limit = min(3.0, 0.8 * math.log2(len(token)))
+    return shannon_entropy(token) >= limit
+
+
+def not_placeholder(value: str) -> bool:
+    """For values whose format is already distinctive (a provider prefix): only rejects
+    placeholders, masks and alphabet runs (``ghp_xxxx``, ``AKIA...EXAMPLE``, ``sk_abcdef``)."""
+    if len(value) >= 16 and shannon_entropy(value) < 3.0:
+        return False
+    return not (
+        _MASK.search(value)
+        or _LONG_RUN.search(value)
+        or re.search(r"(?i)example|sample|placeholder|dummy|your|redacted|fake|here\b", value)
+        or has_sequence(value)
+    )
+
+
+def userinfo_value(value: str) -> bool:
+    """``user:password`` (curl ``-u``, URL userinfo) whose password part is a password value."""
+    user, sep, password = value.strip().strip("'\"").partition(":")
+    return bool(sep and user and not is_placeholder(user)) and password_value(password)
+
+
+def basic_auth_value(value: str) -> bool:
+    """HTTP Basic credentials: base64 of ``user:password`` with a password value in it."""
+    token = value.strip()
+    try:
+        decoded = base64.b64decode(token + "=" * (-len(token) % 4), validate=True).decode("utf-8", "replace")
+    except ValueError:
+        return False
+    return ":" in decoded and userinfo_value(decoded)
