@@ -76,7 +76,7 @@ class ChatdlpGroup(click.Group):
 
 
 def _version_message() -> str:
-    from chatdlp.detect.nlp import NlpProfile
+    from chatdlp.detect.nlp import NlpProfile  # the profile only: no Presidio, no spaCy
 
     try:
         pipeline = NlpProfile.load().installed_package()

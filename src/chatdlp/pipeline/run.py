@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Container, Mapping, Sequence
-from pathlib import Path
 
 from chatdlp.atomic import prepare_out_dir
 from chatdlp.detect.backends import build_detector, make_runner
@@ -24,15 +23,13 @@ from chatdlp.errors import ChatdlpError, SinkError
 from chatdlp.pipeline.conversation import ConversationStage
 from chatdlp.pipeline.outcome import ScanOutcome
 from chatdlp.pipeline.plan import ScanPlan
+from chatdlp.pipeline.reports import write_formats
 from chatdlp.pipeline.scan import FindingSink, Stages, stream_scan
-from chatdlp.policy.model import PolicySet
 from chatdlp.records import Conversation, Diagnostics, Finding, LedgerCommit, Message, ScanStats
 from chatdlp.report.analytics import AnalyticsCollector
-from chatdlp.report.build import build_report_model, run_info
 from chatdlp.report.fingerprint import FingerprintKey
-from chatdlp.report.formats import Formatter, formatters_for, parse_formats
+from chatdlp.report.formats import formatters_for, parse_formats
 from chatdlp.report.jsonl import JsonlFindingsWriter
-from chatdlp.report.model import ReportOptions
 from chatdlp.report.sinks import BATCH_SIZE, HttpSink, StreamingSink
 from chatdlp.sources import open_source
 from chatdlp.sources.compliance_api.checkpoints import resume_options
@@ -152,15 +149,3 @@ def _deliver_pending(
         if key not in configured:
             warn(f"{count:,} finding(s) wait in the state for a sink not given in this run ({key})")
 
-
-def write_formats(
-    out_dir: Path, formatters: Sequence[Formatter], stats: ScanStats, diagnostics: Diagnostics,
-    policies: PolicySet, collector: AnalyticsCollector, options: ReportOptions,
-) -> None:
-    """The --format reports, from the report model of a run (a scan's or a rebuild's)."""
-    if not formatters:
-        return
-    run = run_info(stats, diagnostics, policies, collector.window)
-    model = build_report_model(out_dir, run, collector, options)
-    for formatter in formatters:
-        formatter.write(model, out_dir)

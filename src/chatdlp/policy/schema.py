@@ -7,7 +7,11 @@ recognizer names are checked against their registries.
 
 from __future__ import annotations
 
+import ast
 import difflib
+import functools
+import importlib.util
+from pathlib import Path
 from typing import Literal
 
 import regex
@@ -19,6 +23,24 @@ from chatdlp.records import Category, Severity
 
 _RULE_ID = r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9_-]+)+$"
 Role = Literal["user", "assistant", "system", "tool", "title"]
+
+
+@functools.lru_cache(maxsize=1)
+def presidio_recognizer_names() -> frozenset[str]:
+    """The recognizers Presidio exports, read from its ``__all__`` without importing it:
+    importing Presidio loads spaCy (a second), and validating a policy needs neither."""
+    spec = importlib.util.find_spec("presidio_analyzer")  # a top-level spec: nothing is imported
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    init = Path(next(iter(spec.submodule_search_locations))) / "predefined_recognizers" / "__init__.py"
+    tree = ast.parse(init.read_text(encoding="utf-8"))
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in statement.targets
+        ):
+            value = ast.literal_eval(statement.value)
+            return frozenset(n for n in value if isinstance(n, str) and n.endswith("Recognizer"))
+    return frozenset()
 
 
 class _Strict(BaseModel):
@@ -103,14 +125,10 @@ class RuleSpec(_Strict):
     def _known_recognizer(cls, value: str | None) -> str | None:
         if value is None:
             return value
-        from presidio_analyzer import EntityRecognizer
-        from presidio_analyzer import predefined_recognizers as predefined
-
         name = value.removeprefix("presidio:")
-        found = getattr(predefined, name, None)
-        if not (isinstance(found, type) and issubclass(found, EntityRecognizer)):
-            names = [n for n in dir(predefined) if n.endswith("Recognizer")]
-            close = difflib.get_close_matches(name, names, n=1)
+        names = presidio_recognizer_names()
+        if name not in names:
+            close = difflib.get_close_matches(name, sorted(names), n=1)
             hint = f"; did you mean 'presidio:{close[0]}'?" if close else ""
             raise ValueError(f"unknown Presidio recognizer '{name}'{hint}")
         return value
