@@ -155,3 +155,12 @@ def test_test_values_are_quiet_unless_asked_for(run_cli, tmp_path: Path) -> None
     loud = run_cli("scan", str(source), "--out", str(tmp_path / "b"), "--include-test-values")
     assert loud.exit_code == 1
     assert "CREDIT_CARD" in (tmp_path / "b" / "findings.jsonl").read_text()
+
+
+def test_choices_and_pack_names_are_case_insensitive(run_cli, tmp_path: Path) -> None:
+    source = str(_flat(tmp_path, [SENSITIVE]))
+    result = run_cli("scan", source, "--out", str(tmp_path / "a"), "--fail-on", "CRITICAL",
+                     "--policy", "PII", "--format", "HTML", "-q")
+    assert result.exit_code == 0, result.output
+    typo = run_cli("scan", source, "--out", str(tmp_path / "b"), "--policy", "pij")
+    assert typo.exit_code == 2 and "did you mean pii?" in typo.stderr

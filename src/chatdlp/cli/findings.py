@@ -27,9 +27,9 @@ _REASON_OPTION = click.option(
 @findings.command("list")
 @_STATE_OPTION
 @click.option("--status", "statuses", multiple=True,
-              type=click.Choice(["open", "resolved", "suppressed"]))
+              type=click.Choice(["open", "resolved", "suppressed"], case_sensitive=False))
 @click.option("--severity", "severities", multiple=True,
-              type=click.Choice([s.value for s in Severity]))
+              type=click.Choice([s.value for s in Severity], case_sensitive=False))
 @click.option("--rule", "rules", multiple=True, metavar="RULE_ID")
 @click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True)
 def findings_list(

@@ -130,7 +130,7 @@ def scan_options(func: F) -> F:
             help="Policy pack name or YAML file (repeatable). Default: every shipped pack.",
         ),
         click.option(
-            "--fail-on", type=click.Choice([s.value for s in Severity]),
+            "--fail-on", type=click.Choice([s.value for s in Severity], case_sensitive=False),
             default=Severity.HIGH.value, show_default=True,
             help="Exit 1 when a finding is at or above this severity.",
         ),
@@ -151,7 +151,8 @@ def scan_options(func: F) -> F:
             "this process), or Ray actors (ray engine).",
         ),
         click.option(
-            "--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+            "--engine", type=click.Choice(["local", "ray"], case_sensitive=False), default="local",
+            show_default=True,
             help="local: this machine's processes; ray: Ray actors (pip install 'chatdlp[ray]').",
         ),
         click.option(

@@ -83,7 +83,8 @@ def policy_test(paths: tuple[str, ...]) -> ExitCode:
 @click.argument("text")
 @click.option("--policy", "policies", multiple=True, metavar="NAME|PATH")
 @click.option("--role", default="user", show_default=True,
-              type=click.Choice(["user", "assistant", "system", "tool", "title"]))
+              type=click.Choice(["user", "assistant", "system", "tool", "title"],
+                                case_sensitive=False))
 @click.option("--all", "show_all", is_flag=True, help="Also list the rules that found nothing.")
 @click.option("--edm", "edm", multiple=True, metavar="INDEX",
               type=click.Path(dir_okay=False, exists=True, path_type=Path),

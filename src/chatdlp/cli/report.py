@@ -25,7 +25,8 @@ from chatdlp.cli.options import parse_when_option, report_options
               help="Only findings in messages from WHEN on (24h, 7d, an ISO date, Unix seconds).")
 @click.option("--until", metavar="WHEN", default=None, help="Only findings before WHEN.")
 @click.option(
-    "--status", "statuses", multiple=True, type=click.Choice(["open", "resolved", "suppressed"]),
+    "--status", "statuses", multiple=True,
+    type=click.Choice(["open", "resolved", "suppressed"], case_sensitive=False),
     help="Only these triage statuses (repeatable). Default: open and resolved.",
 )
 def report(

@@ -61,6 +61,15 @@ def check_regex(pattern: str) -> str:
     return pattern
 
 
+def check_allow(values: list[str]) -> list[str]:
+    for value in values:
+        try:
+            check_regex(value)
+        except ValueError as exc:
+            raise ValueError(f"allow entry {value!r}: {exc}") from None
+    return values
+
+
 class PatternSpec(_Strict):
     name: str = Field(min_length=1)
     regex: str = Field(min_length=1)
@@ -136,12 +145,7 @@ class RuleSpec(_Strict):
     @field_validator("allow")
     @classmethod
     def _allow_compiles(cls, values: list[str]) -> list[str]:
-        for value in values:
-            try:
-                check_regex(value)
-            except ValueError as exc:
-                raise ValueError(f"allow entry {value!r}: {exc}") from None
-        return values
+        return check_allow(values)
 
     @field_validator("terms")
     @classmethod
@@ -162,9 +166,25 @@ class RuleSpec(_Strict):
         return self
 
 
+class OverrideSpec(_Strict):
+    """A change to a rule another pack defines (a shipped one, usually)."""
+
+    enabled: bool = True
+    min_score: float | None = Field(default=None, ge=0.0, le=1.0)
+    severity: Severity | None = None
+    allow: list[str] | None = None
+
+    @field_validator("allow")
+    @classmethod
+    def _allow_compiles(cls, values: list[str] | None) -> list[str] | None:
+        return check_allow(values) if values is not None else None
+
+
 class PolicySpec(_Strict):
     version: Literal[1]
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     description: str = ""
     extends: list[str] = Field(default_factory=list)
     rules: list[RuleSpec] = Field(default_factory=list)
+    # rule id -> what changes: disable a rule, or change its min_score, severity, allow list
+    overrides: dict[str, OverrideSpec] = Field(default_factory=dict)
