@@ -9,6 +9,8 @@ message and no traceback: it is the only place that calls ``sys.exit``.
 from __future__ import annotations
 
 import importlib
+import io
+import os
 import sys
 from typing import Any, Protocol, runtime_checkable
 
@@ -68,11 +70,23 @@ class ChatdlpGroup(click.Group):
         except ChatdlpError as exc:
             click.echo(f"chatdlp: error: {exc}", err=True)
             sys.exit(int(exc.exit_code))
+        except BrokenPipeError:
+            _quiet_stdout()  # `chatdlp findings list | head`: the reader left; not an error
+            sys.exit(0)
         except KeyboardInterrupt:
             click.echo("chatdlp: interrupted", err=True)
             sys.exit(130)
         if code != ExitCode.OK:
             sys.exit(int(code))
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit raises no second BrokenPipeError."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
 
 
 def _version_message() -> str:

@@ -14,6 +14,7 @@ suppressions:
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from chatdlp.errors import ConfigError
 from chatdlp.state.schema import Suppression
 
 FILE_VERSION = 1
+_KEYS = ("fingerprint", "entity_type", "reason", "by", "at")
 _FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -54,6 +56,9 @@ def load_suppressions(path: Path, default_by: str, default_at: str) -> list[Supp
         raise ConfigError(f"{path}{where}: not valid YAML") from None
     if not isinstance(data, dict) or data.get("version") != FILE_VERSION:
         raise ConfigError(f"{path}: expected a mapping with 'version: {FILE_VERSION}'")
+    extra = sorted(str(k) for k in data if k not in ("version", "suppressions"))
+    if extra:
+        raise ConfigError(f"{path}: unknown key '{extra[0]}' (expected 'version' and 'suppressions')")
     items = data.get("suppressions") or []
     if not isinstance(items, list):
         raise ConfigError(f"{path}: 'suppressions' must be a list")
@@ -62,6 +67,11 @@ def load_suppressions(path: Path, default_by: str, default_at: str) -> list[Supp
         where = f"{path}: suppressions[{index}]"
         if not isinstance(item, dict):
             raise ConfigError(f"{where}: must be a mapping")
+        unknown = sorted(str(k) for k in item if k not in _KEYS)
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], _KEYS, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ConfigError(f"{where}: unknown key '{unknown[0]}'{hint}")
         fingerprint = str(item.get("fingerprint", "")).strip().lower()
         if not _FINGERPRINT.match(fingerprint):
             raise ConfigError(f"{where}.fingerprint: expected 64 hex characters")
