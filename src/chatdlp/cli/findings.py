@@ -215,3 +215,38 @@ def findings_history(target: str, state: Path) -> None:
         click.echo(f"no triage steps on {target}")
     for at, action, by, reason in steps:
         click.echo(f"{at}  {action:<20} {by:<12} {reason}")
+
+
+@findings.command("baseline")
+@click.argument("findings_file", metavar="FINDINGS.jsonl",
+                type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The baseline file; entries already in it are kept (with their reasons).")
+@click.option("--reason", required=True, help="Why these findings may stay (stored per entry).")
+@click.option("--expires", metavar="DATE", default=None,
+              help="From this day on (YYYY-MM-DD) the entries hide nothing: review them before.")
+def findings_baseline(findings_file: Path, out_file: Path, reason: str, expires: str | None) -> None:
+    """Write a baseline from a findings.jsonl: one entry per fingerprint, with a reason and an
+    optional expiry. `chatdlp scan --baseline FILE` then reports only what is not in it,
+    without --state.
+
+    \b
+    Example:
+      chatdlp findings baseline chatdlp-out/findings.jsonl --out baseline.yaml \\
+          --reason "known before the rollout" --expires 2027-01-31
+    """
+    import datetime as dt
+
+    from chatdlp.errors import ConfigError
+    from chatdlp.report.baseline import dump_baseline, entries_from_findings, load_baseline
+
+    try:
+        until = dt.date.fromisoformat(expires) if expires else None
+    except ValueError:
+        raise ConfigError(f"--expires {expires!r}: expected a date like 2027-01-31") from None
+    kept = load_baseline(out_file) if out_file.exists() else []
+    known = {entry.fingerprint for entry in kept}
+    added = [e for e in entries_from_findings(findings_file, reason, until) if e.fingerprint not in known]
+    dump_baseline([*kept, *added], out_file)
+    click.echo(f"{len(added)} fingerprint{'' if len(added) == 1 else 's'} added to {out_file} "
+               f"({len(kept) + len(added)} in all)")

@@ -172,6 +172,12 @@ def scan_options(func: F) -> F:
             "(`chatdlp edm build`; repeatable).",
         ),
         click.option(
+            "--baseline", "baseline", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+            default=None,
+            help="A baseline file (`chatdlp findings baseline`): findings of its fingerprints are not "
+            "reported (counted in the summary) until their entry expires. No --state needed.",
+        ),
+        click.option(
             "--strict", is_flag=True,
             help="Exit 3 when any record was skipped as bad input, or a pattern hit the regex timeout.",
         ),
@@ -203,6 +209,7 @@ class ScanArgs:
     ray_address: str | None
     include_test_values: bool
     edm: tuple[Path, ...]
+    baseline: Path | None
     strict: bool
     quiet: bool
     since: str | None
@@ -246,7 +253,26 @@ def scan_plan(
         fail_on=Severity(args.fail_on),
         strict=args.strict,
         fail_on_gap=fail_on_gap,
+        baseline=baseline_fingerprints(args.baseline, args.quiet),
     )
+
+
+def baseline_fingerprints(path: Path | None, quiet: bool) -> frozenset[str]:
+    """The fingerprints of the baseline's entries that have not expired (expired ones are named)."""
+    if path is None:
+        return frozenset()
+    import datetime as dt
+
+    from chatdlp.report.baseline import load_baseline
+
+    today = dt.datetime.now(dt.timezone.utc).date()
+    entries = load_baseline(path)
+    expired = [e for e in entries if not e.active(today)]
+    if expired and not quiet:
+        click.echo(f"chatdlp: warning: {path}: {len(expired)} of {len(entries)} baseline entries have "
+                   f"expired (first: {expired[0].fingerprint[:16]}..., {expired[0].expires}); their "
+                   "findings are reported again", err=True)
+    return frozenset(e.fingerprint for e in entries if e.active(today))
 
 
 def build_detector(policies: tuple[str, ...], include_test_values: bool = False) -> Any:

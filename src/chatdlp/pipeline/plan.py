@@ -36,6 +36,7 @@ class ScanPlan:
     fail_on: Severity = Severity.HIGH
     strict: bool = False
     fail_on_gap: bool = False
+    baseline: frozenset[str] = frozenset()  # --baseline: the active entries' fingerprints
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,7 +102,7 @@ def run_scan(
                 writer.write(finding)
         collector = AnalyticsCollector()
         stages = Stages(opened, runner, key, sinks, [collector], plan.reveal, ledger, plan.window,
-                        conversation)
+                        conversation, baseline=plan.baseline)
         try:
             stream_scan(stages, diagnostics, stats)
         except ChatdlpError as exc:

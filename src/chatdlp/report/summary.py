@@ -27,6 +27,8 @@ def _incremental_lines(stats: ScanStats) -> list[str]:
         )
     if stats.suppressed:
         lines.append(f"  suppressed     {stats.suppressed:,} findings of suppressed fingerprints")
+    if stats.baselined:
+        lines.append(f"  baselined      {stats.baselined:,} findings of fingerprints in the --baseline file")
     return lines
 
 
