@@ -234,7 +234,8 @@ def scan_plan(
         sources=args.sources,
         out_dir=args.out_dir,
         formats=args.formats,
-        report_options=ReportOptions(LinkTemplate(args.link_template), args.min_group_size),
+        report_options=ReportOptions(LinkTemplate(args.link_template), args.min_group_size,
+                                     str(state) if state is not None else None),
         reveal=RevealPolicy.of(name for value in args.reveal for name in value.split(",")),
         compliance=compliance_options(
             args.since, args.users, args.page_size, args.max_requests_per_minute, args.quiet,

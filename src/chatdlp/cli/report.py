@@ -50,7 +50,7 @@ def report(
         state_path=state,
         out_dir=out_dir,
         formats=formats,
-        report_options=ReportOptions(LinkTemplate(link_template), min_group_size),
+        report_options=ReportOptions(LinkTemplate(link_template), min_group_size, str(state)),
         policies=policies,
         since=parse_when_option("--since", since),
         until=parse_when_option("--until", until),
