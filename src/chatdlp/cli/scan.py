@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 
 def run_and_summarise(
-    plan: ScanPlan, quiet: bool, after_reports: Callable[[ScanOutcome], None] | None = None
+    plan: ScanPlan, quiet: bool, after_reports: Callable[[ScanOutcome], None] | None = None,
+    out_label: str | None = None,
 ) -> ScanOutcome:
     """Run the scan and print the summary; the outcome decides the exit code (outcome.py)."""
     from chatdlp.pipeline.run import run_scan
@@ -39,7 +40,7 @@ def run_and_summarise(
         )
     finally:
         if outcome is not None:
-            click.echo(render_summary(outcome.stats, outcome.diagnostics, str(plan.out_dir)),
+            click.echo(render_summary(outcome.stats, outcome.diagnostics, out_label or str(plan.out_dir)),
                        err=True)
     if after_reports is not None:
         after_reports(outcome)
@@ -51,8 +52,9 @@ def run_and_summarise(
 @click.command()
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
 @click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-    default=Path("chatdlp-out"), show_default=True, help="Directory for the reports.",
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path, allow_dash=True),
+    default=Path("chatdlp-out"), show_default=True,
+    help="Directory for the reports; - prints the findings as JSON lines on stdout (no --format).",
 )
 @scan_options
 @report_options
@@ -87,8 +89,22 @@ def scan(state: Path | None, fail_on_gap: bool, **options: Any) -> ScanOutcome:
       chatdlp scan export.zip --format csv,html,md,sarif,analytics
       chatdlp scan compliance://ws-123 --since 24h
       chatdlp scan compliance://ws-123 --state /var/lib/chatdlp/state.db --fail-on-gap
+      chatdlp scan export.zip --out - | jq -r .rule_id     # findings as JSON lines on stdout
     """
     args = ScanArgs(**options)
     if fail_on_gap and state is None:
         raise ConfigError("--fail-on-gap needs --state (the checkpoint lives there)")
-    return run_and_summarise(scan_plan(args, state, fail_on_gap=fail_on_gap), args.quiet)
+    if str(args.out_dir) != "-":
+        return run_and_summarise(scan_plan(args, state, fail_on_gap=fail_on_gap), args.quiet)
+    if any(name.strip() for value in args.formats for name in value.split(",")):
+        raise ConfigError("--out - prints findings.jsonl on stdout; the other reports (--format) "
+                          "need a directory: give --out DIR")
+    import dataclasses
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="chatdlp-out-") as scratch:
+        args = dataclasses.replace(args, out_dir=Path(scratch))
+        plan = dataclasses.replace(scan_plan(args, state, fail_on_gap=fail_on_gap),
+                                   stream_findings=sys.stdout)
+        return run_and_summarise(plan, args.quiet, out_label="stdout")

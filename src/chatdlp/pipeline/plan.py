@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from chatdlp.records import Severity, TimeWindow
 from chatdlp.report.model import ReportOptions
@@ -37,6 +38,7 @@ class ScanPlan:
     strict: bool = False
     fail_on_gap: bool = False
     baseline: frozenset[str] = frozenset()  # --baseline: the active entries' fingerprints
+    stream_findings: IO[str] | None = None  # --out -: findings as JSON lines here, as found
 
 
 @dataclass(frozen=True, slots=True)

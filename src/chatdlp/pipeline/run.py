@@ -29,7 +29,7 @@ from chatdlp.records import Conversation, Diagnostics, Finding, LedgerCommit, Me
 from chatdlp.report.analytics import AnalyticsCollector
 from chatdlp.report.fingerprint import FingerprintKey
 from chatdlp.report.formats import formatters_for, parse_formats
-from chatdlp.report.jsonl import JsonlFindingsWriter
+from chatdlp.report.jsonl import JsonlFindingsWriter, JsonlStreamWriter
 from chatdlp.report.sinks import BATCH_SIZE, HttpSink, StreamingSink
 from chatdlp.sources import open_source
 from chatdlp.sources.compliance_api.checkpoints import resume_options
@@ -87,6 +87,8 @@ def run_scan(
         outcome = ScanOutcome(plan, stats, diagnostics, detector.policies, retention_gaps=gaps)
         writer = JsonlFindingsWriter(plan.out_dir)
         sinks: list[FindingSink] = [writer]
+        if plan.stream_findings is not None:
+            sinks.append(JsonlStreamWriter(plan.stream_findings))
         streaming = [StreamingSink(s) for s in http_sinks] if store is None else []
         sinks.extend(streaming)
         ledger: StateLedger | None = None
@@ -99,7 +101,8 @@ def run_scan(
             for finding in store.unreported():
                 stats.carried_over += 1
                 stats.count(finding)
-                writer.write(finding)
+                for sink in sinks:  # findings.jsonl, and stdout with --out - (no HTTP sink here)
+                    sink.write(finding)
         collector = AnalyticsCollector()
         stages = Stages(opened, runner, key, sinks, [collector], plan.reveal, ledger, plan.window,
                         conversation, baseline=plan.baseline)
