@@ -164,3 +164,28 @@ def test_choices_and_pack_names_are_case_insensitive(run_cli, tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     typo = run_cli("scan", source, "--out", str(tmp_path / "b"), "--policy", "pij")
     assert typo.exit_code == 2 and "did you mean pii?" in typo.stderr
+
+
+def test_the_summary_says_which_report_to_open_and_what_the_exit_code_means(run_cli, tmp_path: Path) -> None:
+    source = str(_flat(tmp_path, [SENSITIVE]))
+    out = tmp_path / "o"
+    result = run_cli("scan", source, "--out", str(out), "--format", "html,md")
+    assert result.exit_code == 1
+    assert f"open           {out / 'report.html'}: in a browser" in result.stderr
+    assert "exit 1         1 finding at or above --fail-on high (the scan itself finished)" in result.stderr
+    assert "skipped        0 records" in result.stderr
+    clean = run_cli("scan", str(_flat(tmp_path, [CLEAN])), "--out", str(tmp_path / "c"))
+    assert "exit 0         nothing at or above --fail-on high" in clean.stderr
+    assert f"open           {tmp_path / 'c' / 'findings.jsonl'}" in clean.stderr
+
+
+def test_messages_use_plain_words(run_cli, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('{"id": "a", "spans": []}\n')
+    result = run_cli("eval", str(corpus))
+    assert result.exit_code == 2
+    assert "no 'text' field" in result.stderr and "KeyError" not in result.stderr
+    broken = tmp_path / "conversations.json"
+    broken.write_text('[{"id": ')
+    scanned = run_cli("scan", str(broken), "--out", str(tmp_path / "o"))
+    assert "item -1" not in scanned.stderr

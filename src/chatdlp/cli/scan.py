@@ -30,7 +30,7 @@ def run_and_summarise(
 ) -> ScanOutcome:
     """Run the scan and print the summary; the outcome decides the exit code (outcome.py)."""
     from chatdlp.pipeline.run import run_scan
-    from chatdlp.report.summary import render_summary
+    from chatdlp.report.summary import exit_line, render_summary, report_lines
 
     loud = functools.partial(click.echo, err=True)
     outcome = None
@@ -42,6 +42,11 @@ def run_and_summarise(
         if outcome is not None:
             click.echo(render_summary(outcome.stats, outcome.diagnostics, out_label or str(plan.out_dir)),
                        err=True)
+            ending = report_lines(None if out_label else plan.out_dir)
+            code = int(outcome.exit_code())
+            ending.append(exit_line(code, outcome.stats.findings_at_or_above(plan.fail_on),
+                                    plan.fail_on.value))
+            click.echo("\n".join(ending), err=True)
     if after_reports is not None:
         after_reports(outcome)
     for gap in outcome.retention_gaps:  # again, after the summary: the last thing on screen
