@@ -189,3 +189,36 @@ def test_messages_use_plain_words(run_cli, tmp_path: Path) -> None:
     broken.write_text('[{"id": ')
     scanned = run_cli("scan", str(broken), "--out", str(tmp_path / "o"))
     assert "item -1" not in scanned.stderr
+
+
+def test_a_new_fingerprint_key_comes_with_a_note_to_back_it_up(run_cli, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("CHATDLP_FINGERPRINT_KEY")
+    source = str(_flat(tmp_path, [SENSITIVE]))
+    first = run_cli("scan", source, "--out", str(tmp_path / "a"), "-q")
+    assert "created the fingerprint key" in first.stderr and "back it up" in first.stderr
+    second = run_cli("scan", source, "--out", str(tmp_path / "b"), "-q")
+    assert "created the fingerprint key" not in second.stderr
+
+
+def test_ctrl_c_prints_one_line_saying_what_is_kept(run_cli, tmp_path: Path, monkeypatch) -> None:
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("chatdlp.pipeline.run.run_scan", interrupted)
+    state = tmp_path / "s.db"
+    result = run_cli("scan", str(_flat(tmp_path, [SENSITIVE])), "--out", str(tmp_path / "o"), "--state", str(state))
+    assert result.exit_code == 130
+    [line] = result.stderr.strip().splitlines()
+    assert line == (f"chatdlp: interrupted; the batches committed to {state} so far are kept; "
+                    "a rerun goes on from there")
+
+
+def test_policy_test_failures_say_why(run_cli, tmp_path: Path) -> None:
+    pack = tmp_path / "p.yaml"
+    pack.write_text("version: 1\nname: p\nrules:\n  - id: p.x\n    entity: X\n    category: pii\n"
+                    "    severity: low\n    terms: [Nightjar]\n"
+                    "    examples: {match: ['about Falcon'], no_match: ['Nightjar here']}\n")
+    result = run_cli("policy", "test", str(pack))
+    assert result.exit_code == 1
+    assert "why: no pattern, term or recognizer of the rule matched anything" in result.stderr
+    assert "why: it reported chars 0-8 with score" in result.stderr

@@ -24,6 +24,7 @@ from chatdlp.errors import ChatdlpError, ExitCode
 
 log = logging.getLogger("chatdlp.cli")
 CONFIG_META = "chatdlp.config"
+INTERRUPT_META = "chatdlp.interrupted"  # what a Ctrl-C leaves behind, set by the running command
 
 # command name -> (module, attribute); a command's module is imported when it runs.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -98,7 +99,9 @@ class ChatdlpGroup(click.Group):
             _quiet_stdout()  # `chatdlp findings list | head`: the reader left; not an error
             sys.exit(0)
         except KeyboardInterrupt:
-            click.echo("chatdlp: interrupted", err=True)
+            # one line: what is kept (a command says so in ctx.meta), no traceback
+            note = ctx.meta.get(INTERRUPT_META, "nothing was changed")
+            click.echo(f"chatdlp: interrupted; {note}", err=True)
             sys.exit(130)
         if code != ExitCode.OK:
             sys.exit(int(code))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,13 @@ def run_and_summarise(
     from chatdlp.report.summary import exit_line, render_summary, report_lines
 
     loud = functools.partial(click.echo, err=True)
+    ctx = click.get_current_context()
+    ctx.find_root().meta["chatdlp.interrupted"] = (
+        f"the batches committed to {plan.state_path} so far are kept; a rerun goes on from there"
+        if plan.state_path is not None else
+        f"nothing was reported unless the scan had started: then {plan.out_dir}/findings.jsonl "
+        "holds what was found so far")
+    key_existed = _fingerprint_key_exists()
     outcome = None
     try:
         outcome = run_scan(
@@ -47,11 +55,22 @@ def run_and_summarise(
             ending.append(exit_line(code, outcome.stats.findings_at_or_above(plan.fail_on),
                                     plan.fail_on.value))
             click.echo("\n".join(ending), err=True)
+    if not key_existed and _fingerprint_key_exists():
+        from chatdlp.report.fingerprint import KEY_FILE, config_dir
+
+        loud(f"chatdlp: note: created the fingerprint key {config_dir() / KEY_FILE}: back it up; "
+             "fingerprints (suppressions, baselines, incidents across runs) match only under the same key")
     if after_reports is not None:
         after_reports(outcome)
     for gap in outcome.retention_gaps:  # again, after the summary: the last thing on screen
         loud(f"chatdlp: WARNING: RETENTION GAP: {gap}")
     return outcome
+
+
+def _fingerprint_key_exists() -> bool:
+    from chatdlp.report.fingerprint import KEY_ENV, KEY_FILE, config_dir
+
+    return bool(os.environ.get(KEY_ENV)) or (config_dir() / KEY_FILE).is_file()
 
 
 @click.command()
