@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from collections.abc import Callable
@@ -30,6 +31,7 @@ def run_and_summarise(
     out_label: str | None = None,
 ) -> ScanOutcome:
     """Run the scan and print the summary; the outcome decides the exit code (outcome.py)."""
+    from chatdlp.cli.progress import progress_display
     from chatdlp.pipeline.run import run_scan
     from chatdlp.report.summary import exit_line, render_summary, report_lines
 
@@ -42,10 +44,18 @@ def run_and_summarise(
         "holds what was found so far")
     key_existed = _fingerprint_key_exists()
     outcome = None
+    progress = progress_display(quiet)
     try:
-        outcome = run_scan(
-            plan, warning_printer(quiet), loud=lambda message: loud(f"chatdlp: WARNING: {message}")
-        )
+        if progress is None:
+            outcome = run_scan(
+                plan, warning_printer(quiet), loud=lambda message: loud(f"chatdlp: WARNING: {message}")
+            )
+        else:
+            with progress:
+                outcome = run_scan(
+                    dataclasses.replace(plan, observers=(*plan.observers, progress)),
+                    warning_printer(quiet), loud=lambda message: loud(f"chatdlp: WARNING: {message}"),
+                )
     finally:
         if outcome is not None:
             click.echo(render_summary(outcome.stats, outcome.diagnostics, out_label or str(plan.out_dir)),
@@ -123,7 +133,6 @@ def scan(state: Path | None, fail_on_gap: bool, **options: Any) -> ScanOutcome:
     if any(name.strip() for value in args.formats for name in value.split(",")):
         raise ConfigError("--out - prints findings.jsonl on stdout; the other reports (--format) "
                           "need a directory: give --out DIR")
-    import dataclasses
     import sys
     import tempfile
 

@@ -104,7 +104,8 @@ def run_scan(
                 for sink in sinks:  # findings.jsonl, and stdout with --out - (no HTTP sink here)
                     sink.write(finding)
         collector = AnalyticsCollector()
-        stages = Stages(opened, runner, key, sinks, [collector], plan.reveal, ledger, plan.window,
+        stages = Stages(opened, runner, key, sinks, [collector, *plan.observers], plan.reveal, ledger,
+                        plan.window,
                         conversation, baseline=plan.baseline)
         try:
             stream_scan(stages, diagnostics, stats)
