@@ -33,6 +33,7 @@ demo: install
 	$(BIN)/chatdlp scan examples/ --out $(OUT) --format html,md,csv,sarif --fail-on critical; \
 	  rc=$$?; [ $$rc -le 1 ] || exit $$rc
 	@echo "Reports written to $(OUT)/: findings.jsonl, report.html, summary.md, findings.csv, findings.sarif"
+	@echo "Open $(OUT)/report.html in a browser; run chatdlp as $(BIN)/chatdlp (or . $(BIN)/activate)"
 
 test: install-test
 	$(BIN)/ruff check src tests bench
