@@ -18,7 +18,6 @@ baseline:
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import re
 from collections.abc import Iterable
@@ -30,6 +29,7 @@ import yaml
 
 from chatdlp.atomic import AtomicFile
 from chatdlp.errors import ConfigError
+from chatdlp.yamllist import checked_entry, read_entries
 
 FILE_VERSION = 1
 _KEYS = ("fingerprint", "reason", "entity_type", "rule_id", "expires")
@@ -50,37 +50,13 @@ class BaselineEntry:
 
 def load_baseline(path: Path) -> list[BaselineEntry]:
     """The entries of a baseline file; ConfigError naming the entry and key on anything wrong."""
-    try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"--baseline {path}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{where}: not valid YAML") from None
-    if not isinstance(data, dict) or data.get("version") != FILE_VERSION:
-        raise ConfigError(f"{path}: expected a mapping with 'version: {FILE_VERSION}' and 'baseline'")
-    items = data.get("baseline") or []
-    if not isinstance(items, list):
-        raise ConfigError(f"{path}: 'baseline' must be a list")
-    return [_entry(path, index, item) for index, item in enumerate(items)]
+    return [_entry(path, index, item)
+            for index, item in enumerate(read_entries(path, "baseline", FILE_VERSION))]
 
 
 def _entry(path: Path, index: int, item: Any) -> BaselineEntry:
     where = f"{path}: baseline[{index}]"
-    if not isinstance(item, dict):
-        raise ConfigError(f"{where}: must be a mapping")
-    for key in item:
-        if key not in _KEYS:
-            close = difflib.get_close_matches(str(key), _KEYS, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise ConfigError(f"{where}: unknown key '{key}'{hint}")
-    fingerprint = str(item.get("fingerprint", "")).strip().lower()
-    if not _FINGERPRINT.match(fingerprint):
-        raise ConfigError(f"{where}.fingerprint: expected 64 hex characters")
-    reason = str(item.get("reason") or "").strip()
-    if not reason:
-        raise ConfigError(f"{where}.reason: required (why this value may stay)")
+    fingerprint, reason = checked_entry(where, item, _KEYS, "why this value may stay")
     expires = item.get("expires")
     if expires is not None and not isinstance(expires, dt.date):
         try:
