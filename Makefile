@@ -14,8 +14,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
+# The browser tests of report.html drive the system's Chromium (Playwright never downloads one):
+# installed with apt when missing and possible (root, apt-get), else those tests skip.
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test,ray]'
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "chromium not installed: the browser tests of report.html will skip"
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -27,6 +33,7 @@ demo: install
 	$(BIN)/chatdlp scan examples/ --out $(OUT) --format html,md,csv,sarif --fail-on critical; \
 	  rc=$$?; [ $$rc -le 1 ] || exit $$rc
 	@echo "Reports written to $(OUT)/: findings.jsonl, report.html, summary.md, findings.csv, findings.sarif"
+	@echo "Open $(OUT)/report.html in a browser; run chatdlp as $(BIN)/chatdlp (or . $(BIN)/activate)"
 
 test: install-test
 	$(BIN)/ruff check src tests bench

@@ -63,6 +63,7 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 def _isolated_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("CHATDLP_FINGERPRINT_KEY", TEST_KEY)
     monkeypatch.setenv("CHATDLP_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))  # no user chatdlp config.toml
 
 
 @pytest.fixture(scope="session")

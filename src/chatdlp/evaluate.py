@@ -130,8 +130,10 @@ def load_corpus(path: Path) -> list[LabeledText]:
                 str(data["id"]), text, spans, str(data.get("kind", "")), data.get("ambiguous") is True
             )
         except (ValueError, KeyError, TypeError) as exc:
-            problem = type(exc).__name__
-            raise ConfigError(f"corpus {path}:{number}: not a labeled record ({problem})") from None
+            problem = (f"no {exc.args[0]!r} field" if isinstance(exc, KeyError) else "not valid JSON"
+                       if isinstance(exc, json.JSONDecodeError) else "a field has the wrong type")
+            raise ConfigError(f"corpus {path}:{number}: not a labeled record ({problem}; expected "
+                              '{"id", "text", "spans": [{"start", "end", "label"}]})') from None
         if not isinstance(text, str):
             raise ConfigError(f"corpus {path}:{number}: 'text' must be a string")
         for span in spans:

@@ -309,6 +309,7 @@ class ScanStats:
     outside_window: int = 0  # sweep: messages older than the window, not scanned
     suppressed: int = 0  # --state: findings of suppressed fingerprints, not reported
     carried_over: int = 0  # --state: findings an interrupted run stored but never wrote out
+    baselined: int = 0  # --baseline: findings of fingerprints the baseline file accepts, not reported
     findings: int = 0
     by_category: Counter[str] = field(default_factory=Counter)
     by_severity: Counter[str] = field(default_factory=Counter)

@@ -155,3 +155,70 @@ def test_test_values_are_quiet_unless_asked_for(run_cli, tmp_path: Path) -> None
     loud = run_cli("scan", str(source), "--out", str(tmp_path / "b"), "--include-test-values")
     assert loud.exit_code == 1
     assert "CREDIT_CARD" in (tmp_path / "b" / "findings.jsonl").read_text()
+
+
+def test_choices_and_pack_names_are_case_insensitive(run_cli, tmp_path: Path) -> None:
+    source = str(_flat(tmp_path, [SENSITIVE]))
+    result = run_cli("scan", source, "--out", str(tmp_path / "a"), "--fail-on", "CRITICAL",
+                     "--policy", "PII", "--format", "HTML", "-q")
+    assert result.exit_code == 0, result.output
+    typo = run_cli("scan", source, "--out", str(tmp_path / "b"), "--policy", "pij")
+    assert typo.exit_code == 2 and "did you mean pii?" in typo.stderr
+
+
+def test_the_summary_says_which_report_to_open_and_what_the_exit_code_means(run_cli, tmp_path: Path) -> None:
+    source = str(_flat(tmp_path, [SENSITIVE]))
+    out = tmp_path / "o"
+    result = run_cli("scan", source, "--out", str(out), "--format", "html,md")
+    assert result.exit_code == 1
+    assert f"open           {out / 'report.html'}: in a browser" in result.stderr
+    assert "exit 1         1 finding at or above --fail-on high (the scan itself finished)" in result.stderr
+    assert "skipped        0 records" in result.stderr
+    clean = run_cli("scan", str(_flat(tmp_path, [CLEAN])), "--out", str(tmp_path / "c"))
+    assert "exit 0         nothing at or above --fail-on high" in clean.stderr
+    assert f"open           {tmp_path / 'c' / 'findings.jsonl'}" in clean.stderr
+
+
+def test_messages_use_plain_words(run_cli, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('{"id": "a", "spans": []}\n')
+    result = run_cli("eval", str(corpus))
+    assert result.exit_code == 2
+    assert "no 'text' field" in result.stderr and "KeyError" not in result.stderr
+    broken = tmp_path / "conversations.json"
+    broken.write_text('[{"id": ')
+    scanned = run_cli("scan", str(broken), "--out", str(tmp_path / "o"))
+    assert "item -1" not in scanned.stderr
+
+
+def test_a_new_fingerprint_key_comes_with_a_note_to_back_it_up(run_cli, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("CHATDLP_FINGERPRINT_KEY")
+    source = str(_flat(tmp_path, [SENSITIVE]))
+    first = run_cli("scan", source, "--out", str(tmp_path / "a"), "-q")
+    assert "created the fingerprint key" in first.stderr and "back it up" in first.stderr
+    second = run_cli("scan", source, "--out", str(tmp_path / "b"), "-q")
+    assert "created the fingerprint key" not in second.stderr
+
+
+def test_ctrl_c_prints_one_line_saying_what_is_kept(run_cli, tmp_path: Path, monkeypatch) -> None:
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("chatdlp.pipeline.run.run_scan", interrupted)
+    state = tmp_path / "s.db"
+    result = run_cli("scan", str(_flat(tmp_path, [SENSITIVE])), "--out", str(tmp_path / "o"), "--state", str(state))
+    assert result.exit_code == 130
+    [line] = result.stderr.strip().splitlines()
+    assert line == (f"chatdlp: interrupted; the batches committed to {state} so far are kept; "
+                    "a rerun goes on from there")
+
+
+def test_policy_test_failures_say_why(run_cli, tmp_path: Path) -> None:
+    pack = tmp_path / "p.yaml"
+    pack.write_text("version: 1\nname: p\nrules:\n  - id: p.x\n    entity: X\n    category: pii\n"
+                    "    severity: low\n    terms: [Nightjar]\n"
+                    "    examples: {match: ['about Falcon'], no_match: ['Nightjar here']}\n")
+    result = run_cli("policy", "test", str(pack))
+    assert result.exit_code == 1
+    assert "why: no pattern, term or recognizer of the rule matched anything" in result.stderr
+    assert "why: it reported chars 0-8 with score" in result.stderr

@@ -161,3 +161,56 @@ def test_the_chatdlp_recognizers_a_rule_may_name_are_the_ones_detect_has() -> No
     from chatdlp.policy.schema import CHATDLP_RECOGNIZER_NAMES
 
     assert set(CHATDLP_RECOGNIZER_NAMES) == set(CHATDLP_RECOGNIZERS)
+
+
+def _pack(tmp_path: Path, name: str, body: str) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(f"version: 1\nname: {name}\n" + body)
+    return path
+
+
+def test_plus_and_default_add_to_the_shipped_packs(tmp_path: Path) -> None:
+    acme = _pack(tmp_path, "acme", "rules:\n" + GOOD_RULE)
+    shipped = set(shipped_pack_names())
+    assert set(load_policies([f"+{acme}"]).names) == shipped | {"acme"}
+    assert set(load_policies(["default", str(acme)]).names) == shipped | {"acme"}
+    assert load_policies([str(acme)]).names == ["acme"]
+
+
+def test_pack_names_are_case_insensitive_and_misspelt_ones_get_a_hint() -> None:
+    assert load_policies(["PII"]).names == ["pii"]
+    with pytest.raises(PolicyError, match="did you mean pii"):
+        load_policies(["pij"])
+
+
+def test_an_extending_pack_redefines_a_shipped_rule(tmp_path: Path) -> None:
+    location = load_policies(["pii"]).rule("pii.location")
+    assert location is not None
+    path = _pack(tmp_path, "acme", "extends: [pii]\nrules:\n  - id: pii.location\n    entity: LOCATION\n"
+                 "    category: pii\n    severity: low\n    recognizer: presidio:SpacyRecognizer\n"
+                 "    min_score: 0.9\n")
+    policies = load_policies([str(path)])
+    [rule] = [r for r in policies.rules if r.id == "pii.location"]
+    assert rule.policy == "acme" and rule.min_score == 0.9
+
+
+def test_overrides_disable_or_change_shipped_rules(tmp_path: Path) -> None:
+    before = load_policies(["pii"])
+    rule_id = "pii.location"
+    other = next(r.id for r in before.rules if r.id != rule_id)
+    path = _pack(tmp_path, "acme", f"overrides:\n  {rule_id}:\n    enabled: false\n"
+                 f"  {other}:\n    severity: critical\n    min_score: 0.95\n    allow: ['^x$']\n")
+    policies = load_policies([f"+{path}"])
+    assert policies.rule(rule_id) is None
+    changed = policies.rule(other)
+    assert changed is not None and changed.severity.value == "critical"
+    assert changed.min_score == 0.95 and changed.allow == ("^x$",)
+
+
+def test_an_override_of_an_unknown_rule_names_file_line_and_a_close_id(tmp_path: Path) -> None:
+    path = _pack(tmp_path, "acme", "extends: [pii]\noverrides:\n  pii.locaton:\n    enabled: false\n")
+    message = _error(path)
+    assert f"{path.resolve()}:5:3:" in message
+    assert "did you mean 'pii.location'?" in message
+    bad_key = _pack(tmp_path, "acme", "extends: [pii]\noverrides:\n  pii.location:\n    severty: low\n")
+    assert "unknown key 'severty'; did you mean 'severity'?" in _error(bad_key)

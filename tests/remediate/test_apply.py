@@ -92,7 +92,7 @@ def test_an_approved_apply_deletes_exactly_the_plan_and_a_second_is_a_no_op(
     assert verified.exit_code == 0 and "2 recorded head(s) found" in verified.output
 
     listed = cli("findings", "list", "--state", state, "--status", "remediated")
-    assert "3 of 3 finding(s) shown" in listed.output
+    assert "3 of 3 findings shown" in listed.output
     assert_no_key_anywhere(tmp_path, first.output, second.output, listed.output, verified.output)
 
 

@@ -117,7 +117,7 @@ def test_value_that_appears_twice_is_masked_both_times() -> None:
 def test_adjacent_values_are_masked_as_one_region() -> None:
     text = "x 219-09-9999henrik@fabrikam.com y"
     spans = [(2, 13, "US_SSN"), (13, 32, "EMAIL_ADDRESS")]
-    assert redact_excerpt(text, spans, 2, 13) == "x [EMAIL_ADDRESS+US_SSN] y"
+    assert redact_excerpt(text, spans, 2, 13) == "x [EMAIL_ADDRESS] y"  # the most specific label
 
 
 def test_window_edge_inside_a_value_masks_the_whole_value() -> None:
@@ -157,3 +157,9 @@ def test_reveal_needs_enough_digits() -> None:
 def test_reveal_is_refused_for_entities_without_a_safe_hint() -> None:
     with pytest.raises(ConfigError, match="PERSON"):
         RevealPolicy.of(["PERSON"])
+
+
+def test_a_merged_region_shows_one_label_the_most_specific() -> None:
+    text = "n 4539148803436467 y"
+    spans = [(2, 18, "CREDIT_CARD"), (2, 18, "US_BANK_NUMBER"), (4, 15, "PL_PESEL")]
+    assert redact_excerpt(text, spans, 2, 18) == "n [CREDIT_CARD] y"

@@ -76,3 +76,20 @@ def test_incomplete_run_is_marked_unsuccessful(tmp_path: Path) -> None:
     assert invocation["exitCodeDescription"] == "source gone"
     assert data["runs"][0]["results"] == []
     jsonschema.Draft4Validator(json.loads(SCHEMA.read_text())).validate(data)
+
+
+def test_sarif_results_carry_a_physical_location_and_good_grammar(tmp_path: Path) -> None:
+    import json as _json
+
+    from chatdlp.report.formats.sarif import SarifFormatter
+    from tests.report.helpers import finding, model
+
+    findings = [finding(1, source="exports/my chats.json", role="assistant"), finding(2, source="-")]
+    (path,) = SarifFormatter().write(model(tmp_path, findings), tmp_path)
+    first, second = _json.loads(path.read_text())["runs"][0]["results"]
+    location = first["locations"][0]
+    assert location["physicalLocation"]["artifactLocation"]["uri"] == "exports/my%20chats.json"
+    assert "message m1 of conversation conv-1" in location["message"]["text"]
+    assert location["logicalLocations"][0]["fullyQualifiedName"] == "conv-1/m1"
+    assert "in an assistant message" in first["message"]["text"]
+    assert second["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "stdin"

@@ -177,3 +177,45 @@ def test_a_sink_waits_as_long_as_retry_after_says() -> None:
         sink.send([finding(1)])
     assert sleeps == [3.0, 0.0]
     assert not answers  # three attempts
+
+
+def test_splunk_requests_of_one_run_share_a_channel(tmp_path: Path, run_cli, collector) -> None:
+    import uuid
+
+    corpus = write_corpus(tmp_path / "c.jsonl", 3)
+    collector.statuses.extend([503])  # a retry is the same run: the same channel
+    result = run_cli("scan", str(corpus), "--out", str(tmp_path / "o"), "--sink", f"splunk-hec={collector.url}")
+    assert result.exit_code == 1, result.output
+    channels = {headers["X-Splunk-Request-Channel"] for headers, _ in collector.requests}
+    assert len(channels) == 1
+    uuid.UUID(channels.pop())
+
+
+def test_every_send_of_one_sink_carries_its_channel(monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+
+    from chatdlp.report.sinks import HttpSink
+    from tests.report.helpers import finding
+
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["X-Splunk-Request-Channel"])
+        return httpx.Response(200)
+
+    monkeypatch.setenv("CHATDLP_SPLUNK_HEC_TOKEN", SPLUNK_TOKEN)
+    sink = HttpSink.from_environment(parse_sink("splunk-hec=https://splunk.example:8088/services/collector"))
+    sink.client = httpx.Client(transport=httpx.MockTransport(answer))
+    sink.send([finding(1)])
+    sink.send([finding(2)])
+    other = HttpSink.from_environment(parse_sink("splunk-hec=https://splunk.example:8088/services/collector"))
+    assert len(seen) == 2 and seen[0] == seen[1] == sink.channel != other.channel
+
+
+def test_a_failing_sink_without_state_is_named_with_its_status(tmp_path: Path, run_cli, collector) -> None:
+    corpus = write_corpus(tmp_path / "c.jsonl", 2)
+    collector.statuses.extend([401] * 10)
+    result = run_cli("scan", str(corpus), "--out", str(tmp_path / "o"), "--sink", f"splunk-hec={collector.url}")
+    assert result.exit_code == 3
+    assert f"HTTP 401 from splunk-hec {collector.url}: it refused the findings (check the token)" in result.stderr
+    assert SPLUNK_TOKEN not in result.output

@@ -68,4 +68,5 @@ def test_sweep_wants_a_fresh_directory(tmp_path: Path, run_cli) -> None:
     (tmp_path / "used" / "old.txt").write_text("x")
     result = run_cli("sweep", str(corpus), "--out", str(tmp_path / "used"))
     assert result.exit_code == 2 and "new or empty directory" in result.output
-    assert run_cli("sweep", "--verify", str(tmp_path / "used")).exit_code == 3
+    not_a_bundle = run_cli("sweep", "--verify", str(tmp_path / "used"))
+    assert not_a_bundle.exit_code == 2 and "not an evidence bundle" in not_a_bundle.stderr

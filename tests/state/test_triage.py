@@ -51,7 +51,7 @@ def test_suppressed_fingerprint_stays_quiet_and_is_counted(tmp_path: Path, run_c
 
     listed = run_cli("findings", "list", "--state", str(db), "--status", "suppressed")
     assert listed.output.count("suppressed") >= 3  # 3 rows (+ the column header)
-    assert "3 of 3 finding(s) shown" in listed.output
+    assert "3 of 3 findings shown" in listed.output
     with sqlite3.connect(db) as connection:
         log = connection.execute("SELECT action, reason, by FROM triage_log").fetchall()
     assert log[0][0] == "suppress" and log[0][1] == "QA test record" and log[0][2]
@@ -105,7 +105,7 @@ def test_suppressions_round_trip_as_versioned_yaml(tmp_path: Path, run_cli) -> N
     assert SSN not in out.read_text()
 
     # Imported into a fresh state before its first scan: the value is never reported there.
-    assert run_cli("findings", "import-suppressions", str(out), "--state", str(other)).exit_code == 0
+    assert run_cli("findings", "import-suppressions", str(out), "--state", str(other), "--create").exit_code == 0
     result = run_cli("scan", str(corpus), "--state", str(other), "--out", str(tmp_path / "o2"))
     assert fingerprint not in (tmp_path / "o2" / "findings.jsonl").read_text()
     assert "suppressed     1 findings" in result.output

@@ -8,14 +8,23 @@ message and no traceback: it is the only place that calls ``sys.exit``.
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import io
+import logging
+import os
 import sys
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import click
 
 from chatdlp import __version__
 from chatdlp.errors import ChatdlpError, ExitCode
+
+log = logging.getLogger("chatdlp.cli")
+CONFIG_META = "chatdlp.config"
+INTERRUPT_META = "chatdlp.interrupted"  # what a Ctrl-C leaves behind, set by the running command
 
 # command name -> (module, attribute); a command's module is imported when it runs.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -57,6 +66,24 @@ class ChatdlpGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        # option names only: their values may be anything (a path, a search term)
+        log.debug("command %s, options given: %s", name,
+                  " ".join(a.split("=", 1)[0] for a in rest if a.startswith("-")) or "none")
+        config = ctx.meta.get(CONFIG_META)
+        if name and command is not None and config is not None:
+            path, data = config
+            if name in data:  # [scan], [findings.list]...: this command's defaults
+                from chatdlp.cli.config import default_map_for
+
+                ctx.default_map = {**(ctx.default_map or {}),
+                                   name: default_map_for(command, data[name], f"{path} [{name}]")}
+                log.info("defaults of %s from %s: %s", name, path, ", ".join(sorted(data[name])))
+        return name, command, rest
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
@@ -70,15 +97,60 @@ class ChatdlpGroup(click.Group):
         except ChatdlpError as exc:
             click.echo(f"chatdlp: error: {exc}", err=True)
             sys.exit(int(exc.exit_code))
+        except BrokenPipeError:
+            _quiet_stdout()  # `chatdlp findings list | head`: the reader left; not an error
+            sys.exit(0)
         except KeyboardInterrupt:
-            click.echo("chatdlp: interrupted", err=True)
+            # one line: what is kept (a command says so in ctx.meta), no traceback
+            note = ctx.meta.get(INTERRUPT_META, "nothing was changed")
+            click.echo(f"chatdlp: interrupted; {note}", err=True)
             sys.exit(130)
         if code != ExitCode.OK:
             sys.exit(int(code))
 
 
+def _load_config(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    """--config FILE, ./chatdlp.toml or ~/.config/chatdlp/config.toml: kept for resolve_command."""
+    if ctx.resilient_parsing:
+        return
+    from chatdlp.cli.config import find_config_file, read_config
+
+    path = find_config_file(value)
+    if path is None:
+        return
+    try:
+        data = read_config(path)
+    except ChatdlpError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=_param) from None
+    unknown = [name for name in data if name not in COMMANDS]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], list(COMMANDS), n=1)
+        hint = f"; did you mean [{close[0]}]?" if close else ""
+        raise click.BadParameter(f"{path}: unknown table [{unknown[0]}]{hint} (one table per command)",
+                                 ctx=ctx, param=_param)
+    ctx.meta[CONFIG_META] = (path, data)
+
+
+def _set_logging(ctx: click.Context, param: click.Parameter, value: object) -> None:
+    if ctx.resilient_parsing or not value:
+        return
+    from chatdlp.cli.logs import configure_logging
+
+    level = logging.DEBUG if param.name == "debug" or (isinstance(value, int) and value > 1) else logging.INFO
+    configure_logging(level)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit raises no second BrokenPipeError."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
+
+
 def _version_message() -> str:
-    from chatdlp.detect.nlp import NlpProfile
+    from chatdlp.detect.nlp import NlpProfile  # the profile only: no Presidio, no spaCy
 
     try:
         pipeline = NlpProfile.load().installed_package()
@@ -95,9 +167,21 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
         ctx.exit()
 
 
-@click.group(cls=ChatdlpGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ChatdlpGroup, context_settings={
+    "help_option_names": ["-h", "--help"],
+    # every option also from CHATDLP_<COMMAND>_<OPTION> (CHATDLP_SCAN_FAIL_ON=critical)
+    "auto_envvar_prefix": "CHATDLP",
+})
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
               help="Show the version and exit.")
+@click.option("--config", "config", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              is_eager=True, expose_value=False, callback=_load_config,
+              help="Option defaults, one table per command ([scan], [findings.list]). "
+              "Default: ./chatdlp.toml, else ~/.config/chatdlp/config.toml.")
+@click.option("-v", "--verbose", "verbose", count=True, expose_value=False, callback=_set_logging,
+              help="Log what chatdlp does on stderr (-vv: debug). Never a value from the data.")
+@click.option("--debug", "debug", is_flag=True, expose_value=False, callback=_set_logging,
+              help="The same as -vv.")
 def main() -> None:
     """chatdlp: find personal data, health data, card numbers, secrets and
     confidential terms in AI chat transcripts (ChatGPT Enterprise / Edu).

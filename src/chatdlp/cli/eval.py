@@ -13,7 +13,7 @@ from chatdlp.cli.options import build_detector
 @click.argument("corpus", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--policy", "policies", multiple=True, metavar="NAME|PATH",
               help="Policy pack name or YAML file (repeatable). Default: every shipped pack.")
-@click.option("--baseline", type=click.Choice(["presidio"]), default=None,
+@click.option("--baseline", type=click.Choice(["presidio"], case_sensitive=False), default=None,
               help="Also run vanilla Presidio on the same texts and print it side by side.")
 @click.option("--include-test-values", is_flag=True,
               help="Report documentation and test values too (555-01xx, example.com, test cards ...).")

@@ -137,7 +137,7 @@ def scan_options(func: F) -> F:
             help="Policy pack name or YAML file (repeatable). Default: every shipped pack.",
         ),
         click.option(
-            "--fail-on", type=click.Choice([s.value for s in Severity]),
+            "--fail-on", type=click.Choice([s.value for s in Severity], case_sensitive=False),
             default=Severity.HIGH.value, show_default=True,
             help="Exit 1 when a finding is at or above this severity.",
         ),
@@ -158,7 +158,8 @@ def scan_options(func: F) -> F:
             "this process), or Ray actors (ray engine).",
         ),
         click.option(
-            "--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+            "--engine", type=click.Choice(["local", "ray"], case_sensitive=False), default="local",
+            show_default=True,
             help="local: this machine's processes; ray: Ray actors (pip install 'chatdlp[ray]').",
         ),
         click.option(
@@ -176,6 +177,12 @@ def scan_options(func: F) -> F:
             type=click.Path(dir_okay=False, exists=True, path_type=Path),
             help="Exact data match against an index of the organisation's records "
             "(`chatdlp edm build`; repeatable).",
+        ),
+        click.option(
+            "--baseline", "baseline", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+            default=None,
+            help="A baseline file (`chatdlp findings baseline`): findings of its fingerprints are not "
+            "reported (counted in the summary) until their entry expires. No --state needed.",
         ),
         click.option(
             "--strict", is_flag=True,
@@ -209,6 +216,7 @@ class ScanArgs:
     ray_address: str | None
     include_test_values: bool
     edm: tuple[Path, ...]
+    baseline: Path | None
     strict: bool
     quiet: bool
     since: str | None
@@ -248,7 +256,8 @@ def scan_plan(
         sources=args.sources,
         out_dir=args.out_dir,
         formats=args.formats,
-        report_options=ReportOptions(LinkTemplate(args.link_template), args.min_group_size),
+        report_options=ReportOptions(LinkTemplate(args.link_template), args.min_group_size,
+                                     str(state) if state is not None else None),
         reveal=RevealPolicy.of(name for value in args.reveal for name in value.split(",")),
         compliance=compliance_options(
             args.since, args.users, args.page_size, args.max_requests_per_minute, args.quiet,
@@ -267,7 +276,26 @@ def scan_plan(
         fail_on=Severity(args.fail_on),
         strict=args.strict,
         fail_on_gap=fail_on_gap,
+        baseline=baseline_fingerprints(args.baseline, args.quiet),
     )
+
+
+def baseline_fingerprints(path: Path | None, quiet: bool) -> frozenset[str]:
+    """The fingerprints of the baseline's entries that have not expired (expired ones are named)."""
+    if path is None:
+        return frozenset()
+    import datetime as dt
+
+    from chatdlp.report.baseline import load_baseline
+
+    today = dt.datetime.now(dt.timezone.utc).date()
+    entries = load_baseline(path)
+    expired = [e for e in entries if not e.active(today)]
+    if expired and not quiet:
+        click.echo(f"chatdlp: warning: {path}: {len(expired)} of {len(entries)} baseline entries have "
+                   f"expired (first: {expired[0].fingerprint[:16]}..., {expired[0].expires}); their "
+                   "findings are reported again", err=True)
+    return frozenset(e.fingerprint for e in entries if e.active(today))
 
 
 def build_detector(policies: tuple[str, ...], include_test_values: bool = False) -> Any:

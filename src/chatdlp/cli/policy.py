@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -73,17 +74,41 @@ def policy_test(paths: tuple[str, ...]) -> ExitCode:
         click.echo(f"FAIL {result.rule.id}: expected {want} in example:", err=True)
         click.echo(f"       {result.text!r}", err=True)
         click.echo(f"     rules that reported: {got}", err=True)
+        click.echo(f"     why: {_why(detector, result)}", err=True)
     rules = len({r.rule.id for r in results})
     click.echo(f"{len(results) - len(failures)} passed, {len(failures)} failed "
                f"({len(results)} examples of {rules} rules)")
     return ExitCode.FINDINGS if failures else ExitCode.OK
 
 
+def _why(detector: Any, result: Any) -> str:
+    """Why an example failed, from the detector's own account (``policy explain``)."""
+    role = sorted(result.rule.roles)[0] if result.rule.roles else "user"
+    judgements, _silent = detector.explain(result.text, role)
+    mine = [j for j in judgements if j.rule.id == result.rule.id]
+    if result.expected:
+        if not mine:
+            return "no pattern, term or recognizer of the rule matched anything in the example"
+        best = max(mine, key=lambda j: j.score)
+        if best.reason:
+            return f"it matched chars {best.start}-{best.end} but was not reported: {best.reason}"
+        return (f"it matched chars {best.start}-{best.end} with score {best.score:.2f}, under its "
+                f"min_score {result.rule.min_score:.2f}")
+    reported = [j for j in mine if j.reported]
+    if not reported:
+        return "another rule's finding covers the same text"
+    hit = reported[0]
+    context = " (with a context word)" if hit.context_word else ""
+    return (f"it reported chars {hit.start}-{hit.end} with score {hit.score:.2f}{context}, at or over "
+            f"its min_score {result.rule.min_score:.2f}: add an allow entry or tighten the pattern")
+
+
 @policy.command("explain")
 @click.argument("text")
 @click.option("--policy", "policies", multiple=True, metavar="NAME|PATH")
 @click.option("--role", default="user", show_default=True,
-              type=click.Choice(["user", "assistant", "system", "tool", "title"]))
+              type=click.Choice(["user", "assistant", "system", "tool", "title"],
+                                case_sensitive=False))
 @click.option("--all", "show_all", is_flag=True, help="Also list the rules that found nothing.")
 @click.option("--edm", "edm", multiple=True, metavar="INDEX",
               type=click.Path(dir_okay=False, exists=True, path_type=Path),

@@ -26,7 +26,7 @@ from chatdlp.cli.options import parse_when_option, report_options
 @click.option("--until", metavar="WHEN", default=None, help="Only findings before WHEN.")
 @click.option(
     "--status", "statuses", multiple=True,
-    type=click.Choice(["open", "resolved", "suppressed", "remediated"]),
+    type=click.Choice(["open", "resolved", "suppressed", "remediated"], case_sensitive=False),
     help="Only these triage statuses (repeatable). Default: open and resolved.",
 )
 def report(
@@ -50,7 +50,7 @@ def report(
         state_path=state,
         out_dir=out_dir,
         formats=formats,
-        report_options=ReportOptions(LinkTemplate(link_template), min_group_size),
+        report_options=ReportOptions(LinkTemplate(link_template), min_group_size, str(state)),
         policies=policies,
         since=parse_when_option("--since", since),
         until=parse_when_option("--until", until),

@@ -61,6 +61,9 @@ def sweep(
     if verify_dir is not None:
         if options["sources"] or out_dir is not None:
             raise ConfigError("sweep --verify DIR takes no SOURCE nor --out")
+        if not (verify_dir / "manifest.json").is_file() and not (verify_dir / "findings.jsonl").is_file():
+            raise ConfigError(f"sweep --verify {verify_dir}: not an evidence bundle (no manifest.json; "
+                              "`chatdlp sweep ... --out DIR` writes one)")
         result = verify_bundle(verify_dir)
         for name in result.changed:
             click.echo(f"CHANGED     {name}", err=True)
@@ -104,5 +107,7 @@ def sweep(
         digest = write_manifest(out_dir, outcome, parameters, window.iso())
         click.echo(f"chatdlp sweep: evidence bundle {out_dir}, manifest.json sha256 {digest}",
                    err=True)
+        # on stdout too, as sha256sum prints it: for the audit record, or `sha256sum -c`
+        click.echo(f"{digest}  {out_dir / 'manifest.json'}")
 
     return run_and_summarise(plan, args.quiet, after_reports=seal, audit_log=args.audit_log)

@@ -58,8 +58,8 @@ class ScanOutcome:
         if self.sink_errors and self.plan.state_path is None:
             unsent = sum(self.unsent.values())
             return SinkError(
-                f"{unsent:,} finding(s) were not delivered to a sink (they are in findings.jsonl; "
-                "with --state they would be kept and sent on the next run)"
+                f"{self.sink_errors[0]}; {unsent:,} finding(s) were not delivered to a sink (they are "
+                "in findings.jsonl; with --state they would be kept and sent on the next run)"
             )
         return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
 from chatdlp.records import Severity, TimeWindow
 from chatdlp.report.model import ReportOptions
@@ -36,6 +37,10 @@ class ScanPlan:
     fail_on: Severity = Severity.HIGH
     strict: bool = False
     fail_on_gap: bool = False
+    baseline: frozenset[str] = frozenset()  # --baseline: the active entries' fingerprints
+    stream_findings: IO[str] | None = None  # --out -: findings as JSON lines here, as found
+    # Told about every scanned message (the CLI's progress line); MessageObservers.
+    observers: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

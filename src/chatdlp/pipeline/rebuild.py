@@ -6,7 +6,7 @@ import time
 
 from chatdlp.atomic import prepare_out_dir
 from chatdlp.pipeline.plan import RebuildPlan
-from chatdlp.pipeline.run import write_formats
+from chatdlp.pipeline.reports import write_formats
 from chatdlp.policy import load_policies
 from chatdlp.records import Diagnostics, Finding, ScanStats
 from chatdlp.report.analytics import AnalyticsCollector

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Container, Mapping, Sequence
-from pathlib import Path
 
 from chatdlp.atomic import prepare_out_dir
 from chatdlp.detect.backends import build_detector, make_runner
@@ -24,15 +23,13 @@ from chatdlp.errors import ChatdlpError, SinkError
 from chatdlp.pipeline.conversation import ConversationStage, edm_secret
 from chatdlp.pipeline.outcome import ScanOutcome
 from chatdlp.pipeline.plan import ScanPlan
+from chatdlp.pipeline.reports import write_formats
 from chatdlp.pipeline.scan import FindingSink, Stages, stream_scan
-from chatdlp.policy.model import PolicySet
 from chatdlp.records import Conversation, Diagnostics, Finding, LedgerCommit, Message, ScanStats
 from chatdlp.report.analytics import AnalyticsCollector
-from chatdlp.report.build import build_report_model, run_info
 from chatdlp.report.fingerprint import FingerprintKey
-from chatdlp.report.formats import Formatter, formatters_for, parse_formats
-from chatdlp.report.jsonl import JsonlFindingsWriter
-from chatdlp.report.model import ReportOptions
+from chatdlp.report.formats import formatters_for, parse_formats
+from chatdlp.report.jsonl import JsonlFindingsWriter, JsonlStreamWriter
 from chatdlp.report.sinks import BATCH_SIZE, HttpSink, StreamingSink
 from chatdlp.sources import open_source
 from chatdlp.sources.compliance_api.checkpoints import resume_options
@@ -95,6 +92,8 @@ def run_scan(
         outcome = ScanOutcome(plan, stats, diagnostics, detector.policies, retention_gaps=gaps)
         writer = JsonlFindingsWriter(plan.out_dir)
         sinks: list[FindingSink] = [writer]
+        if plan.stream_findings is not None:
+            sinks.append(JsonlStreamWriter(plan.stream_findings))
         streaming = [StreamingSink(s) for s in http_sinks] if store is None else []
         sinks.extend(streaming)
         ledger: StateLedger | None = None
@@ -108,10 +107,12 @@ def run_scan(
             for finding in store.unreported():
                 stats.carried_over += 1
                 stats.count(finding)
-                writer.write(finding)
+                for sink in sinks:  # findings.jsonl, and stdout with --out - (no HTTP sink here)
+                    sink.write(finding)
         collector = AnalyticsCollector()
-        stages = Stages(opened, runner, key, sinks, [collector], plan.reveal, ledger, plan.window,
-                        conversation)
+        stages = Stages(opened, runner, key, sinks, [collector, *plan.observers], plan.reveal, ledger,
+                        plan.window,
+                        conversation, baseline=plan.baseline)
         try:
             stream_scan(stages, diagnostics, stats)
         except ChatdlpError as exc:
@@ -158,15 +159,3 @@ def _deliver_pending(
         if key not in configured:
             warn(f"{count:,} finding(s) wait in the state for a sink not given in this run ({key})")
 
-
-def write_formats(
-    out_dir: Path, formatters: Sequence[Formatter], stats: ScanStats, diagnostics: Diagnostics,
-    policies: PolicySet, collector: AnalyticsCollector, options: ReportOptions,
-) -> None:
-    """The --format reports, from the report model of a run (a scan's or a rebuild's)."""
-    if not formatters:
-        return
-    run = run_info(stats, diagnostics, policies, collector.window)
-    model = build_report_model(out_dir, run, collector, options)
-    for formatter in formatters:
-        formatter.write(model, out_dir)

@@ -185,6 +185,8 @@ class Stages:
     window: TimeWindow | None = None
     # EDM and the whole-conversation rules (introduced_by in any case).
     conversation: ConversationStage | None = None
+    # --baseline: fingerprints whose findings are accepted: not reported, counted.
+    baseline: Container[str] = frozenset()
 
 
 def stream_scan(
@@ -230,6 +232,10 @@ def stream_scan(
                 stats.characters += len(message.text)
                 if committed is not None:
                     findings = [f for f in findings if f.id in committed.reported]
+                if stages.baseline:
+                    kept = [f for f in findings if f.fingerprint not in stages.baseline]
+                    stats.baselined += len(findings) - len(kept)
+                    findings = kept
                 for finding in findings:
                     stats.count(finding)
                     for sink in sinks:

@@ -7,9 +7,11 @@ was probably meant.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from chatdlp.errors import PolicyError
 from chatdlp.policy.model import PatternDef, Policy, PolicySet, Rule
-from chatdlp.policy.schema import PolicySpec, RuleSpec
+from chatdlp.policy.schema import OverrideSpec, PolicySpec, RuleSpec
 
 # Shipped packs that apply when no --policy is given.
 EXAMPLE_PACK_SUFFIX = ".example"
@@ -36,8 +38,11 @@ def shipped_pack_names(include_examples: bool = False) -> list[str]:
     return [n for n in names if not n.endswith(EXAMPLE_PACK_SUFFIX)]
 
 
+DEFAULT_REF = "default"
+
+
 def resolve_policy_ref(ref: str, relative_to: Path | None = None) -> Path:
-    """A pack name (``pii``) or a path to a YAML file."""
+    """A pack name (``pii``, in any case) or a path to a YAML file."""
     candidate = Path(ref)
     if relative_to is not None and not candidate.is_absolute():
         candidate = relative_to / candidate
@@ -45,35 +50,121 @@ def resolve_policy_ref(ref: str, relative_to: Path | None = None) -> Path:
         if candidate.is_file():
             return candidate
         raise PolicyError(f"policy {ref}: no such file")
-    pack = _packs_dir() / f"{ref}.yaml"
+    pack = _packs_dir() / f"{ref.lower()}.yaml"
     if pack.is_file():
         return pack
-    known = ", ".join(shipped_pack_names(include_examples=True))
-    raise PolicyError(f"policy {ref}: not a shipped pack ({known}) nor a YAML file")
+    names = shipped_pack_names(include_examples=True)
+    close = difflib.get_close_matches(ref.lower(), names, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    known = ", ".join(names)
+    raise PolicyError(f"policy {ref}: not a shipped pack ({known}) nor a YAML file{hint}")
+
+
+def expand_policy_refs(refs: Sequence[str] | None) -> list[str]:
+    """``--policy`` values as the packs to load: none means every shipped pack;
+    ``default`` stands for them, and ``+NAME``/``+PATH`` adds NAME to them."""
+    if not refs:
+        return shipped_pack_names()
+    expanded: list[str] = []
+    with_defaults = False
+    for ref in refs:
+        if ref.lower() == DEFAULT_REF:
+            with_defaults = True
+            continue
+        if ref.startswith("+"):
+            with_defaults, ref = True, ref[1:]
+        expanded.append(ref)
+    if with_defaults:
+        expanded = [*shipped_pack_names(), *expanded]
+    return list(dict.fromkeys(expanded))
+
+
+@dataclass
+class _Loaded:
+    """A pack being loaded: its policy, the packs it extends (all the way up), its overrides."""
+
+    policy: Policy
+    ancestors: set[str]
+    overrides: dict[str, OverrideSpec]
+    node: yaml.Node | None
 
 
 def load_policies(refs: Sequence[str] | None = None) -> PolicySet:
-    """Load the named packs or files (all shipped packs when none), with what they extend."""
-    refs = list(refs) if refs else shipped_pack_names()
-    loaded: dict[Path, Policy] = {}
-    for ref in refs:
+    """Load the named packs or files (all shipped packs when none), with what they extend;
+    ``default`` and ``+NAME`` as :func:`expand_policy_refs` says. A rule a pack redefines
+    replaces the one of a pack it extends; ``overrides`` change or disable rules of others."""
+    loaded: dict[Path, _Loaded] = {}
+    for ref in expand_policy_refs(refs):
         _load_with_parents(resolve_policy_ref(ref), loaded, stack=())
-    policy_set = PolicySet(tuple(loaded.values()))
+    policies = _replace_redefined(list(loaded.values()))
+    policies = _apply_overrides(policies, list(loaded.values()))
+    policy_set = PolicySet(tuple(policies))
     _check_unique_ids(policy_set.policies)
     return policy_set
 
 
-def _load_with_parents(path: Path, loaded: dict[Path, Policy], stack: tuple[Path, ...]) -> None:
+def _load_with_parents(path: Path, loaded: dict[Path, _Loaded], stack: tuple[Path, ...]) -> set[str]:
     path = path.resolve()
     if path in loaded:
-        return
+        return {str(path), *loaded[path].ancestors}
     if path in stack:
         chain = " -> ".join(p.name for p in (*stack, path))
         raise PolicyError(f"{path}: 'extends' makes a cycle: {chain}")
     spec, raw, node = parse_policy_file(path)
+    ancestors: set[str] = set()
     for parent in spec.extends:
-        _load_with_parents(resolve_policy_ref(parent, path.parent), loaded, (*stack, path))
-    loaded[path] = _build(spec, path, raw, node)
+        ancestors |= _load_with_parents(resolve_policy_ref(parent, path.parent), loaded, (*stack, path))
+    loaded[path] = _Loaded(_build(spec, path, raw, node), ancestors, dict(spec.overrides), node)
+    return {str(path), *ancestors}
+
+
+def _replace_redefined(packs: list[_Loaded]) -> list[Policy]:
+    """A rule id defined again by a pack that extends the first definer: the later one wins."""
+    replaced: dict[str, set[str]] = {}  # origin -> rule ids taken over by a descendant
+    for pack in packs:
+        for other in packs:
+            if other.policy.origin in pack.ancestors:
+                ids = {r.id for r in pack.policy.rules} & {r.id for r in other.policy.rules}
+                replaced.setdefault(other.policy.origin, set()).update(ids)
+    return [
+        dataclasses.replace(
+            p.policy,
+            rules=tuple(r for r in p.policy.rules if r.id not in replaced.get(p.policy.origin, set())),
+        )
+        for p in packs
+    ]
+
+
+def _apply_overrides(policies: list[Policy], packs: list[_Loaded]) -> list[Policy]:
+    changes: dict[str, OverrideSpec] = {}
+    known = {rule.id for policy in policies for rule in policy.rules}
+    for pack in packs:
+        for rule_id, override in pack.overrides.items():
+            if rule_id not in known:
+                close = difflib.get_close_matches(rule_id, sorted(known), n=1, cutoff=0.6)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                reason = (f"no loaded pack defines rule {rule_id}{hint} (extend its pack, or "
+                          "give it with --policy +FILE to add to the shipped packs)")
+                line, column = _position(pack.node, ("overrides", rule_id))
+                where = f"{pack.policy.origin}:{line}:{column}" if line else pack.policy.origin
+                raise PolicyError(f"{where}: field 'overrides.{rule_id}': {reason}")
+            changes[rule_id] = override
+    if not changes:
+        return policies
+    return [dataclasses.replace(policy, rules=tuple(
+        _overridden(rule, changes[rule.id]) if rule.id in changes else rule
+        for rule in policy.rules
+        if rule.id not in changes or changes[rule.id].enabled
+    )) for policy in policies]
+
+
+def _overridden(rule: Rule, override: OverrideSpec) -> Rule:
+    return dataclasses.replace(
+        rule,
+        min_score=rule.min_score if override.min_score is None else override.min_score,
+        severity=override.severity or rule.severity,
+        allow=rule.allow if override.allow is None else tuple(override.allow),
+    )
 
 
 def parse_policy_file(path: Path) -> tuple[PolicySpec, bytes, yaml.Node | None]:
@@ -126,7 +217,10 @@ def _message(error: Any, loc: tuple[Any, ...]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         key = str(loc[-1])
-        model: type[BaseModel] = RuleSpec if "rules" in loc else PolicySpec
+        model: type[BaseModel] = (
+            RuleSpec if "rules" in loc else OverrideSpec if len(loc) > 2 and loc[0] == "overrides"
+            else PolicySpec
+        )
         close = difflib.get_close_matches(key, list(model.model_fields), n=1, cutoff=0.6)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         return f"unknown key '{key}'{hint}"
@@ -249,6 +343,7 @@ def _check_unique_ids(policies: Iterable[Policy]) -> None:
         for rule in policy.rules:
             if rule.id in owner:
                 raise PolicyError(
-                    f"{policy.origin}: rule {rule.id}: field 'id': already defined in {owner[rule.id]}"
+                    f"{policy.origin}: rule {rule.id}: field 'id': already defined in {owner[rule.id]} "
+                    "(to change that rule, extend its pack and redefine it, or use 'overrides:')"
                 )
             owner[rule.id] = policy.origin

@@ -7,7 +7,11 @@ recognizer names are checked against their registries.
 
 from __future__ import annotations
 
+import ast
 import difflib
+import functools
+import importlib.util
+from pathlib import Path
 from typing import Literal
 
 import regex
@@ -27,6 +31,24 @@ Role = Literal["user", "assistant", "system", "tool", "title"]
 CHATDLP_RECOGNIZER_NAMES = ("PostalAddressRecognizer",)
 
 
+@functools.lru_cache(maxsize=1)
+def presidio_recognizer_names() -> frozenset[str]:
+    """The recognizers Presidio exports, read from its ``__all__`` without importing it:
+    importing Presidio loads spaCy (a second), and validating a policy needs neither."""
+    spec = importlib.util.find_spec("presidio_analyzer")  # a top-level spec: nothing is imported
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    init = Path(next(iter(spec.submodule_search_locations))) / "predefined_recognizers" / "__init__.py"
+    tree = ast.parse(init.read_text(encoding="utf-8"))
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in statement.targets
+        ):
+            value = ast.literal_eval(statement.value)
+            return frozenset(n for n in value if isinstance(n, str) and n.endswith("Recognizer"))
+    return frozenset()
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -43,6 +65,15 @@ def check_regex(pattern: str) -> str:
             "nesting the repeats"
         )
     return pattern
+
+
+def check_allow(values: list[str]) -> list[str]:
+    for value in values:
+        try:
+            check_regex(value)
+        except ValueError as exc:
+            raise ValueError(f"allow entry {value!r}: {exc}") from None
+    return values
 
 
 class PatternSpec(_Strict):
@@ -114,14 +145,10 @@ class RuleSpec(_Strict):
                 known = ", ".join(CHATDLP_RECOGNIZER_NAMES)
                 raise ValueError(f"unknown chatdlp recognizer '{value}' (known: {known})")
             return value
-        from presidio_analyzer import EntityRecognizer
-        from presidio_analyzer import predefined_recognizers as predefined
-
         name = value.removeprefix("presidio:")
-        found = getattr(predefined, name, None)
-        if not (isinstance(found, type) and issubclass(found, EntityRecognizer)):
-            names = [n for n in dir(predefined) if n.endswith("Recognizer")]
-            close = difflib.get_close_matches(name, names, n=1)
+        names = presidio_recognizer_names()
+        if name not in names:
+            close = difflib.get_close_matches(name, sorted(names), n=1)
             hint = f"; did you mean 'presidio:{close[0]}'?" if close else ""
             raise ValueError(f"unknown Presidio recognizer '{name}'{hint}")
         return value
@@ -129,12 +156,7 @@ class RuleSpec(_Strict):
     @field_validator("allow")
     @classmethod
     def _allow_compiles(cls, values: list[str]) -> list[str]:
-        for value in values:
-            try:
-                check_regex(value)
-            except ValueError as exc:
-                raise ValueError(f"allow entry {value!r}: {exc}") from None
-        return values
+        return check_allow(values)
 
     @field_validator("terms")
     @classmethod
@@ -155,9 +177,25 @@ class RuleSpec(_Strict):
         return self
 
 
+class OverrideSpec(_Strict):
+    """A change to a rule another pack defines (a shipped one, usually)."""
+
+    enabled: bool = True
+    min_score: float | None = Field(default=None, ge=0.0, le=1.0)
+    severity: Severity | None = None
+    allow: list[str] | None = None
+
+    @field_validator("allow")
+    @classmethod
+    def _allow_compiles(cls, values: list[str] | None) -> list[str] | None:
+        return check_allow(values) if values is not None else None
+
+
 class PolicySpec(_Strict):
     version: Literal[1]
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     description: str = ""
     extends: list[str] = Field(default_factory=list)
     rules: list[RuleSpec] = Field(default_factory=list)
+    # rule id -> what changes: disable a rule, or change its min_score, severity, allow list
+    overrides: dict[str, OverrideSpec] = Field(default_factory=dict)

@@ -145,6 +145,7 @@ class Facets:
 class ReportOptions:
     link_template: LinkTemplate = field(default_factory=LinkTemplate)
     min_group_size: int = 5
+    state_path: str | None = None  # --state: the HTML's triage commands name it
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from chatdlp.entities import Reveal, allowed_reveals
+from chatdlp.entities import Reveal, allowed_reveals, entity
 from chatdlp.errors import ConfigError
 
 DEFAULT_WINDOW = 60
@@ -95,7 +95,9 @@ def mask_regions(spans: Iterable[tuple[int, int, str]]) -> list[MaskRegion]:
 def placeholder(text: str, region: MaskRegion, reveal: RevealPolicy = NO_REVEAL) -> str:
     """``[LABEL]``, with a reveal hint only for a region that is a single detected span."""
     hint = reveal.hint(region.label, text[region.start : region.end]) if region.spans == 1 else ""
-    return f"[{region.label} {hint}]" if hint else f"[{region.label}]"
+    # a merged region (touching or overlapping values) shows its most specific entity only
+    label = max(sorted(region.label.split("+")), key=lambda name: int(entity(name).specificity))
+    return f"[{label} {hint}]" if hint else f"[{label}]"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chatdlp.records import Diagnostics, Severity
@@ -10,6 +11,41 @@ if TYPE_CHECKING:
     from chatdlp.records import ScanStats
 
 _CATEGORIES = ("pii", "phi", "pci", "secret", "confidential")
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 record``, ``2 records``, ``1,000 records``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+# Which file to open first, for whom (the summary's last lines name the ones written).
+OPEN_FIRST = (
+    ("report.html", "in a browser, for reviewers: filters and triage commands"),
+    ("summary.md", "one page for managers"),
+    ("findings.csv", "a spreadsheet"),
+    ("findings.sarif", "for code-scanning viewers"),
+    ("findings.jsonl", "one JSON line per finding (SIEM; schemas/findings.schema.json)"),
+)
+
+
+def report_lines(out_dir: Path | None) -> list[str]:
+    """Where the reports are and which to open (nothing when they went to stdout)."""
+    if out_dir is None:
+        return []
+    written = [(name, why) for name, why in OPEN_FIRST if (out_dir / name).is_file()]
+    return [f"  open           {out_dir / name}: {why}" for name, why in written[:2]]
+
+
+def exit_line(code: int, findings_at_or_above: int, fail_on: str) -> str:
+    """What the exit code says, in words (a cron job's mail, a CI log)."""
+    if code == 0:
+        return f"  exit 0         nothing at or above --fail-on {fail_on}"
+    if code == 1:
+        return (f"  exit 1         {plural(findings_at_or_above, 'finding')} at or above --fail-on "
+                f"{fail_on} (the scan itself finished)")
+    if code == 2:
+        return "  exit 2         a usage or configuration error"
+    return f"  exit {code:<10}the scan could not finish; what it found is written"
 
 
 def _incremental_lines(stats: ScanStats) -> list[str]:
@@ -27,6 +63,8 @@ def _incremental_lines(stats: ScanStats) -> list[str]:
         )
     if stats.suppressed:
         lines.append(f"  suppressed     {stats.suppressed:,} findings of suppressed fingerprints")
+    if stats.baselined:
+        lines.append(f"  baselined      {stats.baselined:,} findings of fingerprints in the --baseline file")
     return lines
 
 
@@ -57,7 +95,7 @@ def render_summary(stats: ScanStats, diagnostics: Diagnostics, out_dir: str) -> 
         )
         lines.append(f"    by category  {by_category}")
         lines.append(f"    by severity  {by_severity}")
-    lines.append(f"  skipped        {diagnostics.skipped_total:,} records")
+    lines.append(f"  skipped        {plural(diagnostics.skipped_total, 'record')}")
     for reason, count in sorted(diagnostics.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
         lines.append(f"    {count:>6,}  {reason}")
     if diagnostics.unknown_content_types:

@@ -196,7 +196,7 @@ def _read_document_items(
             diagnostics.skip(
                 f"{source}@byte~{counter.position}",
                 "malformed or truncated JSON",
-                f"after item {seen - 1}: {_first_line(exc)}",
+                (f"after item {seen - 1}" if seen else "before the first item") + f": {_first_line(exc)}",
             )
             return
     if seen:

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from chatdlp.atomic import AtomicFile
-from chatdlp.errors import ConfigError
 from chatdlp.state.schema import Suppression
+from chatdlp.yamllist import checked_entry, read_entries
 
 FILE_VERSION = 1
+_KEYS = ("fingerprint", "entity_type", "reason", "by", "at")
 _FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -44,30 +44,9 @@ def dump_suppressions(items: list[Suppression], path: Path) -> None:
 
 
 def load_suppressions(path: Path, default_by: str, default_at: str) -> list[Suppression]:
-    try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{where}: not valid YAML") from None
-    if not isinstance(data, dict) or data.get("version") != FILE_VERSION:
-        raise ConfigError(f"{path}: expected a mapping with 'version: {FILE_VERSION}'")
-    items = data.get("suppressions") or []
-    if not isinstance(items, list):
-        raise ConfigError(f"{path}: 'suppressions' must be a list")
     result: list[Suppression] = []
-    for index, item in enumerate(items):
-        where = f"{path}: suppressions[{index}]"
-        if not isinstance(item, dict):
-            raise ConfigError(f"{where}: must be a mapping")
-        fingerprint = str(item.get("fingerprint", "")).strip().lower()
-        if not _FINGERPRINT.match(fingerprint):
-            raise ConfigError(f"{where}.fingerprint: expected 64 hex characters")
-        reason = str(item.get("reason") or "").strip()
-        if not reason:
-            raise ConfigError(f"{where}.reason: required")
+    for index, item in enumerate(read_entries(path, "suppressions", FILE_VERSION)):
+        fingerprint, reason = checked_entry(f"{path}: suppressions[{index}]", item, _KEYS)
         entity = item.get("entity_type")
         result.append(Suppression(
             fingerprint=fingerprint,

@@ -26,6 +26,31 @@ class TriageTables(Database):
             return "fingerprint", []  # a fingerprint not seen (yet): suppressible ahead of time
         raise ConfigError(f"no finding with id or fingerprint {target!r} in {self.path}")
 
+    def expand_fingerprint(self, target: str) -> str:
+        """A unique prefix (8+ hex characters, as ``findings list`` shows) of a stored
+        fingerprint as the whole fingerprint; anything else as given."""
+        target = target.strip()
+        lowered = target.lower()
+        if not 8 <= len(lowered) < 64 or any(c not in "0123456789abcdef" for c in lowered):
+            return target
+        if self._execute("SELECT 1 FROM findings WHERE id = ?", (target,)).fetchone():
+            return target
+        rows = self._execute(
+            "SELECT DISTINCT fingerprint FROM findings WHERE substr(fingerprint, 1, ?) = ? LIMIT 2",
+            (len(lowered), lowered),
+        ).fetchall()
+        if len(rows) > 1:
+            raise ConfigError(f"fingerprint prefix {target!r} matches several fingerprints in "
+                              f"{self.path}; give more characters")
+        return str(rows[0][0]) if rows else target
+
+    def history(self, target: str) -> list[tuple[str, str, str, str]]:
+        """(at, action, by, reason) of every triage step on a fingerprint or finding id, oldest first."""
+        rows = self._execute(
+            "SELECT at, action, by, reason FROM triage_log WHERE target = ? ORDER BY id", (target,)
+        ).fetchall()
+        return [(str(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows]
+
     def fingerprint_of(self, finding_id: str) -> tuple[str, str]:
         row = self._execute(
             "SELECT fingerprint, entity_type FROM findings WHERE id = ?", (finding_id,)
@@ -116,6 +141,8 @@ class TriageTables(Database):
                 )
                 self._execute("DELETE FROM outbox WHERE finding_id IN "
                               "(SELECT id FROM findings WHERE fingerprint = ?)", (item.fingerprint,))
+                # each fingerprint's history keeps this reason next to any earlier one
+                self._log(item.fingerprint, "suppress", item.reason, item.by, item.at)
                 count += 1
             self._log("(file)", "import-suppressions", f"{count} suppression(s)", os_user(),
                       utc_now_iso())

@@ -8,6 +8,7 @@ and a Content-Security-Policy forbids loading anything.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -73,6 +74,19 @@ def conversation_groups(
         )
 
 
+def groups_most_severe_first(
+    findings: Iterable[Finding], link: LinkTemplate
+) -> Iterator[ConversationGroup]:
+    """Conversation groups, critical ones first (in file order within a severity), each with
+    its findings most severe first. One pass over the findings per severity: the findings
+    file is streamed again, never held."""
+    for severity in reversed(Severity):
+        for group in conversation_groups(findings, link):
+            if group.max_severity == severity:
+                ordered = tuple(sorted(group.findings, key=lambda f: -f.severity.rank))
+                yield dataclasses.replace(group, findings=ordered)
+
+
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("chatdlp.report", "templates"),
@@ -95,7 +109,8 @@ class HtmlFormatter:
                 facets=model.facets,
                 incidents=model.incidents,
                 analytics=model.analytics,
-                groups=conversation_groups(model.findings, model.options.link_template),
+                groups=groups_most_severe_first(model.findings, model.options.link_template),
+                state_path=model.options.state_path,
                 excerpt_pieces=excerpt_pieces,
                 severity_order=[s.value for s in reversed(Severity)],
             ):

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from chatdlp.atomic import AtomicFile
+from chatdlp.records import Severity
 from chatdlp.report.analytics import Period
 from chatdlp.report.model import ReportModel
 
@@ -33,6 +34,31 @@ def md(value: object) -> str:
 def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(md(cell) for cell in row) + " |" for row in rows]
+    return lines
+
+
+def _most_severe_lines(model: ReportModel) -> list[str]:
+    """The findings that matter most, by rule, severity first: 200 critical card numbers in
+    200 conversations are no incident (each value is seen once) but must reach this page."""
+    counts: dict[tuple[int, str, str, str], list[int]] = {}
+    conversations: dict[tuple[int, str, str, str], set[str]] = {}
+    for finding in model.findings:
+        if finding.severity.rank < Severity.HIGH.rank:
+            continue
+        key = (-finding.severity.rank, finding.severity.value, finding.entity_type, finding.rule_id)
+        counts.setdefault(key, [0])[0] += 1
+        conversations.setdefault(key, set()).add(finding.conversation_id)
+    lines = ["", "## Critical and high findings", ""]
+    if not counts:
+        return [*lines, "None."]
+    ordered = sorted(counts, key=lambda k: (k[0], -counts[k][0], k[2], k[3]))
+    lines += table(
+        ["severity", "entity", "rule", "findings", "conversations"],
+        [[k[1], k[2], k[3], f"{counts[k][0]:,}", f"{len(conversations[k]):,}"]
+         for k in ordered[:MAX_INCIDENTS]],
+    )
+    if len(ordered) > MAX_INCIDENTS:
+        lines += ["", f"_{len(ordered) - MAX_INCIDENTS} more rules in findings.csv._"]
     return lines
 
 
@@ -95,6 +121,7 @@ class MarkdownFormatter:
             lines += table(["entity", "findings"], run.by_entity)
         else:
             lines.append("No findings.")
+        lines += _most_severe_lines(model)
         lines += ["", "## Incidents", ""]
         lines.append(
             f"{len(model.incidents)} value(s) seen in more than one conversation or by more "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import quote
 
 from chatdlp.atomic import AtomicFile
 from chatdlp.records import Finding, Severity
@@ -55,16 +56,45 @@ def rule_descriptor(rule: RuleInfo) -> dict[str, object]:
     }
 
 
+def article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def artifact_uri(source: str) -> str:
+    """The source a finding came from as a URI reference: a path (percent-encoded, relative
+    as given), a compliance:// source as it is, stdin as ``stdin``."""
+    if "://" in source:
+        return source
+    if source in ("", "-"):
+        return "stdin"
+    return quote(source.replace("\\", "/"), safe="/:._-~")
+
+
+def physical_location(finding: Finding) -> dict[str, object]:
+    """Where a code-scanning viewer can point: the source file. Offsets index the message
+    text, not the file, so there is no region: the location's message names the message."""
+    if not finding.source:
+        return {}
+    return {
+        "physicalLocation": {"artifactLocation": {"uri": artifact_uri(finding.source)}},
+        "message": {
+            "text": f"message {finding.message_id} of conversation {finding.conversation_id}, "
+            f"characters {finding.start}-{finding.end}"
+        },
+    }
+
+
 def result(finding: Finding, rule_index: int | None, link: str) -> dict[str, object]:
     item: dict[str, object] = {
         "ruleId": finding.rule_id,
         "level": LEVELS[finding.severity],
         "message": {
-            "text": f"{finding.entity_type} ({finding.severity.value}) in a {finding.role} "
-            f"message: {finding.excerpt}"
+            "text": f"{finding.entity_type} ({finding.severity.value}) in {article(finding.role)} "
+            f"{finding.role} message: {finding.excerpt}"
         },
         "locations": [
             {
+                **physical_location(finding),
                 "logicalLocations": [
                     {
                         "name": finding.message_id,

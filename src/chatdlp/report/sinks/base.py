@@ -54,6 +54,12 @@ class SinkSpec:
         return f"{self.kind}:{hashlib.sha256(self.url.encode()).hexdigest()[:16]}"
 
     @property
+    def described(self) -> str:
+        """``splunk-hec https://host:8088/services/collector``: for messages (no query, no user info)."""
+        kind, _, url = self.label.partition("=")
+        return f"{kind} {url}"
+
+    @property
     def label(self) -> str:
         parts = urlsplit(self.url)
         port = f":{parts.port}" if parts.port else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -31,6 +32,8 @@ class HttpSink:
     retry: SinkRetry = field(default_factory=SinkRetry)
     client: httpx.Client | None = None
     sleep: Callable[[float], None] = time.sleep
+    # X-Splunk-Request-Channel (kinds with request_channel): the same for every request of a run.
+    channel: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     @classmethod
     def from_environment(
@@ -53,6 +56,8 @@ class HttpSink:
         headers = {"Content-Type": "application/json", "User-Agent": f"chatdlp/{__version__}"}
         if self.token is not None:
             headers["Authorization"] = self.token.header()
+        if getattr(SINK_KINDS[self.spec.kind], "request_channel", False):
+            headers["X-Splunk-Request-Channel"] = self.channel
         body = self.body(findings)
         client = self.client or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
 
@@ -68,8 +73,8 @@ class HttpSink:
                 )
             if not 200 <= response.status_code < 300:
                 raise SinkError(
-                    f"{self.spec.label}: refused the findings (HTTP {response.status_code})"
-                    + (" : check the token" if response.status_code in (401, 403) else "")
+                    f"HTTP {response.status_code} from {self.spec.described}: it refused the findings"
+                    + (" (check the token)" if response.status_code in (401, 403) else "")
                 )
 
         retrying = tenacity.Retrying(
@@ -83,7 +88,7 @@ class HttpSink:
             retrying(attempt)
         except Transient as exc:
             raise SinkError(
-                f"{self.spec.label}: gave up after {self.retry.attempts} attempts ({exc})"
+                f"{exc} from {self.spec.described}: gave up after {self.retry.attempts} attempts"
             ) from None
         finally:
             if self.client is None:

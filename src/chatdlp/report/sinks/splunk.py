@@ -18,6 +18,8 @@ class SplunkHecSink:
     token_env = "CHATDLP_SPLUNK_HEC_TOKEN"
     token_scheme = "Splunk"
     token_required = True
+    # HEC with indexer acknowledgment wants a channel on every request: one UUID per run.
+    request_channel = True
 
     def body(self, findings: Sequence[Finding]) -> bytes:
         return "\n".join(

@@ -443,10 +443,13 @@ class ComplianceApiSource(LiveSource):
 
     def _report_progress(self, page: int, done: bool = False) -> None:
         state = "done" if done else "read"
-        retries = f", {self.retries.retries} retries" if self.retries.retries else ""
+        def n(count: int, noun: str, nouns: str = "") -> str:
+            return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+        retries = f", {n(self.retries.retries, 'retry', 'retries')}" if self.retries.retries else ""
         self._progress(
-            f"{self.name}: page {page} {state}: {self.stats.conversations:,} conversations, "
-            f"{self.stats.messages:,} messages so far ({self.stats.requests} requests{retries})"
+            f"{self.name}: page {page} {state}: {n(self.stats.conversations, 'conversation')}, "
+            f"{n(self.stats.messages, 'message')} so far ({n(self.stats.requests, 'request')}{retries})"
         )
 
     def conversations(self, diagnostics: Diagnostics) -> Iterator[Conversation]:

@@ -1,0 +1,76 @@
+"""Start-up stays light: commands that do not detect never import Presidio or spaCy.
+
+Not a timing test: the heavy imports are what made every command take 1.2-1.8 s.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("presidio_analyzer", "spacy")
+PROBE = """
+import json, sys
+from chatdlp.cli import main
+args = json.loads(sys.argv[1])
+try:
+    main(args, prog_name="chatdlp")
+except SystemExit:
+    pass
+print(json.dumps([m for m in {heavy!r} if m in sys.modules]), file=sys.stderr)
+"""
+
+
+def _heavy_modules_after(args: list[str], tmp_path: Path) -> list[str]:
+    probe = PROBE.format(heavy=HEAVY)
+    done = subprocess.run(
+        [sys.executable, "-c", probe, json.dumps(args)], capture_output=True, text=True,
+        cwd=tmp_path, timeout=120, check=False,
+    )
+    loaded: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
+    return loaded
+
+
+def test_importing_the_cli_imports_no_detector(tmp_path: Path) -> None:
+    code = f"import sys, chatdlp.cli; print([m for m in {HEAVY!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("args", [
+    ["--help"],
+    ["--version"],
+    ["findings", "--help"],
+    ["scan", "--help"],
+    ["policy", "validate", "PACKS/pii.yaml", "PACKS/pci.yaml", "PACKS/phi.yaml"],
+    ["policy", "list"],
+])
+def test_commands_that_do_not_detect_stay_light(args: list[str], tmp_path: Path) -> None:
+    packs = str(Path(__file__).parents[2] / "policies")
+    args = [a.replace("PACKS", packs) for a in args]
+    assert _heavy_modules_after(args, tmp_path) == []
+
+
+def test_findings_list_and_report_rebuild_stay_light(run_cli, tmp_path: Path) -> None:
+    from tests.conftest import EXAMPLES
+
+    state = tmp_path / "state.db"
+    run_cli("scan", str(EXAMPLES), "--out", str(tmp_path / "o"), "--state", str(state), "-q")
+    assert _heavy_modules_after(["findings", "list", "--state", str(state)], tmp_path) == []
+    rebuild = ["report", "--state", str(state), "--out", str(tmp_path / "r"), "--format", "html,md,csv,sarif"]
+    assert _heavy_modules_after(rebuild, tmp_path) == []
+
+
+def test_shell_completion_script_is_produced_without_the_detector(tmp_path: Path) -> None:
+    for shell in ("bash", "zsh", "fish"):
+        code = ("import sys; from chatdlp.cli import main\ntry:\n    main(prog_name='chatdlp')\n"
+                "except SystemExit: pass\n"
+                f"sys.stderr.write(repr([m for m in {HEAVY!r} if m in sys.modules]))")
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=False,
+            env={"_CHATDLP_COMPLETE": f"{shell}_source", "PATH": "/usr/bin:/bin"},
+        )
+        assert "_CHATDLP_COMPLETE" in done.stdout, shell
+        assert done.stderr.endswith("[]")
