@@ -316,6 +316,7 @@ class ScanStats:
     by_entity: Counter[str] = field(default_factory=Counter)
     # Per rule id: patterns skipped on a message because they hit the regex timeout.
     regex_timeouts: Counter[str] = field(default_factory=Counter)
+    resumed: list[str] = field(default_factory=list)  # --state: sources resumed, and from when
     started: float = field(default_factory=time.time)
     finished: float | None = None
     max_severity: Severity | None = None

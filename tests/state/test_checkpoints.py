@@ -3,6 +3,7 @@ the retention guard (a checkpoint older than 25 days warns; --fail-on-gap exits 
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from tests.fake_compliance import (
 )
 
 SOURCE = "compliance://ws-test"
+# The checkpoint is kept under the source and its filters (here: the stateful path).
+KEY = "compliance://ws-test?api=conversations"
 FAST = ("--api", "conversations", "--page-size", "2", "--max-requests-per-minute", "10000")
 
 
@@ -41,7 +44,7 @@ def test_second_run_resumes_from_the_checkpoint(tmp_path: Path, run_cli, serve) 
     # first run: everything (page 1 always carries since_timestamp: 0 when unbounded)
     assert fake.requests[0].params["since_timestamp"] == ["0"]
     with FindingsStore.open(db) as store:
-        checkpoint = store.checkpoint(SOURCE)
+        checkpoint = store.checkpoint(KEY)
     assert checkpoint is not None and checkpoint.position >= now - 5  # read to the end: run start
 
     fake.update("conv-1", [message("msg-1-1", "And copy late.reply@contoso.com please.")])
@@ -66,7 +69,7 @@ def test_old_checkpoint_warns_loudly_and_fail_on_gap_exits_3(tmp_path: Path, run
     serve(_workspace(time.time()))
     db = tmp_path / "s.db"
     with FindingsStore.open(db) as store:
-        store.set_checkpoint(SOURCE, time.time() - 27 * 86400)
+        store.set_checkpoint(KEY, time.time() - 27 * 86400)
 
     warned = run_cli("scan", SOURCE, *FAST, "--state", str(db), "--out", str(tmp_path / "o1"),
                      "--quiet")
@@ -74,7 +77,7 @@ def test_old_checkpoint_warns_loudly_and_fail_on_gap_exits_3(tmp_path: Path, run
     assert "RETENTION GAP" in warned.output and "27 days old" in warned.output
 
     with FindingsStore.open(db) as store:
-        store.set_checkpoint(SOURCE, time.time() - 40 * 86400)
+        store.set_checkpoint(KEY, time.time() - 40 * 86400)
     failed = run_cli("scan", SOURCE, *FAST, "--state", str(db), "--out", str(tmp_path / "o2"),
                      "--fail-on-gap")
     assert failed.exit_code == 3, failed.output
@@ -82,7 +85,7 @@ def test_old_checkpoint_warns_loudly_and_fail_on_gap_exits_3(tmp_path: Path, run
     assert (tmp_path / "o2" / "findings.jsonl").exists()  # the scan still ran and wrote
 
     with FindingsStore.open(db) as store:
-        store.set_checkpoint(SOURCE, time.time() - 2 * 86400)
+        store.set_checkpoint(KEY, time.time() - 2 * 86400)
     fresh = run_cli("scan", SOURCE, *FAST, "--state", str(db), "--out", str(tmp_path / "o3"),
                     "--fail-on-gap")
     assert fresh.exit_code in (0, 1) and "RETENTION GAP" not in fresh.output
@@ -91,3 +94,24 @@ def test_old_checkpoint_warns_loudly_and_fail_on_gap_exits_3(tmp_path: Path, run
 def test_fail_on_gap_needs_state(tmp_path: Path, run_cli) -> None:
     result = run_cli("scan", str(tmp_path), "--fail-on-gap")
     assert result.exit_code == 2 and "needs --state" in result.output
+
+
+def test_checkpoints_are_kept_per_filter_and_the_summary_says_where_a_run_resumed(
+    tmp_path: Path, run_cli, serve
+) -> None:
+    fake = _workspace(time.time())
+    serve(fake)
+    db = tmp_path / "s.db"
+    pilot = run_cli("scan", SOURCE, *FAST, "--users", "user-b", "--users", "user-a", "--state", str(db),
+                    "--out", str(tmp_path / "o1"))
+    assert pilot.exit_code in (0, 1), pilot.output
+    with FindingsStore.open(db) as store:
+        assert store.checkpoint("compliance://ws-test?users=user-a,user-b&api=conversations") is not None
+        assert store.checkpoint(KEY) is None  # everyone's checkpoint did not move
+    asked = len(fake.requests)
+    everyone = run_cli("scan", SOURCE, *FAST, "--state", str(db), "--out", str(tmp_path / "o2"))
+    assert everyone.exit_code in (0, 1), everyone.output
+    assert fake.requests[asked].params["since_timestamp"] == ["0"]  # from the start, not the pilot's
+    assert "resumed" not in everyone.output
+    again = run_cli("scan", SOURCE, *FAST, "--state", str(db), "--out", str(tmp_path / "o3"))
+    assert re.search(rf"resumed +{re.escape(KEY)} from \d{{4}}-\d\d-\d\dT", again.output), again.output

@@ -74,7 +74,7 @@ def run_scan(
     store = FindingsStore.open(plan.state_path, lock=True) if plan.state_path is not None else None
     try:
         checkpoint_of = store.checkpoint if store is not None else (lambda _source: None)
-        per_source, gaps = resume_options(plan.sources, plan.compliance, checkpoint_of, time.time())
+        per_source, gaps, resumed = resume_options(plan.sources, plan.compliance, checkpoint_of, time.time())
         for gap in gaps:
             loud(f"RETENTION GAP: {gap}")  # before the scan, and again after it
         opened = [open_source(spec, compliance=per_source.get(spec, plan.compliance))
@@ -88,7 +88,7 @@ def run_scan(
         conversation = ConversationStage.build(key, detector.policies)
         prepare_out_dir(plan.out_dir)
         diagnostics = Diagnostics(listener=warn)
-        stats = ScanStats()
+        stats = ScanStats(resumed=resumed)
         outcome = ScanOutcome(plan, stats, diagnostics, detector.policies, retention_gaps=gaps)
         writer = JsonlFindingsWriter(plan.out_dir)
         sinks: list[FindingSink] = [writer]

@@ -151,14 +151,16 @@ def _all_conversations(
     for source in sources:
         stats.sources.append(source.name)
         failures = diagnostics.failures
+        # Progress is kept under the source's checkpoint key (the source and its filters).
+        key = getattr(source, "checkpoint_key", None) or source.name
         for conversation in source.conversations(diagnostics):
-            yield source.name, conversation
+            yield key, conversation
         if diagnostics.failures == failures:
             # A source read whole is complete up to the run's start, unless it knows
             # better (the Logs Platform: the last_end_time it read through).
             completed_through = getattr(source, "completed_through", None)
             position = completed_through(stats.started) if completed_through else stats.started
-            yield source.name, _SourceDone(position)
+            yield key, _SourceDone(position)
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ def exit_line(code: int, findings_at_or_above: int, fail_on: str) -> str:
 
 
 def _incremental_lines(stats: ScanStats) -> list[str]:
-    lines = []
+    lines = [f"  resumed        {note}" for note in stats.resumed]
     if stats.unchanged_messages:
         lines.append(
             f"    unchanged    {stats.unchanged_messages:,} scanned by an earlier run, skipped (--state)"

@@ -89,6 +89,7 @@ class ComplianceOptions:
     # trail of chatdlp's own API calls here).
     client_hook: Callable[[httpx.Client], httpx.Client] | None = None
     api: str = "logs"  # --api: the Logs Platform, or the stateful "conversations" path
+    checkpoint_key: str | None = None  # where --state keeps this source's checkpoint
     event_types: str | None = None  # --event-types, as given
     include: str | None = None  # --include, as given
 

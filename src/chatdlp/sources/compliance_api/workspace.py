@@ -62,6 +62,7 @@ class ComplianceWorkspaceSource:
     ) -> None:
         self.chats = chats
         self.objects = objects
+        self.checkpoint_key = chats.name  # with filters (users, api ...) when the CLI opened it
         self._progress: Progress = progress or (lambda _message: None)
 
     @property
@@ -165,4 +166,7 @@ def open_from_options(spec: str, options: ComplianceOptions) -> ComplianceWorksp
         api=options.api, event_types=parse_event_types(options.event_types),
         include=parse_include(options.include),
     )
-    return open_compliance_source(spec, options, selection)
+    source = open_compliance_source(spec, options, selection)
+    if options.checkpoint_key is not None:
+        source.checkpoint_key = options.checkpoint_key
+    return source
