@@ -11,6 +11,9 @@
         ├── BundleMismatch            sweep --verify: a file changed or is missing
         └── StrictModeAbort           --strict and a bad record or a regex timeout was seen
 
+Anything else that escapes a command is a bug: exit 4 (``ExitCode.CRASH``), one line
+on stderr and the traceback's frames (no message, no locals) in a file.
+
 Third-party exceptions (ijson, httpx, yaml, pydantic, spaCy) are translated into
 these at the module boundary with ``raise ... from``. Messages name the place
 (file, line, page) and what was wrong, and never carry a raw sensitive value.
@@ -28,6 +31,7 @@ class ExitCode(IntEnum):
     FINDINGS = 1
     USAGE = 2
     INCOMPLETE = 3
+    CRASH = 4  # an unexpected exception: a bug; the traceback (no values) is in a file
 
 
 class ChatdlpError(Exception):
