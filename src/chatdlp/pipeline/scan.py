@@ -24,7 +24,7 @@ from chatdlp.records import (
 )
 from chatdlp.report.fingerprint import FingerprintKey
 from chatdlp.report.redact import NO_REVEAL, RevealPolicy
-from chatdlp.sources import ConversationSource
+from chatdlp.sources import ConversationSource, clean_conversation
 
 BATCH_MESSAGES = 64
 BATCH_CHARACTERS = 256_000
@@ -152,7 +152,7 @@ def _all_conversations(
         stats.sources.append(source.name)
         failures = diagnostics.failures
         for conversation in source.conversations(diagnostics):
-            yield source.name, conversation
+            yield source.name, clean_conversation(conversation, diagnostics)
         if diagnostics.failures == failures:
             # A source read whole is complete up to the run's start, unless it knows
             # better (the Logs Platform: the last_end_time it read through).

@@ -13,6 +13,8 @@ from typing import Any
 
 import ijson
 
+from chatdlp.sources._guard import fault_of
+
 QueryParams = list[tuple[str, str | int | float | bool | None]]
 
 _ITEM = "data.item"
@@ -43,9 +45,8 @@ class MalformedPage(Exception):
 
 
 def _first_line(exc: Exception) -> str:
-    # yajl quotes the input after the first line: keep only the first, short.
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:100]
+    # yajl quotes the input (on the same line, for bytes it could not decode): the kind only.
+    return fault_of(exc)
 
 
 class PageParser:
