@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tests.hardening.fuzzing import SEEDS, mutated, read_file, read_stdin, zipped
 
-FUZZ = settings(max_examples=150, deadline=None, database=None, derandomize=True,
+FUZZ = settings(max_examples=300, deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

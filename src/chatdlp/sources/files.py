@@ -175,6 +175,10 @@ def read_jsonl(stream: IO[bytes], source: str, diagnostics: Diagnostics) -> Iter
     return compliance_logs.merge_consecutive(_group_flat(records(), source))
 
 
+# yajl raises UnicodeDecodeError (a ValueError) for some surrogate escapes in keys.
+_PARSE_ERRORS = (ijson.JSONError, ValueError, RecursionError)
+
+
 def _read_export_array(
     stream: IO[bytes], source: str, diagnostics: Diagnostics
 ) -> Iterator[Conversation]:
@@ -188,7 +192,7 @@ def _read_export_array(
                     yield item
                 else:
                     diagnostics.skip(where, "flat message inside an export array")
-    except ijson.JSONError as exc:
+    except _PARSE_ERRORS as exc:
         diagnostics.skip(
             f"{source}@byte~{reader.position}",
             "malformed or truncated JSON",
@@ -219,7 +223,7 @@ def _read_document_items(
                 for item in classify_record(record, source, where, diagnostics):
                     if isinstance(item, Conversation):
                         yield item
-        except ijson.JSONError as exc:
+        except _PARSE_ERRORS as exc:
             diagnostics.skip(
                 f"{source}@byte~{reader.position}",
                 "malformed or truncated JSON",
@@ -235,7 +239,7 @@ def _read_document_items(
         reader = GuardedReader(stream)
         try:
             record = next(ijson.items(reader, "", use_float=True), None)
-        except ijson.JSONError as exc:
+        except _PARSE_ERRORS as exc:
             diagnostics.skip(source, "malformed JSON", fault_of(exc))
             return
         finally:
@@ -350,7 +354,7 @@ class FileSource:
         source = self.name
         try:
             archive = zipfile.ZipFile(self.path)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        except _UNREADABLE_MEMBER as exc:  # a version or a method zipfile does not read, too
             diagnostics.fail(source, "unreadable ZIP archive", type(exc).__name__)
             return
         with archive:
