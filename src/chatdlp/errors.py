@@ -6,6 +6,7 @@
     └── ScanIncomplete   (exit 3)     the scan could not finish
         ├── SourceError               a source is unreachable or unreadable
         ├── StateError                the state database failed mid-run (disk full, corrupt)
+        ├── OutputError               a report file could not be written (disk full); the previous stays
         ├── RetentionGap              --fail-on-gap: a checkpoint older than the retention
         ├── SinkError                 a sink could not take findings (without --state)
         ├── BundleMismatch            sweep --verify: a file changed or is missing
@@ -62,6 +63,11 @@ class SourceError(ScanIncomplete):
 
 class StateError(ScanIncomplete):
     """The state database could not be read or written during a run."""
+
+
+class OutputError(ScanIncomplete):
+    """A report file could not be written (a full disk): the previous file is kept, and
+    with ``--state`` the findings stay unreported, written by the next run."""
 
 
 class RetentionGap(ScanIncomplete):
