@@ -39,7 +39,9 @@ from chatdlp.errors import ChatdlpError, ConfigError, SourceError
 from chatdlp.records import Conversation, Diagnostics
 from chatdlp.sources.compliance_api.limiter import RateLimiter
 from chatdlp.sources.compliance_api.paging import (
+    BodyDeadline,
     MalformedPage,
+    PageGuard,
     PageParser,
     QueryParams,
     page_params,
@@ -128,6 +130,8 @@ class _PageStream:
         self._parsed = 0  # items parsed from the current request's body
         self._last_parsed_id: str | None = None
         self._finished = False
+        self._guard = PageGuard(settings.paging)
+        self._deadline = BodyDeadline(settings.paging)
 
     # -- the stream -------------------------------------------------------------
 
@@ -195,6 +199,7 @@ class _PageStream:
             self._refuse(response)
         self._response = response
         self._chunks = response.iter_bytes()  # as the network delivers
+        self._deadline = BodyDeadline(self._settings.paging)
         self._parser = PageParser()
         self._parsed = 0
 
@@ -255,6 +260,9 @@ class _PageStream:
         self._accept(items)
         if error is not None:
             self._fail(error)
+            return
+        if (slow := self._deadline.check(len(chunk))) is not None:
+            raise self._fault(f"page {self.page}: {slow}", shrink=True)
 
     def _accept(self, items: list[Any]) -> None:
         for item in items:
@@ -301,6 +309,11 @@ class _PageStream:
                 f"{self._where()}: has_more is true but the page gives no new last_id; "
                 "cannot go on without reading the same page again"
             )
+            return
+        try:
+            self._guard.advance(self._where(), cursor, self._page_ids)
+        except SourceError as exc:
+            self._error = exc
             return
         self._cursor = cursor
         self.page += 1

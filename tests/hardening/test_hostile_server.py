@@ -1,0 +1,155 @@
+"""The API client gives up on a server that never ends a listing (real HTTP on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import json
+from http.server import BaseHTTPRequestHandler
+from typing import Any, ClassVar
+
+import httpx
+import pytest
+
+from chatdlp.errors import SourceError
+from chatdlp.records import Diagnostics
+from chatdlp.sources.compliance_api import ApiKey, ComplianceApiSource, ComplianceSettings, RetrySettings
+from chatdlp.sources.compliance_api.paging import PageGuard, PagingLimits
+from tests.fake_compliance import API_KEY, WORKSPACE, _LoopbackServer, conversation, message
+
+FAST_RETRY = RetrySettings(max_attempts=2, initial_backoff=0.01, max_backoff=0.02, jitter=0.01,
+                           max_total_wait=5)
+
+
+class _Repeating(BaseHTTPRequestHandler):
+    """Every page says has_more; ``cursors`` is what last_id cycles through."""
+
+    cursors: ClassVar[list[str]] = ["a", "b"]
+    requests: ClassVar[list[str]] = []
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.requests.append(self.path)
+        cursor = self.cursors[len(self.requests) % len(self.cursors)]
+        if cursor == "fresh":
+            cursor = f"c{len(self.requests)}"
+        body = json.dumps({"object": "list", "has_more": True, "last_id": cursor,
+                           "data": [conversation("conv-1", [message("m1", "hello")])]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _run(cursors: list[str], paging: PagingLimits | None = None) -> tuple[int, Exception | None, Diagnostics]:
+    handler = type("Handler", (_Repeating,), {"cursors": cursors, "requests": []})
+    server = _LoopbackServer(None, "127.0.0.1", handler)  # type: ignore[arg-type]
+    server.path = "/v1"
+    server.start()
+    diagnostics = Diagnostics()
+    error: Exception | None = None
+    try:
+        with httpx.Client(timeout=5) as client:
+            settings = ComplianceSettings(workspace_id=WORKSPACE, api_key=ApiKey(API_KEY),
+                                          base_url=server.base_url, retry=FAST_RETRY,
+                                          max_requests_per_minute=100_000,
+                                          paging=paging or PagingLimits())
+            source = ComplianceApiSource(settings, client=client, progress=lambda _m: None,
+                                         sleep=lambda _s: None)
+            try:
+                list(source.conversations(diagnostics))
+            except SourceError as exc:
+                error = exc
+    finally:
+        server.__exit__()
+    return len(handler.requests), error, diagnostics
+
+
+def test_a_server_cycling_cursors_is_stopped_with_the_reason() -> None:
+    requests, error, _ = _run(["a", "b"])
+    assert error is not None and "cursor it had sent before" in str(error)
+    assert requests <= 3  # was: 1,322 requests in 60 s and counting
+
+
+def test_a_server_with_new_cursors_but_the_same_ids_is_stopped() -> None:
+    requests, error, _ = _run(["fresh"])
+    assert error is not None and "without a new id" in str(error)
+    assert requests <= PagingLimits().stale_pages + 2
+
+
+def test_the_page_cap_is_configurable_and_named() -> None:
+    guard = PageGuard(PagingLimits(max_pages=3))
+    guard.advance("p1", "c1", ["a"])
+    guard.advance("p2", "c2", ["b"])
+    with pytest.raises(SourceError, match="CHATDLP_COMPLIANCE_MAX_PAGES"):
+        guard.advance("p3", "c3", ["c"])
+    clock = iter([0.0, 10.0, 99.0])
+    slow = PageGuard(PagingLimits(max_seconds=50), clock=lambda: next(clock))
+    slow.advance("p1", "c1", ["a"])
+    with pytest.raises(SourceError, match="CHATDLP_COMPLIANCE_MAX_SECONDS"):
+        slow.advance("p2", "c2", ["b"])
+
+
+def test_limits_come_from_the_environment() -> None:
+    from chatdlp.sources.compliance_api import ComplianceOptions
+    from chatdlp.sources.compliance_api.settings import settings_from_environment
+
+    settings = settings_from_environment(
+        f"compliance://{WORKSPACE}", ComplianceOptions(),
+        {"CHATDLP_COMPLIANCE_API_KEY": API_KEY, "CHATDLP_COMPLIANCE_MAX_PAGES": "7",
+         "CHATDLP_COMPLIANCE_MAX_SECONDS": "60"},
+    )
+    assert settings.paging.max_pages == 7 and settings.paging.max_seconds == 60
+
+
+class _Dripping(BaseHTTPRequestHandler):
+    """Headers at once, then one byte every 0.2 s: the read timeout never fires."""
+
+    requests: ClassVar[list[str]] = []
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        import time
+
+        self.requests.append(self.path)
+        body = json.dumps({"object": "list", "has_more": False, "last_id": None,
+                           "data": [conversation("conv-1", [message("m1", "hello " * 50)])]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            for byte in body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.2)
+        except OSError:
+            pass  # the client gave up
+
+
+def test_a_server_dripping_bytes_is_given_up_on_by_throughput_and_deadline() -> None:
+    import time
+
+    handler = type("Handler", (_Dripping,), {"requests": []})
+    server = _LoopbackServer(None, "127.0.0.1", handler)  # type: ignore[arg-type]
+    server.path = "/v1"
+    server.start()
+    started = time.monotonic()
+    try:
+        with httpx.Client(timeout=5) as client:  # a read timeout the drip never reaches
+            settings = ComplianceSettings(
+                workspace_id=WORKSPACE, api_key=ApiKey(API_KEY), base_url=server.base_url,
+                retry=FAST_RETRY, max_requests_per_minute=100_000,
+                paging=PagingLimits(page_seconds=3, grace_seconds=0.5, min_bytes_per_second=100),
+            )
+            source = ComplianceApiSource(settings, client=client, progress=lambda _m: None,
+                                         sleep=lambda _s: None)
+            with pytest.raises(SourceError, match="bytes/s"):
+                list(source.conversations(Diagnostics()))
+    finally:
+        server.__exit__()
+    assert time.monotonic() - started < 10
+    assert len(handler.requests) == FAST_RETRY.max_attempts
