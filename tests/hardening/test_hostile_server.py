@@ -153,3 +153,50 @@ def test_a_server_dripping_bytes_is_given_up_on_by_throughput_and_deadline() -> 
         server.__exit__()
     assert time.monotonic() - started < 10
     assert len(handler.requests) == FAST_RETRY.max_attempts
+
+
+class _RepeatingMessages(BaseHTTPRequestHandler):
+    """The listing ends; a conversation's /messages pages never do (cursors a, b, a, ...)."""
+
+    requests: ClassVar[list[str]] = []
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.requests.append(self.path)
+        if "/messages" in self.path:
+            cursor = "ab"[len(self.requests) % 2]
+            payload = {"object": "list", "has_more": True, "last_id": cursor,
+                       "data": [message("m2", "again")]}
+        else:
+            listed = conversation("conv-1", [message("m1", "hello")])
+            listed["messages"] = {"object": "list", "data": listed["messages"]["data"],
+                                  "has_more": True, "last_id": "m1"}
+            payload = {"object": "list", "has_more": False, "last_id": "conv-1", "data": [listed]}
+        body = json.dumps(payload).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_a_conversation_whose_messages_never_end_is_read_partly_not_forever() -> None:
+    handler = type("Handler", (_RepeatingMessages,), {"requests": []})
+    server = _LoopbackServer(None, "127.0.0.1", handler)  # type: ignore[arg-type]
+    server.path = "/v1"
+    server.start()
+    diagnostics = Diagnostics()
+    try:
+        with httpx.Client(timeout=5) as client:
+            settings = ComplianceSettings(workspace_id=WORKSPACE, api_key=ApiKey(API_KEY),
+                                          base_url=server.base_url, retry=FAST_RETRY,
+                                          max_requests_per_minute=100_000)
+            source = ComplianceApiSource(settings, client=client, progress=lambda _m: None,
+                                         sleep=lambda _s: None)
+            list(source.conversations(diagnostics))
+    finally:
+        server.__exit__()
+    assert len(handler.requests) < 10
+    assert diagnostics.failures == 1 and "cursor it had sent before" in diagnostics.warnings[0]

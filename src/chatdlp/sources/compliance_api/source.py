@@ -86,6 +86,10 @@ class FetchStats:
     partial_conversations: int = 0  # conversations that could not be read in full
 
 
+def _item_ids(items: list[Any]) -> list[str]:
+    return [i["id"] for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)]
+
+
 def _message_count(raw: dict[str, Any]) -> int:
     messages = raw.get("messages")
     if isinstance(messages, dict):
@@ -420,6 +424,7 @@ class ComplianceApiSource(LiveSource):
             return partly("the conversation has no id to ask /messages with")
         url = f"{self.settings.conversations_url}/{quote(conversation_id, safe='')}/messages"
         page = 0
+        guard = PageGuard(self.settings.paging)
         while True:
             params: QueryParams = [("limit", str(self.settings.page_size))]
             if isinstance(cursor, str) and cursor:
@@ -448,6 +453,11 @@ class ComplianceApiSource(LiveSource):
             next_cursor = answer.get("last_id")
             if next_cursor == cursor and not items:
                 return partly(f"{label} says has_more but gives no new last_id")
+            if isinstance(next_cursor, str):
+                try:  # a server repeating pages would grow ``data`` without end
+                    guard.advance(label, next_cursor, _item_ids(items))
+                except SourceError as exc:
+                    return partly(str(exc))
             cursor = next_cursor
         self.stats.completed_conversations += 1
         self._progress(f"{where}: {fetched} more message(s) read from /messages")
