@@ -33,7 +33,7 @@ def findings_for(
     for d in detections:
         if not d.reported:
             continue
-        excerpt = excerpt_of(message.text, spans, d.start, d.end, reveal=reveal)
+        excerpt = excerpt_of(message.text, spans, d.start, d.end, reveal=reveal, overmask=True)
         findings.append(Finding(
             id=finding_id(message, d),
             rule_id=d.rule_id,
