@@ -1,8 +1,10 @@
-"""The API client gives up on a server that never ends a listing (real HTTP on 127.0.0.1)."""
+"""The API client gives up on a server that never ends a listing, or drips its answer
+(real HTTP on 127.0.0.1, hostile handlers)."""
 
 from __future__ import annotations
 
 import json
+import time
 from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
@@ -19,38 +21,41 @@ FAST_RETRY = RetrySettings(max_attempts=2, initial_backoff=0.01, max_backoff=0.0
                            max_total_wait=5)
 
 
-class _Repeating(BaseHTTPRequestHandler):
-    """Every page says has_more; ``cursors`` is what last_id cycles through."""
-
-    cursors: ClassVar[list[str]] = ["a", "b"]
+class _Hostile(BaseHTTPRequestHandler):
     requests: ClassVar[list[str]] = []
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def do_GET(self) -> None:
-        self.requests.append(self.path)
-        cursor = self.cursors[len(self.requests) % len(self.cursors)]
-        if cursor == "fresh":
-            cursor = f"c{len(self.requests)}"
-        body = json.dumps({"object": "list", "has_more": True, "last_id": cursor,
-                           "data": [conversation("conv-1", [message("m1", "hello")])]}).encode()
+    def _send_json(self, payload: dict[str, Any], drip: float = 0.0) -> None:
+        body = json.dumps(payload).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        if not drip:
+            self.wfile.write(body)
+            return
+        try:
+            for byte in body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(drip)
+        except OSError:
+            pass  # the client gave up
 
 
-def _run(cursors: list[str], paging: PagingLimits | None = None) -> tuple[int, Exception | None, Diagnostics]:
-    handler = type("Handler", (_Repeating,), {"cursors": cursors, "requests": []})
+def _run(handler_class: type[_Hostile], paging: PagingLimits | None = None, **attributes: Any
+         ) -> tuple[int, Exception | None, Diagnostics]:
+    """(requests the server saw, the SourceError the run ended with, its diagnostics)."""
+    handler = type("Handler", (handler_class,), {"requests": [], **attributes})
     server = _LoopbackServer(None, "127.0.0.1", handler)  # type: ignore[arg-type]
     server.path = "/v1"
     server.start()
     diagnostics = Diagnostics()
     error: Exception | None = None
     try:
-        with httpx.Client(timeout=5) as client:
+        with httpx.Client(timeout=5) as client:  # a read timeout a drip never reaches
             settings = ComplianceSettings(workspace_id=WORKSPACE, api_key=ApiKey(API_KEY),
                                           base_url=server.base_url, retry=FAST_RETRY,
                                           max_requests_per_minute=100_000,
@@ -66,14 +71,28 @@ def _run(cursors: list[str], paging: PagingLimits | None = None) -> tuple[int, E
     return len(handler.requests), error, diagnostics
 
 
+class _Repeating(_Hostile):
+    """Every page says has_more; ``cursors`` is what last_id cycles through."""
+
+    cursors: ClassVar[list[str]] = ["a", "b"]
+
+    def do_GET(self) -> None:
+        self.requests.append(self.path)
+        cursor = self.cursors[len(self.requests) % len(self.cursors)]
+        if cursor == "fresh":
+            cursor = f"c{len(self.requests)}"
+        self._send_json({"object": "list", "has_more": True, "last_id": cursor,
+                         "data": [conversation("conv-1", [message("m1", "hello")])]})
+
+
 def test_a_server_cycling_cursors_is_stopped_with_the_reason() -> None:
-    requests, error, _ = _run(["a", "b"])
+    requests, error, _ = _run(_Repeating, cursors=["a", "b"])
     assert error is not None and "cursor it had sent before" in str(error)
     assert requests <= 3  # was: 1,322 requests in 60 s and counting
 
 
 def test_a_server_with_new_cursors_but_the_same_ids_is_stopped() -> None:
-    requests, error, _ = _run(["fresh"])
+    requests, error, _ = _run(_Repeating, cursors=["fresh"])
     assert error is not None and "without a new id" in str(error)
     assert requests <= PagingLimits().stale_pages + 2
 
@@ -103,100 +122,40 @@ def test_limits_come_from_the_environment() -> None:
     assert settings.paging.max_pages == 7 and settings.paging.max_seconds == 60
 
 
-class _Dripping(BaseHTTPRequestHandler):
+class _Dripping(_Hostile):
     """Headers at once, then one byte every 0.2 s: the read timeout never fires."""
 
-    requests: ClassVar[list[str]] = []
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
     def do_GET(self) -> None:
-        import time
-
         self.requests.append(self.path)
-        body = json.dumps({"object": "list", "has_more": False, "last_id": None,
-                           "data": [conversation("conv-1", [message("m1", "hello " * 50)])]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        try:
-            for byte in body:
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-                time.sleep(0.2)
-        except OSError:
-            pass  # the client gave up
+        self._send_json({"object": "list", "has_more": False, "last_id": None,
+                         "data": [conversation("conv-1", [message("m1", "hello " * 50)])]}, drip=0.2)
 
 
 def test_a_server_dripping_bytes_is_given_up_on_by_throughput_and_deadline() -> None:
-    import time
-
-    handler = type("Handler", (_Dripping,), {"requests": []})
-    server = _LoopbackServer(None, "127.0.0.1", handler)  # type: ignore[arg-type]
-    server.path = "/v1"
-    server.start()
     started = time.monotonic()
-    try:
-        with httpx.Client(timeout=5) as client:  # a read timeout the drip never reaches
-            settings = ComplianceSettings(
-                workspace_id=WORKSPACE, api_key=ApiKey(API_KEY), base_url=server.base_url,
-                retry=FAST_RETRY, max_requests_per_minute=100_000,
-                paging=PagingLimits(page_seconds=3, grace_seconds=0.5, min_bytes_per_second=100),
-            )
-            source = ComplianceApiSource(settings, client=client, progress=lambda _m: None,
-                                         sleep=lambda _s: None)
-            with pytest.raises(SourceError, match="bytes/s"):
-                list(source.conversations(Diagnostics()))
-    finally:
-        server.__exit__()
+    requests, error, _ = _run(
+        _Dripping, PagingLimits(page_seconds=3, grace_seconds=0.5, min_bytes_per_second=100))
+    assert error is not None and "bytes/s" in str(error)
     assert time.monotonic() - started < 10
-    assert len(handler.requests) == FAST_RETRY.max_attempts
+    assert requests == FAST_RETRY.max_attempts
 
 
-class _RepeatingMessages(BaseHTTPRequestHandler):
+class _RepeatingMessages(_Hostile):
     """The listing ends; a conversation's /messages pages never do (cursors a, b, a, ...)."""
-
-    requests: ClassVar[list[str]] = []
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
     def do_GET(self) -> None:
         self.requests.append(self.path)
         if "/messages" in self.path:
-            cursor = "ab"[len(self.requests) % 2]
-            payload = {"object": "list", "has_more": True, "last_id": cursor,
-                       "data": [message("m2", "again")]}
-        else:
-            listed = conversation("conv-1", [message("m1", "hello")])
-            listed["messages"] = {"object": "list", "data": listed["messages"]["data"],
-                                  "has_more": True, "last_id": "m1"}
-            payload = {"object": "list", "has_more": False, "last_id": "conv-1", "data": [listed]}
-        body = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+            self._send_json({"object": "list", "has_more": True, "last_id": "ab"[len(self.requests) % 2],
+                             "data": [message("m2", "again")]})
+            return
+        listed = conversation("conv-1", [message("m1", "hello")])
+        listed["messages"] = {"object": "list", "data": listed["messages"]["data"],
+                              "has_more": True, "last_id": "m1"}
+        self._send_json({"object": "list", "has_more": False, "last_id": "conv-1", "data": [listed]})
 
 
 def test_a_conversation_whose_messages_never_end_is_read_partly_not_forever() -> None:
-    handler = type("Handler", (_RepeatingMessages,), {"requests": []})
-    server = _LoopbackServer(None, "127.0.0.1", handler)  # type: ignore[arg-type]
-    server.path = "/v1"
-    server.start()
-    diagnostics = Diagnostics()
-    try:
-        with httpx.Client(timeout=5) as client:
-            settings = ComplianceSettings(workspace_id=WORKSPACE, api_key=ApiKey(API_KEY),
-                                          base_url=server.base_url, retry=FAST_RETRY,
-                                          max_requests_per_minute=100_000)
-            source = ComplianceApiSource(settings, client=client, progress=lambda _m: None,
-                                         sleep=lambda _s: None)
-            list(source.conversations(diagnostics))
-    finally:
-        server.__exit__()
-    assert len(handler.requests) < 10
+    requests, error, diagnostics = _run(_RepeatingMessages)
+    assert error is None and requests < 10
     assert diagnostics.failures == 1 and "cursor it had sent before" in diagnostics.warnings[0]

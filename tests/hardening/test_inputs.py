@@ -9,25 +9,17 @@ import tracemalloc
 import zipfile
 from pathlib import Path
 
-from chatdlp.records import Diagnostics
 from chatdlp.sources import open_source
 from chatdlp.sources._guard import MAX_DEPTH, JsonTextGuard, clean_conversation
 from chatdlp.sources.files import DirectorySource, FileSource, StreamSource
-from tests.sources.builders import api_conversation, api_message, export_conversation, export_message
+from tests.sources.builders import api_conversation, api_message
+from tests.sources.test_files import _export_record, _read
 
 TOKEN = "sk-live-" + "Zq8" * 8  # what a diagnostic must never quote
 
 
-def _read(source) -> tuple[list, Diagnostics]:
-    diagnostics = Diagnostics()
-    return list(source.conversations(diagnostics)), diagnostics
-
-
 def _export(cid: str, text: str) -> dict:
-    return export_conversation(
-        cid, {"n": (None, export_message(f"{cid}-m", "user", {"content_type": "text", "parts": [text]}))},
-        title=None,
-    )
+    return _export_record(cid, text)
 
 
 def _flat(cid: str, text: str) -> str:
