@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
@@ -28,7 +29,9 @@ class _Hostile(BaseHTTPRequestHandler):
         pass
 
     def _send_json(self, payload: dict[str, Any], drip: float = 0.0) -> None:
-        body = json.dumps(payload).encode()
+        self._send_bytes(json.dumps(payload).encode(), drip)
+
+    def _send_bytes(self, body: bytes, drip: float = 0.0) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -45,15 +48,23 @@ class _Hostile(BaseHTTPRequestHandler):
             pass  # the client gave up
 
 
+@dataclass
+class _Outcome:
+    requests: int  # what the server saw
+    error: Exception | None  # the SourceError the run ended with
+    diagnostics: Diagnostics
+    texts: list[str]  # of the messages read
+
+
 def _run(handler_class: type[_Hostile], paging: PagingLimits | None = None, **attributes: Any
-         ) -> tuple[int, Exception | None, Diagnostics]:
-    """(requests the server saw, the SourceError the run ended with, its diagnostics)."""
+         ) -> _Outcome:
     handler = type("Handler", (handler_class,), {"requests": [], **attributes})
     server = _LoopbackServer(None, "127.0.0.1", handler)  # type: ignore[arg-type]
     server.path = "/v1"
     server.start()
     diagnostics = Diagnostics()
     error: Exception | None = None
+    texts: list[str] = []
     try:
         with httpx.Client(timeout=5) as client:  # a read timeout a drip never reaches
             settings = ComplianceSettings(workspace_id=WORKSPACE, api_key=ApiKey(API_KEY),
@@ -63,12 +74,13 @@ def _run(handler_class: type[_Hostile], paging: PagingLimits | None = None, **at
             source = ComplianceApiSource(settings, client=client, progress=lambda _m: None,
                                          sleep=lambda _s: None)
             try:
-                list(source.conversations(diagnostics))
+                for read in source.conversations(diagnostics):
+                    texts.extend(m.text for m in read.messages)
             except SourceError as exc:
                 error = exc
     finally:
         server.__exit__()
-    return len(handler.requests), error, diagnostics
+    return _Outcome(len(handler.requests), error, diagnostics, texts)
 
 
 class _Repeating(_Hostile):
@@ -86,15 +98,15 @@ class _Repeating(_Hostile):
 
 
 def test_a_server_cycling_cursors_is_stopped_with_the_reason() -> None:
-    requests, error, _ = _run(_Repeating, cursors=["a", "b"])
-    assert error is not None and "cursor it had sent before" in str(error)
-    assert requests <= 3  # was: 1,322 requests in 60 s and counting
+    run = _run(_Repeating, cursors=["a", "b"])
+    assert run.error is not None and "cursor it had sent before" in str(run.error)
+    assert run.requests <= 3  # was: 1,322 requests in 60 s and counting
 
 
 def test_a_server_with_new_cursors_but_the_same_ids_is_stopped() -> None:
-    requests, error, _ = _run(_Repeating, cursors=["fresh"])
-    assert error is not None and "without a new id" in str(error)
-    assert requests <= PagingLimits().stale_pages + 2
+    run = _run(_Repeating, cursors=["fresh"])
+    assert run.error is not None and "without a new id" in str(run.error)
+    assert run.requests <= PagingLimits().stale_pages + 2
 
 
 def test_the_page_cap_is_configurable_and_named() -> None:
@@ -133,11 +145,10 @@ class _Dripping(_Hostile):
 
 def test_a_server_dripping_bytes_is_given_up_on_by_throughput_and_deadline() -> None:
     started = time.monotonic()
-    requests, error, _ = _run(
-        _Dripping, PagingLimits(page_seconds=3, grace_seconds=0.5, min_bytes_per_second=100))
-    assert error is not None and "bytes/s" in str(error)
+    run = _run(_Dripping, PagingLimits(page_seconds=3, grace_seconds=0.5, min_bytes_per_second=100))
+    assert run.error is not None and "bytes/s" in str(run.error)
     assert time.monotonic() - started < 10
-    assert requests == FAST_RETRY.max_attempts
+    assert run.requests == FAST_RETRY.max_attempts
 
 
 class _RepeatingMessages(_Hostile):
@@ -156,6 +167,25 @@ class _RepeatingMessages(_Hostile):
 
 
 def test_a_conversation_whose_messages_never_end_is_read_partly_not_forever() -> None:
-    requests, error, diagnostics = _run(_RepeatingMessages)
-    assert error is None and requests < 10
-    assert diagnostics.failures == 1 and "cursor it had sent before" in diagnostics.warnings[0]
+    run = _run(_RepeatingMessages)
+    assert run.error is None and run.requests < 10
+    assert run.diagnostics.failures == 1 and "cursor it had sent before" in run.diagnostics.warnings[0]
+
+
+class _Garbled(_Hostile):
+    """A page whose first conversation holds invalid UTF-8 and 5,000 nested arrays."""
+
+    def do_GET(self) -> None:
+        self.requests.append(self.path)
+        first = json.dumps(conversation("conv-1", [message("m1", "caf@ here")])).encode()
+        first = first.replace(b"caf@", b"caf\xff\xfe")[:-1] + b', "x": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+        second = json.dumps(conversation("conv-2", [message("m2", "second")])).encode()
+        self._send_bytes(b'{"object": "list", "has_more": false, "last_id": "conv-2", "data": ['
+                         + first + b", " + second + b"]}")
+
+
+def test_a_page_with_invalid_utf8_and_deep_nesting_costs_one_string_not_the_page() -> None:
+    run = _run(_Garbled)
+    assert run.error is None
+    assert "caf\ufffd\ufffd here" in run.texts and "second" in run.texts
+    assert {"invalid UTF-8 replaced", "nesting deeper than 64 levels cut"} <= set(run.diagnostics.skipped)

@@ -18,7 +18,7 @@ from typing import Any
 import ijson
 
 from chatdlp.errors import SourceError
-from chatdlp.sources._guard import fault_of
+from chatdlp.sources._guard import JsonTextGuard, fault_of
 
 QueryParams = list[tuple[str, str | int | float | bool | None]]
 
@@ -135,6 +135,8 @@ class PageParser:
     def __init__(self) -> None:
         self._events: list[tuple[str, str, Any]] = ijson.sendable_list()
         self._coro = ijson.parse_coro(self._events, use_float=True)
+        # Invalid UTF-8 replaced and nesting capped before the parser sees the bytes.
+        self.guard = JsonTextGuard()
         self._builder: ijson.ObjectBuilder | None = None
         self._closed = False
         self.position = 0  # bytes fed so far
@@ -152,8 +154,9 @@ class PageParser:
         start = self.position
         self.position += len(chunk)
         try:
-            self._coro.send(chunk)
-        except ijson.JSONError as exc:
+            if text := self.guard.feed(chunk):  # an empty send would end the document
+                self._coro.send(text.encode("utf-8"))
+        except (ijson.JSONError, ValueError) as exc:
             items, error = self._drain()
             return items, error or MalformedPage(f"malformed JSON: {_first_line(exc)}", start)
         return self._drain()
@@ -164,8 +167,10 @@ class PageParser:
             return [], None
         self._closed = True
         try:
+            if tail := self.guard.feed(b"", final=True):
+                self._coro.send(tail.encode("utf-8"))
             self._coro.close()
-        except ijson.JSONError as exc:
+        except (ijson.JSONError, ValueError) as exc:
             items, error = self._drain()
             return items, error or MalformedPage(
                 f"truncated JSON: {_first_line(exc)}", self.position

@@ -37,6 +37,7 @@ import httpx
 from chatdlp import __version__
 from chatdlp.errors import ChatdlpError, ConfigError, SourceError
 from chatdlp.records import Conversation, Diagnostics
+from chatdlp.sources._guard import report_guard
 from chatdlp.sources.compliance_api.limiter import RateLimiter
 from chatdlp.sources.compliance_api.paging import (
     BodyDeadline,
@@ -296,6 +297,7 @@ class _PageStream:
         assert parser is not None
         self.close()
         self._stats.pages += 1
+        report_guard(parser.guard, self._where(), self._diagnostics)
         if parser.has_more is None:
             self._diagnostics.skip(self._where(), "page without has_more: taken as the last")
         if not parser.has_more:
