@@ -74,3 +74,18 @@ def test_a_name_like_token_next_to_a_finding_is_masked() -> None:
     start = text.index("Whitfield")
     excerpt = excerpt_of(text, [(start, start + 9, "PERSON")], start, start + 9, overmask=True)
     assert excerpt.text == "please call [NAME_LIKE] [PERSON] today"
+
+
+def test_a_user_id_that_is_an_email_reaches_no_report(tmp_path, run_cli) -> None:
+    import json
+
+    source = tmp_path / "m.jsonl"
+    source.write_text(json.dumps({"conversation_id": "c", "message_id": "m", "role": "user",
+                                  "user_id": "dana.whitfield@northwind-mail.com",
+                                  "text": "my card is 4838 3750 6208 4666"}) + "\n")
+    out = tmp_path / "out"
+    assert run_cli("scan", str(source), "--out", str(out), "--format", "csv,html,md,sarif").exit_code == 1
+    [finding] = [json.loads(line) for line in (out / "findings.jsonl").read_text().splitlines()]
+    assert finding["user_id"].startswith("user:")
+    for path in out.iterdir():
+        assert "dana.whitfield" not in path.read_text(encoding="utf-8", errors="replace"), path.name
