@@ -258,3 +258,15 @@ def test_scan_exit_codes_for_empty_and_missing_input(tmp_path: Path, run_cli) ->
     assert run_cli("scan", str(zero), "--out", str(tmp_path / "o2")).exit_code == 0
     piped = json.dumps([_export("a", "piped text")])
     assert run_cli("scan", "-", "--out", str(tmp_path / "o3"), input=piped).exit_code == 0
+
+
+def test_node_ids_that_are_values_are_not_quoted(tmp_path: Path) -> None:
+    record = _export("a", "fine")
+    record["mapping"]["078-05-1120"] = "not a node"
+    record["mapping"]["5d1f3c2e-9a7b-4c1d-8e2f-0a1b2c3d4e5f"] = ["nor this"]
+    path = tmp_path / "conversations.json"
+    path.write_text(json.dumps([record]))
+    _, diagnostics = _read(FileSource(path))
+    text = " ".join(diagnostics.warnings)
+    assert "078-05" not in text and "node #" in text
+    assert "5d1f3c2e-9a7b-4c1d-8e2f-0a1b2c3d4e5f" in text  # a real node id is named
