@@ -58,7 +58,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=120.0, help="time budget per reader")
     parser.add_argument("--slow", type=float, default=2.0, help="a case slower than this is a hang")
     args = parser.parse_args()
-    directory = Path(tempfile.mkdtemp(prefix="chatdlp-fuzz-"))
+    with tempfile.TemporaryDirectory(prefix="chatdlp-fuzz-") as name:
+        return _fuzz_all(Path(name), args)
+
+
+def _fuzz_all(directory: Path, args: argparse.Namespace) -> int:
     zip_payloads = st.sampled_from(
         [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_LZMA, zipfile.ZIP_BZIP2]
     ).flatmap(lambda method: mutated(zipped(SEEDS["export"], method)))
