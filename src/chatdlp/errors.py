@@ -7,12 +7,16 @@
     └── ScanIncomplete   (exit 3)     the scan could not finish
         ├── SourceError               a source is unreachable or unreadable
         ├── StateError                the state database failed mid-run (disk full, corrupt)
+        ├── OutputError               a report file could not be written (disk full); the previous stays
         ├── RetentionGap              --fail-on-gap: a checkpoint older than the retention
         ├── SinkError                 a sink could not take findings (without --state)
         ├── BundleMismatch            sweep --verify: a file changed or is missing
         ├── StrictModeAbort           --strict and a bad record or a regex timeout was seen
         ├── RemediationIncomplete     remediate apply: some planned actions failed
         └── AuditMismatch             audit verify: a line of an audit log was edited or removed
+
+Anything else that escapes a command is a bug: exit 4 (``ExitCode.CRASH``), one line
+on stderr and the traceback's frames (no message, no locals) in a file.
 
 Third-party exceptions (ijson, httpx, yaml, pydantic, spaCy) are translated into
 these at the module boundary with ``raise ... from``. Messages name the place
@@ -31,6 +35,7 @@ class ExitCode(IntEnum):
     FINDINGS = 1
     USAGE = 2
     INCOMPLETE = 3
+    CRASH = 4  # an unexpected exception: a bug; the traceback (no values) is in a file
 
 
 class ChatdlpError(Exception):
@@ -61,6 +66,11 @@ class SourceError(ScanIncomplete):
 
 class StateError(ScanIncomplete):
     """The state database could not be read or written during a run."""
+
+
+class OutputError(ScanIncomplete):
+    """A report file could not be written (a full disk): the previous file is kept, and
+    with ``--state`` the findings stay unreported, written by the next run."""
 
 
 class RetentionGap(ScanIncomplete):

@@ -7,6 +7,7 @@ into :class:`Finding` rows that never hold a raw sensitive value.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -229,6 +230,10 @@ class Finding:
         }
 
 
+_PLAIN_TYPE_NAME = re.compile(r"[a-z][a-z0-9_.-]{0,40}")
+_DIGIT_RUN = re.compile(r"[0-9]{3}")
+
+
 @dataclass(slots=True)
 class Diagnostics:
     """What went wrong or was unusual while reading: counted, and named in warnings.
@@ -243,6 +248,7 @@ class Diagnostics:
     unknown_content_types: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     failures: int = 0
+    failure_messages: list[str] = field(default_factory=list)  # the first few, for the exit line
 
     def skip(self, where: str, reason: str, detail: str = "") -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
@@ -255,9 +261,14 @@ class Diagnostics:
     def fail(self, where: str, reason: str, detail: str = "") -> None:
         """A source that could not be read at all: the run is incomplete (exit 3)."""
         self.failures += 1
+        if len(self.failure_messages) < 3:
+            self.failure_messages.append(f"{where}: {reason}")
         self.skip(where, reason, detail)
 
     def unknown_content_type(self, content_type: str) -> None:
+        # A content type's name comes from the input: only a plain name is shown.
+        if not _PLAIN_TYPE_NAME.fullmatch(content_type) or _DIGIT_RUN.search(content_type):
+            content_type = "(unprintable name)"
         self.unknown_content_types[content_type] = (
             self.unknown_content_types.get(content_type, 0) + 1
         )

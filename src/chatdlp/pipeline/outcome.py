@@ -39,7 +39,13 @@ class ScanOutcome:
         if self.failure is not None:
             return self.failure
         if self.diagnostics.failures:
-            return None  # each failure was reported as it happened; exit_code() says 3
+            # Named as they happened (unless --quiet); one line again, always, at the end.
+            first = "; ".join(self.diagnostics.failure_messages)
+            more = self.diagnostics.failures - len(self.diagnostics.failure_messages)
+            return ScanIncomplete(
+                f"{first}" + (f" (and {more} more)" if more > 0 else "")
+                + "; what was read is written"
+            )
         skipped = self.diagnostics.skipped_total
         if self.plan.strict and skipped:
             return StrictModeAbort(f"--strict: {skipped} bad record(s) skipped; findings were written")
@@ -67,8 +73,6 @@ class ScanOutcome:
         problem = self.problem()
         if problem is not None:
             return problem.exit_code
-        if self.diagnostics.failures:
-            return ScanIncomplete.exit_code
         if self.stats.findings_at_or_above(self.plan.fail_on):
             return ExitCode.FINDINGS
         return ExitCode.OK

@@ -19,7 +19,7 @@ from collections.abc import Callable, Container, Mapping, Sequence
 
 from chatdlp.atomic import prepare_out_dir
 from chatdlp.detect.backends import build_detector, make_runner
-from chatdlp.errors import ChatdlpError, SinkError
+from chatdlp.errors import ChatdlpError, OutputError, SinkError
 from chatdlp.pipeline.conversation import ConversationStage, edm_secret
 from chatdlp.pipeline.outcome import ScanOutcome
 from chatdlp.pipeline.plan import ScanPlan
@@ -86,7 +86,7 @@ def run_scan(
         runner = make_runner(detector, plan.policies, plan.workers, plan.engine, plan.ray_address,
                              edm_key)
         conversation = ConversationStage.build(key, detector.policies)
-        prepare_out_dir(plan.out_dir)
+        prepare_out_dir(plan.out_dir, warn=loud)
         diagnostics = Diagnostics(listener=warn)
         stats = ScanStats(resumed=resumed)
         outcome = ScanOutcome(plan, stats, diagnostics, detector.policies, retention_gaps=gaps)
@@ -120,7 +120,6 @@ def run_scan(
         stats.regex_timeouts.update(runner.regex_timeouts())
         outcome.window = collector.window
         if store is not None:
-            store.mark_all_reported(run_id)
             _deliver_pending(store, http_sinks, outcome, loud)
         for stream in streaming:
             if stream.error is not None:
@@ -129,8 +128,18 @@ def run_scan(
         write_formats(plan.out_dir, formatters, stats, diagnostics, outcome.policies, collector,
                       plan.report_options)
         if store is not None:
+            # Only now, every requested format written: a run killed before this point
+            # leaves its findings unreported, and the next run writes them (and exits 1).
+            store.mark_all_reported(run_id)
             store.finish_run(run_id, "incomplete" if outcome.failure else "done")
         return outcome
+    except OSError as exc:  # a full disk, a read-only --out: the previous reports stay
+        raise OutputError(
+            f"cannot write the reports in {plan.out_dir}: {exc.strerror or type(exc).__name__}; "
+            "the previous files are kept"
+            + ("; the findings stay in the state and the next run writes them"
+               if store is not None else "")
+        ) from exc
     finally:
         if store is not None:
             store.close()

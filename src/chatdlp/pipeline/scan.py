@@ -24,7 +24,7 @@ from chatdlp.records import (
 )
 from chatdlp.report.fingerprint import FingerprintKey
 from chatdlp.report.redact import NO_REVEAL, RevealPolicy
-from chatdlp.sources import ConversationSource
+from chatdlp.sources import ConversationSource, clean_conversation
 
 BATCH_MESSAGES = 64
 BATCH_CHARACTERS = 256_000
@@ -154,7 +154,7 @@ def _all_conversations(
         # Progress is kept under the source's checkpoint key (the source and its filters).
         key = getattr(source, "checkpoint_key", None) or source.name
         for conversation in source.conversations(diagnostics):
-            yield key, conversation
+            yield key, clean_conversation(conversation, diagnostics)
         if diagnostics.failures == failures:
             # A source read whole is complete up to the run's start, unless it knows
             # better (the Logs Platform: the last_end_time it read through).

@@ -11,6 +11,14 @@ from chatdlp.report.redact import NO_REVEAL, RevealPolicy, excerpt_of
 from chatdlp.timefmt import iso_time
 
 
+def user_label(user_id: str | None, key: FingerprintKey) -> str | None:
+    """A user id as reports show it: an id that is an e-mail address (flat JSONL, some
+    exports) is a value, so it becomes a keyed pseudonym, stable across runs."""
+    if user_id is None or "@" not in user_id:
+        return user_id
+    return "user:" + key.fingerprint("EMAIL_ADDRESS", user_id)[:16]
+
+
 def finding_id(message: Message, detection: Detection) -> str:
     """Stable across runs: the same hit in the same message has the same id."""
     key = "\x00".join(
@@ -33,7 +41,7 @@ def findings_for(
     for d in detections:
         if not d.reported:
             continue
-        excerpt = excerpt_of(message.text, spans, d.start, d.end, reveal=reveal)
+        excerpt = excerpt_of(message.text, spans, d.start, d.end, reveal=reveal, overmask=True)
         findings.append(Finding(
             id=finding_id(message, d),
             rule_id=d.rule_id,
@@ -44,7 +52,7 @@ def findings_for(
             conversation_id=message.conversation_id,
             message_id=message.message_id,
             role=message.role,
-            user_id=message.user_id,
+            user_id=user_label(message.user_id, key),
             created_at=created_at,
             start=d.start,
             end=d.end,

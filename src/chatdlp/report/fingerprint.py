@@ -56,6 +56,13 @@ def _read_or_create(path: Path) -> bytes:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
+            mode = path.stat().st_mode
+            if mode & 0o006:  # others can read (or write) it
+                raise ConfigError(
+                    f"the fingerprint key {path} can be read by other users (mode "
+                    f"{mode & 0o777:o}): with it, anyone can test guesses against the "
+                    f"fingerprints; run chmod 600 {path}"
+                ) from None
             secret = path.read_bytes().strip()
         else:
             secret = secrets.token_hex(32).encode()

@@ -15,7 +15,7 @@ default nothing at all.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from chatdlp.entities import Reveal, allowed_reveals, entity
@@ -123,6 +123,67 @@ class Excerpt:
         return tuple(found)
 
 
+# Context over-masking (findings' excerpts): what detectors may have missed next to a hit.
+# A digit run counts the digits of groups split by spaces, newlines or punctuation, so
+# folding whitespace cannot rebuild a value ("4838 3750" newline "6208 4666").
+_DIGIT_RUN = re.compile(r"\d(?:[\d\s./:()+-]*\d)?")
+_MIN_CONTEXT_DIGITS = 4
+_EMAIL_LIKE = re.compile(r"[^\s@<>()\[\]\"',;]+@[^\s@<>()\[\]\"',;]+")
+_URL_LIKE = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+", re.IGNORECASE)
+_NAME_TOKEN = re.compile(r"[A-Z][a-z][A-Za-z'’-]*")
+_CELL_TRIM = " \t\"'[]{}()"
+
+
+def context_spans(
+    text: str, regions: Sequence[MaskRegion], low: int, high: int
+) -> list[tuple[int, int, str]]:
+    """More spans to mask in ``text[low:high]`` around detected ``regions``: digit runs
+    of 4+ digits, e-mail- and URL-like strings, capitalised name-like tokens right next
+    to a region, and the cells of a tabular line (CSV, a list, a JSON object) that
+    holds one. Pure; over-masks on purpose."""
+    window = text[low:high]
+    found: list[tuple[int, int, str]] = []
+    for match in _DIGIT_RUN.finditer(window):
+        if sum(c.isdigit() for c in match.group()) >= _MIN_CONTEXT_DIGITS:
+            found.append((low + match.start(), low + match.end(), "DIGITS"))
+    for pattern, label in ((_EMAIL_LIKE, "EMAIL_LIKE"), (_URL_LIKE, "URL_LIKE")):
+        found.extend((low + m.start(), low + m.end(), label) for m in pattern.finditer(window))
+    for region in regions:
+        if region.end <= low or region.start >= high:
+            continue
+        head = text[max(low, region.start - 40):region.start]
+        before = re.search(r"(" + _NAME_TOKEN.pattern + r")\s+$", head)
+        if before:
+            found.append((region.start - len(before.group(0)), region.start - len(before.group(0))
+                          + len(before.group(1)), "NAME_LIKE"))
+        after = re.match(r"\s+(" + _NAME_TOKEN.pattern + r")", text[region.end:min(high, region.end + 40)])
+        if after:
+            found.append((region.end + after.start(1), region.end + after.end(1), "NAME_LIKE"))
+        found.extend(_row_cells(text, region, low, high))
+    return found
+
+
+def _row_cells(text: str, region: MaskRegion, low: int, high: int) -> list[tuple[int, int, str]]:
+    line_start = max(text.rfind("\n", 0, region.start) + 1, low)
+    line_end = text.find("\n", region.end)
+    line_end = min(high, len(text) if line_end < 0 else line_end)
+    line = text[line_start:line_end]
+    pieces = re.split(r"[,;\t|:]", line)
+    # A row: three cells or more, none of them prose (a sentence with commas is no row).
+    if len(pieces) < 3 or any(len(piece.split()) > 4 for piece in pieces):
+        return []
+    cells: list[tuple[int, int, str]] = []
+    position = 0
+    for piece in pieces:
+        stripped = piece.strip(_CELL_TRIM)
+        if stripped:
+            offset = piece.find(stripped)
+            start = line_start + position + offset
+            cells.append((start, start + len(stripped), "CELL"))
+        position += len(piece) + 1
+    return cells
+
+
 def excerpt_of(
     text: str,
     spans: Iterable[tuple[int, int, str]],
@@ -130,11 +191,13 @@ def excerpt_of(
     end: int,
     window: int = DEFAULT_WINDOW,
     reveal: RevealPolicy = NO_REVEAL,
+    overmask: bool = False,
 ) -> Excerpt:
     """About ``window`` characters either side of ``text[start:end]``, every span masked.
 
     ``spans`` must include the hit itself; it is masked like the others. Whitespace
-    runs in the text between masks are folded to one space.
+    runs in the text between masks are folded to one space. With ``overmask``
+    (findings' excerpts) :func:`context_spans` are masked too.
     """
     spans = list(spans)
     if not _covers(spans, start, end):
@@ -142,6 +205,10 @@ def excerpt_of(
     regions = mask_regions(spans)
     low = max(0, start - window)
     high = min(len(text), end + window)
+    if overmask:
+        extra = context_spans(text, regions, low, high)
+        if extra:
+            regions = _overmasked(regions, extra)
     pieces: list[tuple[str, bool]] = []
     position = low
     for region in regions:
@@ -162,6 +229,28 @@ def excerpt_of(
     if high < len(text) and position < len(text):
         pieces.append(("…", False))
     return Excerpt(tuple(_joined(p for p in pieces if p[0])))
+
+
+def _overmasked(regions: list[MaskRegion], extra: list[tuple[int, int, str]]) -> list[MaskRegion]:
+    """The detected regions with the context spans merged in. A merged region is named
+    by the detected labels in it (by the context label when none is); only an untouched
+    detected region keeps its reveal hint."""
+    extra = [e for e in extra if not any(r.start <= e[0] and e[1] <= r.end for r in regions)]
+    if not extra:
+        return regions
+    detected = {(r.start, r.end): r for r in regions}
+    merged = mask_regions([(r.start, r.end, r.label) for r in regions] + extra)
+    out: list[MaskRegion] = []
+    for region in merged:
+        inside = [r for r in regions if region.start <= r.start and r.end <= region.end]
+        if (region.start, region.end) in detected and len(inside) == 1:
+            out.append(detected[(region.start, region.end)])
+        elif inside:
+            labels = sorted({part for r in inside for part in r.label.split("+")})
+            out.append(MaskRegion(region.start, region.end, "+".join(labels), spans=region.spans))
+        else:
+            out.append(region)
+    return out
 
 
 def _joined(pieces: Iterable[tuple[str, bool]]) -> list[tuple[str, bool]]:

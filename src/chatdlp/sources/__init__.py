@@ -13,6 +13,7 @@ from typing import IO, TYPE_CHECKING, Protocol
 
 from chatdlp.errors import ConfigError
 from chatdlp.records import Conversation, Diagnostics
+from chatdlp.sources._guard import clean_conversation
 from chatdlp.sources.files import DirectorySource, FileSource, StreamSource
 
 if TYPE_CHECKING:
@@ -65,4 +66,7 @@ def open_source(
     raise ConfigError(f"{spec}: no such file or directory")
 
 
-__all__ = ["ConversationSource", "DirectorySource", "FileSource", "StreamSource", "open_source"]
+__all__ = [
+    "ConversationSource", "DirectorySource", "FileSource", "StreamSource", "clean_conversation",
+    "open_source",
+]

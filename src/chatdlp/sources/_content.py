@@ -148,7 +148,9 @@ def api_content_text(content: dict[str, Any]) -> tuple[str, bool]:
     """Text of a Compliance API message's ``content``: (text, known type)."""
     value = content.get("value")
     content_type = content.get("type")
-    known = content_type in {"text", "code", "execution_output", "multimodal_text"}
+    known = isinstance(content_type, str) and content_type in {
+        "text", "code", "execution_output", "multimodal_text"
+    }
     if isinstance(value, str):
         return value, known
     return join_text(list(collect_strings(value))), False

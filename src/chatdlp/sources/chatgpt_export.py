@@ -6,6 +6,7 @@ scanned (not only the branch ending at ``current_node``), hidden messages too.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from chatdlp.records import Conversation, Diagnostics, Message, title_message
@@ -13,6 +14,7 @@ from chatdlp.sources._content import export_content_text
 from chatdlp.sources._values import as_dict, as_str, as_time
 
 FORMAT = "chatgpt-export"
+_PLAIN_ID = re.compile(r"(?:client-created-root|[0-9a-f]{8}-[0-9a-f-]{27,}|[A-Za-z_-]{1,40})")
 
 
 def positional_id(source: str, where: str) -> str:
@@ -47,16 +49,18 @@ def conversation_from_export(
         conversation_id, title, created_at=as_time(record.get("create_time")),
         gpt_id=as_str(record.get("gizmo_id")), source=source,
     )
-    for node_id, node in mapping.items():
+    for position, (node_id, node) in enumerate(mapping.items()):
+        # A node id is a key of the input: named only when it looks like an id.
+        node_where = f"{where} node {node_id if _PLAIN_ID.fullmatch(node_id) else f'#{position}'}"
         if not isinstance(node, dict):
-            diagnostics.skip(f"{where} node {node_id}", "mapping node is not a JSON object",
+            diagnostics.skip(node_where, "mapping node is not a JSON object",
                              type(node).__name__)
             continue
         raw = node.get("message")
         if raw is None:
             continue  # the root node, or a node whose message was removed
         if not isinstance(raw, dict):
-            diagnostics.skip(f"{where} node {node_id}", "message is not a JSON object",
+            diagnostics.skip(node_where, "message is not a JSON object",
                              type(raw).__name__)
             continue
         message = _message(raw, conversation_id, node_id, node, record, source, diagnostics)

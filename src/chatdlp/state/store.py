@@ -57,7 +57,8 @@ class FindingsStore(LedgerTables, FindingQueries, TriageTables, SinkOutbox, Reme
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             if lock:
-                fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+                # Next to the real file: two names (a symlink) of one database share one lock.
+                fd = os.open(f"{path.resolve()}.lock", os.O_RDWR | os.O_CREAT, 0o600)
                 lock_file = os.fdopen(fd, "r+b")
                 try:
                     fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

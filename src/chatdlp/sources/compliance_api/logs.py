@@ -35,7 +35,7 @@ import httpx
 
 from chatdlp.errors import ChatdlpError, ConfigError, SourceError
 from chatdlp.records import TITLE_ROLE, Conversation, Diagnostics
-from chatdlp.sources.compliance_api.paging import QueryParams
+from chatdlp.sources.compliance_api.paging import BodyDeadline, PageGuard, PagingLimits, QueryParams
 from chatdlp.sources.compliance_api.retry import TransientFault
 from chatdlp.sources.compliance_api.settings import (
     ComplianceOptions,
@@ -151,12 +151,15 @@ class _MidBody(Exception):
         self.reason = reason
 
 
-def _lines(response: httpx.Response) -> Iterator[bytes | None]:
+def _lines(response: httpx.Response, limits: PagingLimits | None = None) -> Iterator[bytes | None]:
     """The lines of a streamed body; None for a line too long to hold."""
     buffer = b""
     overflow = False
+    deadline = BodyDeadline(limits or PagingLimits())
     try:
         for chunk in response.iter_bytes():
+            if (slow := deadline.check(len(chunk))) is not None:
+                raise _MidBody(slow)
             buffer += chunk
             while (cut := buffer.find(b"\n")) >= 0:
                 line, buffer = buffer[:cut], buffer[cut + 1:]
@@ -317,6 +320,7 @@ class LogsPlatformSource(LiveSource):
     ) -> Iterator[ApiRecord | _Complete | None]:
         after = format_iso(start)
         page = 0
+        guard = PageGuard(self.settings.api.paging)
         while True:
             page += 1
             where = f"{self.name} logs {event_type} page {page}"
@@ -333,8 +337,11 @@ class LogsPlatformSource(LiveSource):
             files = answer.get("data")
             if not isinstance(files, list):
                 raise SourceError(f"{where}: not a list of log files (no data list)")
+            page_ids: list[str] = []
             for index, entry in enumerate(files):
                 log_id = entry.get("id") if isinstance(entry, dict) else None
+                if isinstance(log_id, str):
+                    page_ids.append(log_id)
                 if not isinstance(log_id, str) or not log_id:
                     diagnostics.fail(f"{where} item {index}", "log file without an id")
                     yield None
@@ -355,6 +362,7 @@ class LogsPlatformSource(LiveSource):
                     f"{where}: has_more is true but the page gives no new last_end_time; "
                     "cannot go on without reading the same page again"
                 )
+            guard.advance(where, last_end, page_ids)
             after = last_end
 
     def _file(
@@ -375,7 +383,7 @@ class LogsPlatformSource(LiveSource):
         while True:
             try:
                 with transport.download(url, FILE_ENDPOINT, where) as response:
-                    for number, line in enumerate(_lines(response), start=1):
+                    for number, line in enumerate(_lines(response, self.settings.api.paging), start=1):
                         if number <= lines_done:
                             continue  # read before the connection broke
                         lines_done = number

@@ -33,7 +33,7 @@ import httpx
 from chatdlp.errors import ChatdlpError, ConfigError, SourceError
 from chatdlp.records import Conversation, Diagnostics
 from chatdlp.sources import compliance_objects as objects
-from chatdlp.sources.compliance_api.paging import QueryParams
+from chatdlp.sources.compliance_api.paging import PageGuard, QueryParams
 from chatdlp.sources.compliance_api.refusals import EndpointNotFound
 from chatdlp.sources.compliance_api.settings import ComplianceSettings
 from chatdlp.sources.compliance_api.source import ApiRecord
@@ -168,6 +168,7 @@ class ComplianceObjectsSource(LiveSource):
     ) -> Iterator[tuple[dict[str, Any], str]]:
         """Items of a paged list endpoint: ``after=<last_id>`` (or ``cursor``) on."""
         params_tail: QueryParams = []
+        guard = PageGuard(self.settings.api.paging)
         for page in range(1, MAX_PAGES):
             where = f"{self.name} {label} page {page}"
             params: QueryParams = [("limit", str(self.settings.api.page_size)), *params_tail]
@@ -194,6 +195,8 @@ class ComplianceObjectsSource(LiveSource):
                 raise SourceError(f"{where}: has_more is true but the page gives no cursor")
             if next_tail == params_tail:
                 raise SourceError(f"{where}: has_more is true but the cursor did not move")
+            guard.advance(where, f"{next_tail[0][0]}={next_tail[0][1]}",
+                          [i["id"] for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)])
             params_tail = next_tail
         raise SourceError(f"{self.name} {label}: more than {MAX_PAGES} pages")
 

@@ -9,9 +9,16 @@
 
 from __future__ import annotations
 
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import ijson
+
+from chatdlp.errors import SourceError
+from chatdlp.sources._guard import JsonTextGuard, fault_of
 
 QueryParams = list[tuple[str, str | int | float | bool | None]]
 
@@ -33,6 +40,81 @@ def page_params(
     return params
 
 
+@dataclass(frozen=True)
+class PagingLimits:
+    """When a listing gives up, so a hostile or broken server cannot keep a run going:
+    a cursor asked for before, ``stale_pages`` pages in a row without an id the last
+    pages did not have, more than ``max_pages`` pages, or ``max_seconds`` in all."""
+
+    max_pages: int = 100_000
+    max_seconds: float = 6 * 3600.0
+    stale_pages: int = 5
+    # One response body: a wall-clock deadline, and a floor on throughput after a grace
+    # period (the read timeout restarts with every byte: a server dripping a byte every
+    # few seconds never times out by it).
+    page_seconds: float = 300.0
+    min_bytes_per_second: float = 512.0
+    grace_seconds: float = 30.0
+
+
+class BodyDeadline:
+    """Started when a response arrives; :meth:`check` after each chunk says why to give up."""
+
+    def __init__(self, limits: PagingLimits, clock: Callable[[], float] = time.monotonic) -> None:
+        self._limits = limits
+        self._clock = clock
+        self._started = clock()
+        self.received = 0
+
+    def check(self, size: int) -> str | None:
+        self.received += size
+        elapsed = self._clock() - self._started
+        limits = self._limits
+        if elapsed > limits.page_seconds:
+            return f"the response took more than {limits.page_seconds:,.0f} s"
+        if elapsed > limits.grace_seconds and self.received / elapsed < limits.min_bytes_per_second:
+            return (f"the server sent {self.received:,} bytes in {elapsed:,.0f} s, under "
+                    f"{limits.min_bytes_per_second:,.0f} bytes/s")
+        return None
+
+
+class PageGuard:
+    """Checks each move to a next page against :class:`PagingLimits`; raises SourceError."""
+
+    def __init__(self, limits: PagingLimits, clock: Callable[[], float] = time.monotonic) -> None:
+        self._limits = limits
+        self._clock = clock
+        self._started = clock()
+        self._cursors: set[str] = set()
+        self._recent: deque[frozenset[str]] = deque(maxlen=max(1, limits.stale_pages))
+        self._stale = 0
+        self.pages = 0
+
+    def advance(self, where: str, cursor: str, ids: Iterable[str]) -> None:
+        """The page at ``where`` gave ``ids`` and says to go on with ``cursor``."""
+        self.pages += 1
+        page_ids = frozenset(ids)
+        known = frozenset().union(*self._recent) if self._recent else frozenset()
+        self._stale = self._stale + 1 if not page_ids - known else 0
+        self._recent.append(page_ids)
+        limits = self._limits
+        if cursor in self._cursors:
+            self._give_up(where, "the server sent a cursor it had sent before (a loop)")
+        self._cursors.add(cursor)
+        if self._stale >= limits.stale_pages:
+            self._give_up(where, f"{self._stale} pages in a row without a new id")
+        if self.pages >= limits.max_pages:
+            self._give_up(where, f"{self.pages:,} pages, the most one run reads "
+                          "(CHATDLP_COMPLIANCE_MAX_PAGES)")
+        if self._clock() - self._started > limits.max_seconds:
+            self._give_up(where, f"listing for more than {limits.max_seconds:,.0f} s, the most one "
+                          "run takes (CHATDLP_COMPLIANCE_MAX_SECONDS)")
+
+    def _give_up(self, where: str, reason: str) -> None:
+        raise SourceError(f"{where}: has_more is true, but {reason}; stopped after "
+                          f"{self.pages:,} page(s), what was read is kept")
+
+
 class MalformedPage(Exception):
     """The body is not a list envelope, or not JSON. ``position`` is a byte offset."""
 
@@ -43,9 +125,8 @@ class MalformedPage(Exception):
 
 
 def _first_line(exc: Exception) -> str:
-    # yajl quotes the input after the first line: keep only the first, short.
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:100]
+    # yajl quotes the input (on the same line, for bytes it could not decode): the kind only.
+    return fault_of(exc)
 
 
 class PageParser:
@@ -54,6 +135,8 @@ class PageParser:
     def __init__(self) -> None:
         self._events: list[tuple[str, str, Any]] = ijson.sendable_list()
         self._coro = ijson.parse_coro(self._events, use_float=True)
+        # Invalid UTF-8 replaced and nesting capped before the parser sees the bytes.
+        self.guard = JsonTextGuard()
         self._builder: ijson.ObjectBuilder | None = None
         self._closed = False
         self.position = 0  # bytes fed so far
@@ -71,8 +154,9 @@ class PageParser:
         start = self.position
         self.position += len(chunk)
         try:
-            self._coro.send(chunk)
-        except ijson.JSONError as exc:
+            if text := self.guard.feed(chunk):  # an empty send would end the document
+                self._coro.send(text.encode("utf-8"))
+        except (ijson.JSONError, ValueError) as exc:
             items, error = self._drain()
             return items, error or MalformedPage(f"malformed JSON: {_first_line(exc)}", start)
         return self._drain()
@@ -83,8 +167,10 @@ class PageParser:
             return [], None
         self._closed = True
         try:
+            if tail := self.guard.feed(b"", final=True):
+                self._coro.send(tail.encode("utf-8"))
             self._coro.close()
-        except ijson.JSONError as exc:
+        except (ijson.JSONError, ValueError) as exc:
             items, error = self._drain()
             return items, error or MalformedPage(
                 f"truncated JSON: {_first_line(exc)}", self.position

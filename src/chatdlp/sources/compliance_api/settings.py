@@ -19,10 +19,13 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from chatdlp.errors import ConfigError
+from chatdlp.sources.compliance_api.paging import PagingLimits
 from chatdlp.timefmt import parse_when
 
 ENV_KEY = "CHATDLP_COMPLIANCE_API_KEY"
 ENV_KEY_FILE = "CHATDLP_COMPLIANCE_API_KEY_FILE"
+ENV_MAX_PAGES = "CHATDLP_COMPLIANCE_MAX_PAGES"  # pages one listing reads at most
+ENV_MAX_SECONDS = "CHATDLP_COMPLIANCE_MAX_SECONDS"  # seconds one listing takes at most
 ENV_BASE_URL = "CHATDLP_COMPLIANCE_BASE_URL"
 ENV_MAX_BACKOFF = "CHATDLP_COMPLIANCE_MAX_BACKOFF"
 ENV_MAX_TOTAL_WAIT = "CHATDLP_COMPLIANCE_MAX_TOTAL_WAIT"
@@ -109,6 +112,7 @@ class ComplianceSettings:
     client_hook: Callable[[httpx.Client], httpx.Client] | None = field(
         default=None, repr=False, compare=False
     )
+    paging: PagingLimits = field(default_factory=PagingLimits)
 
     def __post_init__(self) -> None:
         if not self.workspace_id or "/" in self.workspace_id or self.workspace_id.strip() != (
@@ -234,6 +238,10 @@ def settings_from_environment(
         max_requests_per_minute=options.max_requests_per_minute,
         retry=retry_from_environment(env),
         client_hook=options.client_hook,
+        paging=PagingLimits(
+            max_pages=max(1, int(_float_env(env, ENV_MAX_PAGES, PagingLimits.max_pages))),
+            max_seconds=_float_env(env, ENV_MAX_SECONDS, PagingLimits.max_seconds),
+        ),
     )
 
 

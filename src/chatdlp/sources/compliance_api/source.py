@@ -37,9 +37,12 @@ import httpx
 from chatdlp import __version__
 from chatdlp.errors import ChatdlpError, ConfigError, SourceError
 from chatdlp.records import Conversation, Diagnostics
+from chatdlp.sources._guard import report_guard
 from chatdlp.sources.compliance_api.limiter import RateLimiter
 from chatdlp.sources.compliance_api.paging import (
+    BodyDeadline,
     MalformedPage,
+    PageGuard,
     PageParser,
     QueryParams,
     page_params,
@@ -82,6 +85,10 @@ class FetchStats:
     message_pages: int = 0  # /conversations/{id}/messages pages read
     completed_conversations: int = 0  # conversations whose messages were paged in full
     partial_conversations: int = 0  # conversations that could not be read in full
+
+
+def _item_ids(items: list[Any]) -> list[str]:
+    return [i["id"] for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)]
 
 
 def _message_count(raw: dict[str, Any]) -> int:
@@ -128,6 +135,8 @@ class _PageStream:
         self._parsed = 0  # items parsed from the current request's body
         self._last_parsed_id: str | None = None
         self._finished = False
+        self._guard = PageGuard(settings.paging)
+        self._deadline = BodyDeadline(settings.paging)
 
     # -- the stream -------------------------------------------------------------
 
@@ -195,6 +204,7 @@ class _PageStream:
             self._refuse(response)
         self._response = response
         self._chunks = response.iter_bytes()  # as the network delivers
+        self._deadline = BodyDeadline(self._settings.paging)
         self._parser = PageParser()
         self._parsed = 0
 
@@ -255,6 +265,9 @@ class _PageStream:
         self._accept(items)
         if error is not None:
             self._fail(error)
+            return
+        if (slow := self._deadline.check(len(chunk))) is not None:
+            raise self._fault(f"page {self.page}: {slow}", shrink=True)
 
     def _accept(self, items: list[Any]) -> None:
         for item in items:
@@ -284,6 +297,7 @@ class _PageStream:
         assert parser is not None
         self.close()
         self._stats.pages += 1
+        report_guard(parser.guard, self._where(), self._diagnostics)
         if parser.has_more is None:
             self._diagnostics.skip(self._where(), "page without has_more: taken as the last")
         if not parser.has_more:
@@ -301,6 +315,11 @@ class _PageStream:
                 f"{self._where()}: has_more is true but the page gives no new last_id; "
                 "cannot go on without reading the same page again"
             )
+            return
+        try:
+            self._guard.advance(self._where(), cursor, self._page_ids)
+        except SourceError as exc:
+            self._error = exc
             return
         self._cursor = cursor
         self.page += 1
@@ -407,6 +426,7 @@ class ComplianceApiSource(LiveSource):
             return partly("the conversation has no id to ask /messages with")
         url = f"{self.settings.conversations_url}/{quote(conversation_id, safe='')}/messages"
         page = 0
+        guard = PageGuard(self.settings.paging)
         while True:
             params: QueryParams = [("limit", str(self.settings.page_size))]
             if isinstance(cursor, str) and cursor:
@@ -435,6 +455,11 @@ class ComplianceApiSource(LiveSource):
             next_cursor = answer.get("last_id")
             if next_cursor == cursor and not items:
                 return partly(f"{label} says has_more but gives no new last_id")
+            if isinstance(next_cursor, str):
+                try:  # a server repeating pages would grow ``data`` without end
+                    guard.advance(label, next_cursor, _item_ids(items))
+                except SourceError as exc:
+                    return partly(str(exc))
             cursor = next_cursor
         self.stats.completed_conversations += 1
         self._progress(f"{where}: {fetched} more message(s) read from /messages")

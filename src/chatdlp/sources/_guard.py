@@ -1,0 +1,192 @@
+"""The source boundary's guards: what hostile or damaged input cannot do to a run.
+
+- Invalid UTF-8 is replaced (U+FFFD) while streaming, before any parser sees it, so
+  one bad byte costs one string, never the rest of a file; a UTF-8 BOM is dropped.
+- Nesting is capped at :data:`MAX_DEPTH` before any object is built: a value that
+  would open level ``MAX_DEPTH + 1`` is replaced by ``null`` while streaming (ijson
+  keeps a prefix per level, so memory would grow with depth squared; ``json``
+  recurses). The JSON stays well formed; the cut is counted.
+- Lone surrogates (``"\\ud800"`` escapes) in any field of a Conversation are replaced
+  (the tokenizer, SQLite, fingerprints and the JSONL writer reject them).
+- Parser messages are reduced to the kind of fault: they quote the input otherwise.
+
+Everything here is counted in :class:`Diagnostics` and never quotes input.
+"""
+
+from __future__ import annotations
+
+import codecs
+import dataclasses
+import re
+from typing import IO, Any, TypeVar
+
+from chatdlp.records import Conversation, Diagnostics, Message
+
+MAX_DEPTH = 64
+# JSONL lines longer than this are skipped (read in bounded pieces, never whole).
+MAX_LINE_BYTES = 64 * 1024 * 1024
+
+_STRUCTURE = re.compile(r'[\\"\[\]{}]')
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_REPLACEMENT = "\ufffd"
+_SAFE_FAULT = re.compile(r"[A-Za-z ,.()-]{1,80}")
+
+REASON_UTF8 = "invalid UTF-8 replaced"
+REASON_DEPTH = f"nesting deeper than {MAX_DEPTH} levels cut"
+REASON_SURROGATE = "lone surrogate replaced"
+
+
+class JsonTextGuard:
+    """Incremental: bytes in, valid UTF-8 JSON text with capped nesting out."""
+
+    def __init__(self, max_depth: int = MAX_DEPTH) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._max_depth = max_depth
+        self._depth = 0
+        self._in_string = False
+        self._escaped_first = False  # the chunk's first character is escaped
+        self._cut_at: int | None = None  # the depth a cut value opened at
+        self._started = False
+        self.replaced = 0  # invalid UTF-8 sequences replaced
+        self.cuts = 0  # values cut for nesting too deep
+
+    def feed(self, data: bytes, final: bool = False) -> str:
+        text = self._decoder.decode(data, final)
+        if _REPLACEMENT in text:
+            self.replaced += max(0, text.count(_REPLACEMENT) - data.count(b"\xef\xbf\xbd"))
+        if not self._started and text:
+            self._started = True
+            if text.startswith("\ufeff"):
+                text = text[1:]
+        return self._cap(text)
+
+    def _cap(self, text: str) -> str:
+        pieces: list[str] = []
+        emit_from = 0
+        skip_index = 0 if self._escaped_first else -1
+        self._escaped_first = False
+        for match in _STRUCTURE.finditer(text):
+            index = match.start()
+            if index == skip_index:
+                continue
+            char = match.group()
+            if self._in_string:
+                if char == "\\":
+                    skip_index = index + 1
+                elif char == '"':
+                    self._in_string = False
+                continue
+            if char == '"':
+                self._in_string = True
+            elif char in "[{":
+                self._depth += 1
+                if self._cut_at is None and self._depth > self._max_depth:
+                    pieces.append(text[emit_from:index])
+                    pieces.append("null")
+                    self._cut_at = self._depth
+                    self.cuts += 1
+            elif char in "]}":
+                if self._cut_at is not None and self._depth == self._cut_at:
+                    self._cut_at = None
+                    emit_from = index + 1
+                self._depth -= 1
+        if skip_index == len(text):
+            self._escaped_first = True
+        if self._cut_at is None:
+            pieces.append(text[emit_from:])
+        return "".join(pieces)
+
+
+class GuardedReader:
+    """A binary stream for ijson: guarded text, re-encoded; counts the bytes read."""
+
+    def __init__(self, raw: IO[bytes], chunk_size: int = 256 * 1024) -> None:
+        self._raw = raw
+        self._chunk_size = chunk_size
+        self._pending = b""
+        self._done = False
+        self.guard = JsonTextGuard()
+        self.position = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:
+            return b""
+        while not self._done and (size < 0 or len(self._pending) < size):
+            data = self._raw.read(self._chunk_size)
+            self.position += len(data)
+            if not data:
+                self._done = True
+            self._pending += self.guard.feed(data, final=not data).encode("utf-8")
+        if size < 0:
+            size = len(self._pending)
+        out, self._pending = self._pending[:size], self._pending[size:]
+        return out
+
+    def report(self, source: str, diagnostics: Diagnostics) -> None:
+        report_guard(self.guard, source, diagnostics)
+
+
+def report_guard(guard: JsonTextGuard, where: str, diagnostics: Diagnostics) -> None:
+    if guard.replaced:
+        diagnostics.skip(where, REASON_UTF8, f"{guard.replaced:,} byte sequence(s)")
+    if guard.cuts:
+        diagnostics.skip(where, REASON_DEPTH, f"{guard.cuts:,} value(s) replaced by null")
+
+
+def guard_line(line: bytes, where: str, diagnostics: Diagnostics, first: bool = False) -> str:
+    """One JSONL line as text: invalid UTF-8 replaced, nesting capped, BOM dropped (line 1)."""
+    guard = JsonTextGuard()
+    if not first:
+        guard._started = True  # a BOM is only a BOM at the start of a file
+    text = guard.feed(line, final=True)
+    report_guard(guard, where, diagnostics)
+    return text
+
+
+def fault_of(exc: Exception) -> str:
+    """The kind of a parser's fault, without the input it quotes (yajl shows the text)."""
+    text = str(exc)
+    if text.startswith(("b'", 'b"')):
+        text = text[2:]
+    first = text.split("\n", 1)[0].split("\\n", 1)[0].strip()
+    match = _SAFE_FAULT.match(first)
+    return match.group().strip() if match else type(exc).__name__
+
+
+_T = TypeVar("_T")
+
+
+def _clean_value(value: _T, counter: list[int]) -> _T:
+    if isinstance(value, str):
+        if value.isascii() or _SURROGATE.search(value) is None:
+            return value
+        counter[0] += 1
+        return _SURROGATE.sub(_REPLACEMENT, value)  # type: ignore[return-value]
+    if isinstance(value, tuple):
+        cleaned = tuple(_clean_value(item, counter) for item in value)
+        return value if cleaned == value else cleaned  # type: ignore[return-value]
+    return value
+
+
+def _clean_fields(record: Any, counter: list[int]) -> Any:
+    changes: dict[str, Any] = {}
+    for item in dataclasses.fields(record):
+        if item.name == "messages":
+            continue
+        value = getattr(record, item.name)
+        cleaned = _clean_value(value, counter)
+        if cleaned is not value:
+            changes[item.name] = cleaned
+    return dataclasses.replace(record, **changes) if changes else record
+
+
+def clean_conversation(conversation: Conversation, diagnostics: Diagnostics) -> Conversation:
+    """The conversation with every lone surrogate in it replaced (and counted)."""
+    counter = [0]
+    messages: list[Message] = [_clean_fields(message, counter) for message in conversation.messages]
+    cleaned: Conversation = _clean_fields(conversation, counter)
+    if not counter[0]:
+        return conversation
+    diagnostics.skip(f"{conversation.source or 'input'}", REASON_SURROGATE,
+                     f"{counter[0]:,} field(s)")
+    return dataclasses.replace(cleaned, messages=tuple(messages))
