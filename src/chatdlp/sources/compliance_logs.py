@@ -17,6 +17,7 @@ from chatdlp.records import Conversation, Diagnostics, Message, title_message
 from chatdlp.sources._content import collect_strings, join_text
 from chatdlp.sources._values import as_dict, as_str, as_time
 from chatdlp.sources.compliance_records import file_names
+from chatdlp.timefmt import epoch
 
 FORMAT = "compliance-logs"
 CONVERSATION_MESSAGE = "CONVERSATION_MESSAGE"
@@ -36,16 +37,7 @@ def parse_iso(value: Any) -> float | None:
     """Unix seconds from an ISO-8601 time (``Z`` or an offset; UTC when it has none),
     or from a number; None when it is neither."""
     if isinstance(value, str):
-        text = value.strip()
-        if text[-1:] in ("Z", "z"):
-            text = text[:-1] + "+00:00"
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        return moment.timestamp()
+        return epoch(value.strip())
     return as_time(value)
 
 
