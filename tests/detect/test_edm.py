@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chatdlp.detect.edm import MAX_RECORDS_PER_VALUE, EdmIndex, infer_kind, parse_dates, read_header
+from chatdlp.detect.edm import MAX_RECORDS_PER_VALUE, EdmIndex, read_header
+from chatdlp.detect.edm_values import infer_kind, parse_dates
 from chatdlp.errors import ConfigError
 
 KEY = b"edm-test-key-0123456789abcdef"

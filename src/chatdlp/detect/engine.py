@@ -10,22 +10,25 @@ excerpts can mask it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import regex
-from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
-from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
-from spacy.tokens import Span
-from spacy.util import filter_spans
+from presidio_analyzer import AnalyzerEngine, RecognizerResult
 
 from chatdlp.detect.chunks import split_text
 from chatdlp.detect.edm import EdmIndex, edm_detections
 from chatdlp.detect.gating import NerGate
-from chatdlp.detect.names import NameFinder, NameLexicon, NameSpan
+from chatdlp.detect.names import NameFinder, NameLexicon
 from chatdlp.detect.ner_scoring import ner_score
 from chatdlp.detect.nlp import NlpProfile
+from chatdlp.detect.nlp_engine import (
+    NAME_PATTERN_ENTITIES,
+    TITLE_BEFORE,
+    FixedRegistry,
+    PreloadedSpacyNlpEngine,
+)
 from chatdlp.detect.recognizers import build_recognizer
 from chatdlp.detect.rules import RuleRecognizer
 from chatdlp.detect.segments import CaseRestorer, ner_view
@@ -33,223 +36,6 @@ from chatdlp.entities import Specificity, entity, is_test_value
 from chatdlp.entities.disguise import plain_view
 from chatdlp.policy.model import PolicySet, Rule
 from chatdlp.records import Category, Detection, Message
-
-
-class PreloadedSpacyNlpEngine(SpacyNlpEngine):
-    """Presidio's spaCy engine around a pipeline chatdlp has already loaded.
-
-    Presidio's own ``load()`` would download a missing model; this engine is
-    handed its pipeline and never loads anything.
-    """
-
-    def __init__(
-        self, nlp: Any, profile: NlpProfile, ner_text: Callable[[str], str | None],
-        names: NameFinder | None = None, view: Callable[[str], str] | None = None,
-    ) -> None:
-        """``view`` is what NER sees of a text (same length); ``ner_text`` masks a view for
-        the NER gate (None: nothing for NER); ``names`` finds names in a view."""
-        super().__init__(
-            models=[{"lang_code": profile.language, "model_name": profile.name}],
-            ner_model_configuration=NerModelConfiguration(
-                model_to_presidio_entity_mapping=profile.entity_mapping,
-                labels_to_ignore=list(profile.labels_to_ignore),
-                low_score_entity_names=[],
-            ),
-        )
-        self.nlp = {profile.language: nlp}  # type: ignore[assignment]
-        self._lemmatizes = "lemmatizer" in nlp.pipe_names
-        self.ner_text = ner_text
-        self.names = names
-        self.view = view or (lambda text: text)
-        self.ner_characters = 0  # characters actually sent through NER
-
-    def load(self) -> None:  # the pipeline is injected
-        return None
-
-    def process_batch(  # type: ignore[override]
-        self, texts: Iterable[str], language: str, batch_size: int = 64, n_process: int = 1,
-        as_tuples: bool = False,
-    ) -> Iterator[tuple[str, NlpArtifacts]]:
-        """Tokens for the whole of every text; NER only on its ``view``, gated by ``ner_text``.
-
-        Each text is tokenized in full (context words need every token). NER runs
-        on a same-length view in which what cannot hold a wanted entity (code,
-        logs, sentences without a name candidate) is blanked out, and ALL-CAPS
-        prose is re-cased; its entities are carried back onto the full tokens.
-        """
-        nlp = self.nlp[language]  # type: ignore[index]
-        texts = list(texts)
-        runs = []
-        names: list[Sequence[NameSpan]] = []
-        views: list[str] = []
-        for text in texts:
-            view = self.view(text)  # computed once: it feeds both the NER gate and the name finder
-            masked = self.ner_text(view)
-            runs.append(NerGate.segments(masked) if masked is not None else [])
-            names.append(self.names.find(view, masked or "") if self.names is not None else ())
-            views.append(view)
-        ner_docs = nlp.pipe([run for text_runs in runs for _, run in text_runs], batch_size=batch_size)
-        docs = nlp.tokenizer.pipe(texts)
-        for text_runs, view, text_names, doc in zip(runs, views, names, docs, strict=True):
-            spans = []
-            for offset, run in text_runs:
-                self.ner_characters += len(run)
-                for ent in next(ner_docs).ents:
-                    span = doc.char_span(
-                        ent.start_char + offset, ent.end_char + offset, label=ent.label_,
-                        alignment_mode="expand",
-                    )
-                    if span is not None:
-                        spans.append(span)
-            spans = _within_lines(doc, spans)
-            if self.names is not None:
-                spans = _add_names(doc, spans, text_names)
-                persons = [(s.start_char, s.end_char) for s in spans if s.label_ == "PERSON"]
-                spans = _add_names(doc, spans, self.names.in_lists(view, persons))
-            if spans:
-                doc.set_ents(filter_spans(_with_titles(doc, _join_split_names(doc, spans))))
-            yield text, self._doc_to_nlp_artifact(doc, language)
-
-    def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
-        if self._lemmatizes:
-            return super()._doc_to_nlp_artifact(doc, language)
-        # Without tagger and lemmatizer (a fifth of spaCy's time), context words are
-        # matched on the lower-cased token: "SSN", "card", "passport" alike.
-        entities, scores = self._get_updated_entities(
-            self._get_entities(doc), self._get_scores_for_entities(doc)
-        )
-        return NlpArtifacts(
-            entities=entities,
-            tokens=doc,
-            tokens_indices=[token.idx for token in doc],
-            lemmas=[token.lower_ for token in doc],
-            nlp_engine=self,
-            language=language,
-            scores=scores,
-        )
-
-
-class _FixedRegistry(RecognizerRegistry):
-    """A registry whose recognizers never change after it is built.
-
-    Presidio filters the whole registry for every text analysed; here the
-    answer for a (language, entities) request is worked out once, and in a
-    stable order (by name) rather than a set's.
-    """
-
-    def __init__(self, recognizers: list[Any], language: str) -> None:
-        super().__init__(recognizers=recognizers, supported_languages=[language])
-        self._answers: dict[tuple[str, tuple[str, ...] | None, bool], list[Any]] = {}
-
-    def get_recognizers(
-        self, language: str, entities: list[str] | None = None, all_fields: bool = False,
-        ad_hoc_recognizers: list[Any] | None = None,
-    ) -> list[Any]:
-        if ad_hoc_recognizers:
-            return super().get_recognizers(language, entities, all_fields, ad_hoc_recognizers)
-        key = (language, tuple(entities) if entities is not None else None, all_fields)
-        if key not in self._answers:
-            found = super().get_recognizers(language, entities, all_fields)
-            self._answers[key] = sorted(found, key=lambda r: (r.name, r.id))
-        return self._answers[key]
-
-
-_NAME_PART_LABELS = frozenset({"GPE", "LOC", "NORP", "ORG", "FAC"})
-_NOT_PLACES = frozenset({"NORP", "ORG"})
-# Names found by a pattern after a cue ("Patient:", "Dr."), checked against the name lexicon.
-_NAME_PATTERN_ENTITIES = frozenset({"PERSON", "PATIENT_NAME"})
-
-
-def _within_lines(doc: Any, spans: list[Any]) -> list[Any]:
-    """Entities cut at the first line break: the model runs a name into the next line of a
-    letter head ("Oline Mikaelsen\n>Roadify"), which no name or place does."""
-    out = []
-    for span in spans:
-        cut = next((t.i for t in span[:-1] if "\n" in t.whitespace_ or "\n" in t.text), None)
-        if cut is not None:
-            if "\n" in doc[cut].text:
-                cut -= 1
-            if cut < span.start:
-                continue
-            span = Span(doc, span.start, cut + 1, label=span.label_)
-        out.append(span)
-    return out
-
-
-def _add_names(doc: Any, spans: list[Any], names: Sequence[NameSpan]) -> list[Any]:
-    """NER's entities with the names the lexicon found (:mod:`chatdlp.detect.names`).
-
-    A name found where NER found nothing is added; a name with two kinds of evidence
-    (a listed first name and surname, a cue, a list of names) replaces a place or
-    organisation NER read there ("Brandon" -> GPE); a longer name replaces a shorter one
-    ("Miki C Kristiansen" over "Kristiansen").
-    """
-    if not names:
-        return spans
-    out = list(spans)
-    for name in names:
-        span = doc.char_span(name.start, name.end, label="PERSON", alignment_mode="expand")
-        if span is None:
-            continue
-        overlapping = [s for s in out if s.start < span.end and span.start < s.end]
-        if not overlapping:
-            out.append(span)
-            continue
-        longer = all(s.label_ == "PERSON" and len(s) < len(span) for s in overlapping)
-        inside = all(s.start >= span.start and s.end <= span.end for s in overlapping)
-        # A listed first name read as an organisation ("said Einar to Kristy" -> ORG) is a
-        # name; one read as a place is left to the model ("Florence", "Georgia").
-        labels = _NAME_PART_LABELS if name.strong else _NOT_PLACES
-        if longer or (inside and all(s.label_ in labels for s in overlapping)):
-            out = [s for s in out if not any(s is o for o in overlapping)] + [span]
-    return out
-
-
-def _join_split_names(doc: Any, spans: list[Any]) -> list[Any]:
-    """Join a one-word place or organisation and a person right next to it into one person.
-
-    The small English model often reads a first name as a place ("Amara" -> GPE,
-    "Solberg" -> PERSON); "Amara Solberg" is a person's name, and reporting half
-    of it as a location both misses the name and adds a false alarm.
-    """
-    ordered = sorted(spans, key=lambda span: span.start)
-    joined: list[Any] = []
-    for span in ordered:
-        if joined:
-            previous = joined[-1]
-            pair = {previous.label_, span.label_}
-            adjacent = span.start == previous.end and doc[previous.end - 1].whitespace_ == " "
-            one_word = (previous.label_ == "PERSON" and len(span) == 1) or (
-                span.label_ == "PERSON" and len(previous) == 1
-            )
-            if adjacent and one_word and "PERSON" in pair and pair & _NAME_PART_LABELS:
-                joined[-1] = Span(doc, previous.start, span.end, label="PERSON")
-                continue
-        joined.append(span)
-    return joined
-
-
-_TITLES = frozenset({"mr", "mrs", "ms", "mx", "dr", "prof", "sir", "madam", "miss"})
-_TITLE_BEFORE = regex.compile(r"(?i:\b(?:mr|mrs|ms|mx|dr|prof)\.?[ \t]*)$")
-_UNITS = frozenset({"apt", "apartment", "suite", "ste", "unit", "flat"})
-
-
-def _with_titles(doc: Any, spans: list[Any]) -> list[Any]:
-    """A person's title is part of the name it precedes ("Dr. Kent Jaworski"): masked with it."""
-    out = []
-    for span in spans:
-        start = span.start
-        if start and doc[start - 1].text == ".":
-            start -= 1
-        if span.label_ == "PERSON" and start and doc[start - 1].lower_.rstrip(".") in _TITLES:
-            span = Span(doc, start - 1, span.end, label="PERSON")
-        end = span.end
-        while span.label_ == "PERSON" and end - 1 > span.start and doc[end - 1].lower_.rstrip(".") in _UNITS:
-            end -= 1  # "Mrs. Brittany Voronov Apt. 338": the unit belongs to the address
-        if end != span.end:
-            span = Span(doc, span.start, end, label="PERSON")
-        out.append(span)
-    return out
 
 
 def _word_regex(words: Sequence[str]) -> Any:
@@ -327,7 +113,7 @@ class Detector:
         self._by_recognizer: dict[tuple[str, str], str] = {}
         recognizers = self._recognizers(policies)
         self.analyzer = AnalyzerEngine(
-            registry=_FixedRegistry(recognizers, self.language),
+            registry=FixedRegistry(recognizers, self.language),
             nlp_engine=self.nlp_engine,
             supported_languages=[self.language],
         )
@@ -425,9 +211,9 @@ class Detector:
             if compiled.context.search(before) or compiled.context.search(after):
                 context_word = True
                 score = min(1.0, score + rule.context_boost)
-        if rule.entity in _NAME_PATTERN_ENTITIES and not rule.uses_ner:
+        if rule.entity in NAME_PATTERN_ENTITIES and not rule.uses_ner:
             end = start + self._name_prefix(text[start:end])
-            title = _TITLE_BEFORE.search(text, max(0, start - 8), start)
+            title = TITLE_BEFORE.search(text, max(0, start - 8), start)
             if end > start and title is not None:
                 start = title.start()  # "Dr. Kent Jaworski": the title is masked with the name
         value = text[start:end]

@@ -14,7 +14,6 @@ offset) and skipped; what was read before them is kept.
 
 from __future__ import annotations
 
-import json
 import lzma
 import os
 import re
@@ -24,22 +23,11 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-import ijson
+from chatdlp.records import Conversation, Diagnostics
+from chatdlp.sources.readers import looks_like_jsonl, read_document, read_export_array, read_jsonl, sniff
 
-from chatdlp.records import Conversation, Diagnostics, Message
-from chatdlp.sources import (
-    chatgpt_export,
-    compliance_logs,
-    compliance_objects,
-    compliance_records,
-    flat,
-)
-from chatdlp.sources._guard import MAX_LINE_BYTES, GuardedReader, fault_of, guard_line
-
-# A JSONL line is parsed whole; the sniffer reads at most this much of line one.
-_SNIFF_LINE_LIMIT = 64 * 1024 * 1024
 _DIRECTORY_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".zip"})
 # Files of an extracted export that hold no conversations (group_chats.json and
 # shopping.json come with recent exports: ../shared/reference/chatgpt-export.md).
@@ -47,257 +35,6 @@ _EXPORT_SIDE_FILES = frozenset(
     {"user.json", "message_feedback.json", "shared_conversations.json", "model_comparisons.json",
      "group_chats.json", "shopping.json"}
 )
-
-
-# What a record of an unexpected shape can raise in the builders (a content.type that
-# is an object, a list where text was expected, ...): the record is named and skipped.
-_SHAPE_ERRORS = (TypeError, ValueError, AttributeError, KeyError, IndexError, RecursionError)
-_PLAIN_KEY = re.compile(r"[a-z_]{1,32}")
-
-
-def classify_record(
-    record: Any, source: str, where: str, diagnostics: Diagnostics
-) -> Iterator[Conversation | Message]:
-    """Turn one parsed JSON value into conversations (or a flat message); never raises
-    for a record's shape."""
-    try:
-        yield from _classify(record, source, where, diagnostics)
-    except _SHAPE_ERRORS as exc:
-        diagnostics.skip(where, "record of an unexpected shape", type(exc).__name__)
-
-
-def _record_keys(record: dict[Any, Any]) -> str:
-    """The keys of a record, for a warning: plain names only (a key can be a value)."""
-    plain = sorted(k for k in record if isinstance(k, str) and _PLAIN_KEY.fullmatch(k))[:6]
-    other = len(record) - len(plain) if len(plain) < 6 else 0
-    return ", ".join(plain + ([f"{other} other"] if other else [])) or "none"
-
-
-def _classify(
-    record: Any, source: str, where: str, diagnostics: Diagnostics
-) -> Iterator[Conversation | Message]:
-    if not isinstance(record, dict):
-        diagnostics.skip(where, "record is not a JSON object", type(record).__name__)
-        return
-    if chatgpt_export.is_export_conversation(record):
-        conversation = chatgpt_export.conversation_from_export(record, source, where, diagnostics)
-        if conversation is not None:
-            yield conversation
-    elif compliance_logs.is_log_event(record):
-        conversation = compliance_logs.conversation_from_event(record, source, where, diagnostics)
-        if conversation is not None:
-            yield conversation
-    elif compliance_records.is_list_envelope(record):
-        for index, item in enumerate(record["data"]):
-            yield from _classify(item, source, f"{where} item {index}", diagnostics)
-    elif compliance_records.is_api_conversation(record):
-        conversation = compliance_records.conversation_from_api(record, source, where, diagnostics)
-        if conversation is not None:
-            yield conversation
-    elif (kind := compliance_objects.object_kind(record)) is not None:
-        # projects, GPTs, memories, automations, ... and the items of a /messages page
-        conversation = compliance_objects.conversation_from_object(
-            record, kind, source, where, diagnostics
-        )
-        if conversation is not None:
-            yield conversation
-    elif flat.is_flat_message(record):
-        message = flat.message_from_flat(record, source)
-        if message is None:
-            diagnostics.skip(where, "flat message with a missing or invalid field")
-        else:
-            yield message
-    else:
-        diagnostics.skip(where, "unrecognised record", f"keys: {_record_keys(record)}")
-
-
-def _group_flat(items: Iterator[Conversation | Message], source: str) -> Iterator[Conversation]:
-    """Consecutive flat messages of one conversation become one Conversation."""
-    pending: list[Message] = []
-    for item in items:
-        if isinstance(item, Message):
-            if pending and pending[0].conversation_id != item.conversation_id:
-                yield flat.conversation_of(pending, source)
-                pending = []
-            pending.append(item)
-        else:
-            if pending:
-                yield flat.conversation_of(pending, source)
-                pending = []
-            yield item
-    if pending:
-        yield flat.conversation_of(pending, source)
-
-
-def _lines(stream: IO[bytes], source: str, diagnostics: Diagnostics) -> Iterator[tuple[int, bytes]]:
-    """The lines of a stream, each read in bounded pieces: a line longer than
-    MAX_LINE_BYTES is skipped (named), the ones after it are read."""
-    number = 0
-    while True:
-        line = stream.readline(MAX_LINE_BYTES)
-        if not line:
-            return
-        number += 1
-        if len(line) >= MAX_LINE_BYTES and not line.endswith(b"\n"):
-            while (rest := stream.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
-                pass
-            diagnostics.skip(f"{source}:{number}", f"line longer than {MAX_LINE_BYTES:,} bytes")
-            continue
-        yield number, line
-
-
-def read_jsonl(stream: IO[bytes], source: str, diagnostics: Diagnostics) -> Iterator[Conversation]:
-    """One JSON value per line; blank lines are ignored, bad lines skipped and named."""
-
-    def records() -> Iterator[Conversation | Message]:
-        for number, line in _lines(stream, source, diagnostics):
-            where = f"{source}:{number}"
-            if not line.strip():
-                continue
-            if b"\x00" in line:
-                diagnostics.skip(where, "line contains a NUL byte")
-                continue
-            text = guard_line(line, where, diagnostics, first=number == 1)
-            if not text.strip():
-                continue
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as exc:
-                reason = "truncated line" if not line.endswith(b"\n") else "malformed JSON"
-                diagnostics.skip(where, reason, f"{exc.msg} at column {exc.colno}")
-                continue
-            except RecursionError:
-                diagnostics.skip(where, "malformed JSON", "nested too deeply")
-                continue
-            yield from classify_record(record, source, where, diagnostics)
-
-    # Saved Logs Platform files hold one event (one message) per line.
-    return compliance_logs.merge_consecutive(_group_flat(records(), source))
-
-
-# yajl raises UnicodeDecodeError (a ValueError) for some surrogate escapes in keys.
-_PARSE_ERRORS = (ijson.JSONError, ValueError, RecursionError)
-
-
-def _read_export_array(
-    stream: IO[bytes], source: str, diagnostics: Diagnostics
-) -> Iterator[Conversation]:
-    reader = GuardedReader(stream)
-    index = -1
-    try:
-        for index, record in enumerate(ijson.items(reader, "item", use_float=True)):
-            where = f"{source} conversation {index}"
-            for item in classify_record(record, source, where, diagnostics):
-                if isinstance(item, Conversation):
-                    yield item
-                else:
-                    diagnostics.skip(where, "flat message inside an export array")
-    except _PARSE_ERRORS as exc:
-        diagnostics.skip(
-            f"{source}@byte~{reader.position}",
-            "malformed or truncated JSON",
-            f"after conversation {index}: {fault_of(exc)}",
-        )
-    finally:
-        reader.report(source, diagnostics)
-
-
-def _read_document(path: Path, source: str, diagnostics: Diagnostics) -> Iterator[Conversation]:
-    """A single JSON object: a list page (streamed item by item) or one conversation.
-
-    The items of an object page (a GPT's configs, a /messages page) that belong to
-    one pseudo-conversation come out as one."""
-    return compliance_logs.merge_consecutive(_read_document_items(path, source, diagnostics))
-
-
-def _read_document_items(
-    path: Path, source: str, diagnostics: Diagnostics
-) -> Iterator[Conversation]:
-    seen = 0
-    with path.open("rb") as stream:
-        reader = GuardedReader(stream)
-        try:
-            for index, record in enumerate(ijson.items(reader, "data.item", use_float=True)):
-                seen += 1
-                where = f"{source} item {index}"
-                for item in classify_record(record, source, where, diagnostics):
-                    if isinstance(item, Conversation):
-                        yield item
-        except _PARSE_ERRORS as exc:
-            diagnostics.skip(
-                f"{source}@byte~{reader.position}",
-                "malformed or truncated JSON",
-                (f"after item {seen - 1}" if seen else "before the first item") + f": {fault_of(exc)}",
-            )
-            reader.report(source, diagnostics)
-            return
-        if seen:
-            reader.report(source, diagnostics)
-            return
-    # Not a list page: a single record (a conversation), small enough to build.
-    with path.open("rb") as stream:
-        reader = GuardedReader(stream)
-        try:
-            record = next(ijson.items(reader, "", use_float=True), None)
-        except _PARSE_ERRORS as exc:
-            diagnostics.skip(source, "malformed JSON", fault_of(exc))
-            return
-        finally:
-            reader.report(source, diagnostics)
-    if isinstance(record, dict) and compliance_records.is_list_envelope(record):
-        return  # an empty list page
-    yield from _group_flat(classify_record(record, source, source, diagnostics), source)
-
-
-_BOM = b"\xef\xbb\xbf"
-
-
-def sniff(stream: IO[bytes]) -> str:
-    """'zip', 'array', 'object', 'empty' (nothing but white space) or 'unknown' from the
-    first bytes of a stream; a UTF-8 BOM is skipped."""
-    head = stream.read(4)
-    if head.startswith(b"PK\x03\x04"):
-        return "zip"
-    if head.startswith(_BOM):
-        head = head[3:]
-    while True:
-        for byte in head:
-            char = chr(byte)
-            if char in " \t\r\n":
-                continue
-            return {"[": "array", "{": "object"}.get(char, "unknown")
-        head = stream.read(4096)
-        if not head:
-            return "empty"
-
-
-def _parses_as_object(line: bytes) -> bool:
-    if line.startswith(_BOM):
-        line = line[3:]
-    try:
-        return isinstance(json.loads(line), dict)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        return False
-
-
-def _looks_like_jsonl(stream: IO[bytes], name: str) -> bool:
-    """An object file is JSONL when its first line is a whole object, or (a first line
-    that is malformed) its next non-blank line is; or when its name says so."""
-    first = stream.readline(_SNIFF_LINE_LIMIT)
-    if _parses_as_object(first):
-        return True
-    if name.lower().endswith((".jsonl", ".ndjson")):
-        return True
-    stripped = first.strip()
-    if stripped in (b"{", b"") or stripped.endswith((b"[", b",", b":")):
-        return False  # the start of a pretty-printed document
-    for _ in range(3):
-        line = stream.readline(_SNIFF_LINE_LIMIT)
-        if not line:
-            return False
-        if line.strip():
-            return _parses_as_object(line)
-    return False
 
 
 _UNREADABLE_MEMBER = (
@@ -324,11 +61,11 @@ class FileSource:
             with self.path.open("rb") as stream:
                 kind = sniff(stream)
                 stream.seek(0)
-                if kind == "object" and _looks_like_jsonl(stream, str(self.path)):
+                if kind == "object" and looks_like_jsonl(stream, str(self.path)):
                     kind = "jsonl"
                 stream.seek(0)
                 if kind == "array":
-                    yield from _read_export_array(stream, source, diagnostics)
+                    yield from read_export_array(stream, source, diagnostics)
                     return
                 if kind == "jsonl":
                     yield from read_jsonl(stream, source, diagnostics)
@@ -342,7 +79,7 @@ class FileSource:
             yield from self._zip(diagnostics)
         elif kind == "object":
             try:
-                yield from _read_document(self.path, source, diagnostics)
+                yield from read_document(self.path, source, diagnostics)
             except OSError as exc:
                 diagnostics.fail(source, "cannot read file", exc.strerror or type(exc).__name__)
         elif self.explicit:
@@ -370,7 +107,7 @@ class FileSource:
                     f"{source}!member{number}")
                 try:
                     with archive.open(member) as stream:
-                        yield from _read_export_array(stream, name, diagnostics)
+                        yield from read_export_array(stream, name, diagnostics)
                 except _UNREADABLE_MEMBER as exc:
                     diagnostics.fail(name, _member_fault(exc), type(exc).__name__)
 
@@ -442,7 +179,7 @@ class StreamSource:
         head = _Replay(self.stream)
         kind = sniff(head)  # type: ignore[arg-type]
         head.rewind()
-        if kind == "object" and _looks_like_jsonl(head, ""):  # type: ignore[arg-type]
+        if kind == "object" and looks_like_jsonl(head, ""):  # type: ignore[arg-type]
             kind = "jsonl"
         head.play()
         if kind == "empty":
@@ -450,7 +187,7 @@ class StreamSource:
         if kind == "jsonl":
             yield from read_jsonl(head, self.name, diagnostics)  # type: ignore[arg-type]
         elif kind == "array":
-            yield from _read_export_array(head, self.name, diagnostics)  # type: ignore[arg-type]
+            yield from read_export_array(head, self.name, diagnostics)  # type: ignore[arg-type]
         elif kind in ("zip", "object"):
             with tempfile.TemporaryDirectory(prefix="chatdlp-stdin-") as directory:
                 spool = Path(directory) / "stdin"

@@ -18,11 +18,8 @@ import pytest
 from chatdlp.errors import ConfigError
 from chatdlp.records import Conversation, Diagnostics
 from chatdlp.sources.compliance_api import ApiKey, ComplianceSettings
-from chatdlp.sources.compliance_api.logs import (
-    LogsPlatformSource,
-    LogsSettings,
-    parse_event_types,
-)
+from chatdlp.sources.compliance_api.logs import LogsPlatformSource
+from chatdlp.sources.compliance_api.logs_settings import LogsSettings, parse_event_types
 from chatdlp.sources.compliance_logs import parse_iso
 from chatdlp.sources.files import FileSource
 from tests.fake_compliance import (

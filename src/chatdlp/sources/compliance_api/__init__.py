@@ -10,8 +10,8 @@ expires when), and ``workspace`` (:func:`open_compliance_source`, the entry poin
 """
 
 from chatdlp.sources.compliance_api.limiter import RateLimiter
-from chatdlp.sources.compliance_api.logs import (
-    LogsPlatformSource,
+from chatdlp.sources.compliance_api.logs import LogsPlatformSource
+from chatdlp.sources.compliance_api.logs_settings import (
     LogsSettings,
     logs_settings_from_environment,
     parse_event_types,
@@ -21,6 +21,7 @@ from chatdlp.sources.compliance_api.objects import (
     ObjectsSettings,
     parse_include,
 )
+from chatdlp.sources.compliance_api.page_stream import FetchStats
 from chatdlp.sources.compliance_api.retry import RetryBudget, RetryPolicy, TransientFault
 from chatdlp.sources.compliance_api.settings import (
     SCHEME,
@@ -31,7 +32,7 @@ from chatdlp.sources.compliance_api.settings import (
     parse_since,
     settings_from_environment,
 )
-from chatdlp.sources.compliance_api.source import ApiRecord, ComplianceApiSource, FetchStats
+from chatdlp.sources.compliance_api.source import ApiRecord, ComplianceApiSource
 from chatdlp.sources.compliance_api.workspace import (
     ComplianceSelection,
     ComplianceWorkspaceSource,

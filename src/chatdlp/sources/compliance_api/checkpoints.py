@@ -27,7 +27,7 @@ def checkpoint_key(spec: str, options: ComplianceOptions) -> str:
     """Where a source's checkpoint is kept: the source and the filters that change what it
     reads (a pilot run for two users must not move everyone's checkpoint). Without filters,
     the source itself, as before."""
-    from chatdlp.sources.compliance_api.logs import parse_event_types
+    from chatdlp.sources.compliance_api.logs_settings import parse_event_types
     from chatdlp.sources.compliance_api.objects import parse_include
 
     filters = []

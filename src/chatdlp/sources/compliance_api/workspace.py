@@ -23,7 +23,8 @@ import httpx
 
 from chatdlp.errors import ConfigError
 from chatdlp.records import Conversation, Diagnostics
-from chatdlp.sources.compliance_api.logs import LogsPlatformSource, LogsSettings
+from chatdlp.sources.compliance_api.logs import LogsPlatformSource
+from chatdlp.sources.compliance_api.logs_settings import LogsSettings
 from chatdlp.sources.compliance_api.objects import ComplianceObjectsSource, ObjectsSettings
 from chatdlp.sources.compliance_api.settings import ComplianceOptions, settings_from_environment
 from chatdlp.sources.compliance_api.source import ApiRecord, ComplianceApiSource
@@ -159,7 +160,7 @@ def open_compliance_source(
 def open_from_options(spec: str, options: ComplianceOptions) -> ComplianceWorkspaceSource:
     """``compliance://ID`` as the CLI's options select it (``--api``, ``--event-types``,
     ``--include`` as given)."""
-    from chatdlp.sources.compliance_api.logs import parse_event_types
+    from chatdlp.sources.compliance_api.logs_settings import parse_event_types
     from chatdlp.sources.compliance_api.objects import parse_include
 
     selection = ComplianceSelection(
