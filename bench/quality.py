@@ -145,6 +145,8 @@ def main() -> None:
     parser.add_argument("--no-cache", action="store_true", help="recompute vanilla Presidio's predictions")
     parser.add_argument("--no-baseline", action="store_true", help="chatdlp only")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to FILE")
+    parser.add_argument("--chat-aware", type=int, default=0, metavar="N",
+                        help="also the chat-aware rows (bench/chat_aware.py: N generated cases per feature)")
     args = parser.parse_args()
 
     from chatdlp.detect import Detector, NlpProfile, load_pipeline
@@ -173,6 +175,14 @@ def main() -> None:
         out[path.name] = run_corpus(path, systems, args.errors, args.errors_label)
     if args.json is not None:
         args.json.write_text(json.dumps(out, indent=1, sort_keys=True), encoding="utf-8")
+    if args.chat_aware:
+        # EDM, PHI across turns, introduced_by and disguised values: cases built here, scored
+        # through `chatdlp scan` (no labelled public corpus of these exists).
+        import subprocess
+        import sys
+
+        subprocess.run([sys.executable, str(Path(__file__).with_name("chat_aware.py")), "--cases",
+                        str(args.chat_aware)], check=True)
 
 
 if __name__ == "__main__":
