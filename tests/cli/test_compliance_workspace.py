@@ -51,13 +51,14 @@ def everything_written(result: Result, out: Path) -> str:
 
 
 @pytest.fixture()
-def downloads() -> Iterator[Callable[[FakeCompliance], DownloadServer]]:
+def workspace(serve: Callable[[FakeCompliance], str]) -> Iterator[Callable[[FakeCompliance], FakeCompliance]]:
+    """Serve a fake workspace on 127.0.0.1 with its download host on 127.0.0.2."""
     started: list[DownloadServer] = []
 
-    def start(state: FakeCompliance) -> DownloadServer:
-        server = DownloadServer(state).__enter__()
-        started.append(server)
-        return server
+    def start(state: FakeCompliance) -> FakeCompliance:
+        serve(state)
+        started.append(DownloadServer(state).__enter__())
+        return state
 
     yield start
     for server in started:
@@ -83,12 +84,9 @@ def log_files() -> list[LogFile]:
 
 
 def test_the_logs_platform_is_the_default_and_every_event_is_scanned_once(
-    run_cli: Callable[..., Result], serve: Callable[[FakeCompliance], str],
-    downloads: Callable[[FakeCompliance], DownloadServer], tmp_path: Path,
+    run_cli: Callable[..., Result], workspace: Callable[[FakeCompliance], FakeCompliance], tmp_path: Path,
 ) -> None:
-    state = FakeCompliance(log_files=log_files())
-    serve(state)
-    downloads(state)
+    state = workspace(FakeCompliance(log_files=log_files()))
     out = tmp_path / "out"
     result = run_cli("scan", SOURCE, "--out", str(out), *FAST)
     assert result.exit_code == 0, result.stderr
@@ -103,15 +101,12 @@ def test_the_logs_platform_is_the_default_and_every_event_is_scanned_once(
 
 
 def test_the_logs_checkpoint_is_the_last_end_time_read_through(
-    run_cli: Callable[..., Result], serve: Callable[[FakeCompliance], str],
-    downloads: Callable[[FakeCompliance], DownloadServer], tmp_path: Path,
+    run_cli: Callable[..., Result], workspace: Callable[[FakeCompliance], FakeCompliance], tmp_path: Path,
 ) -> None:
     from chatdlp.state import FindingsStore
 
     files = log_files()
-    state = FakeCompliance(log_files=files)
-    serve(state)
-    downloads(state)
+    workspace(FakeCompliance(log_files=files))
     db = tmp_path / "state.db"
     first = run_cli("scan", SOURCE, "--out", str(tmp_path / "o1"), "--state", str(db), *FAST)
     assert first.exit_code == 0, first.stderr
@@ -165,8 +160,7 @@ def _uploads() -> dict[str, tuple[str, bytes]]:
 
 
 def test_api_conversations_include_all_reads_every_kind_of_text(
-    run_cli: Callable[..., Result], serve: Callable[[FakeCompliance], str],
-    downloads: Callable[[FakeCompliance], DownloadServer], tmp_path: Path,
+    run_cli: Callable[..., Result], workspace: Callable[[FakeCompliance], FakeCompliance], tmp_path: Path,
 ) -> None:
     with_files = message("c1-m0", f"see the files, or mail {address('chat0')}")
     with_files["files"] = {"object": "list", "has_more": False, "last_id": None, "data": [
@@ -179,8 +173,7 @@ def test_api_conversations_include_all_reads_every_kind_of_text(
         embedded_limit=2,  # conv-2's embedded list says has_more: paged from /messages
         objects=_workspace_objects(), uploads=_uploads(),
     )
-    serve(state)
-    downloads(state)
+    workspace(state)
     out = tmp_path / "out"
     result = run_cli("scan", SOURCE, "--api", "conversations", "--include", "all", "--out", str(out), *FAST)
     assert result.exit_code == 0, result.stderr
@@ -209,12 +202,9 @@ def test_a_removed_conversations_endpoint_exits_with_the_servers_reason(
 
 
 def test_audit_log_records_every_api_call_of_a_scan_and_a_fetch(
-    run_cli: Callable[..., Result], serve: Callable[[FakeCompliance], str],
-    downloads: Callable[[FakeCompliance], DownloadServer], tmp_path: Path,
+    run_cli: Callable[..., Result], workspace: Callable[[FakeCompliance], FakeCompliance], tmp_path: Path,
 ) -> None:
-    state = FakeCompliance(log_files=log_files())
-    serve(state)
-    downloads(state)
+    state = workspace(FakeCompliance(log_files=log_files()))
     audit = tmp_path / "audit.jsonl"
     result = run_cli("scan", SOURCE, "--out", str(tmp_path / "out"), "--audit-log", str(audit), *FAST)
     assert result.exit_code == 0, result.stderr
