@@ -231,3 +231,82 @@ def basic_auth_value(value: str) -> bool:
     except ValueError:
         return False
     return ":" in decoded and userinfo_value(decoded)
+
+
+def userinfo_or_token(value: str) -> bool:
+    """``user:password`` as :func:`userinfo_value`, or one side empty and the other a
+    password value (``curl -u ":TOKEN"``, ``-u "TOKEN:"``: an API token as user name)."""
+    user, sep, password = value.strip().strip("'\"").partition(":")
+    if sep and not user:
+        return password_value(password)
+    if sep and not password:
+        return token_value(user)
+    return userinfo_value(value)
+
+
+def _b64decode(value: str) -> bytes | None:
+    compact = re.sub(r"\s+", "", value)
+    try:
+        return base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
+    except ValueError:
+        return None
+
+
+_PEM_PRIVATE = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
+
+
+def base64_private_key(value: str) -> bool:
+    """Base64 whose decoded bytes hold a PEM private key (a Kubernetes ``tls.key``, a
+    base64-wrapped config with the key inside)."""
+    decoded = _b64decode(value)
+    return bool(decoded and _PEM_PRIVATE.search(decoded))
+
+
+_ATLASSIAN_ID = re.compile(rb"\d{6,16}:")
+
+
+def atlassian_pat(value: str) -> bool:
+    """A Jira/Confluence Data Center personal access token: base64 of ``<numeric id>:``
+    followed by random bytes (44 characters)."""
+    decoded = _b64decode(value)
+    if not decoded:
+        return False
+    head = _ATLASSIAN_ID.match(decoded)
+    return head is not None and len(decoded) - head.end() >= 16
+
+
+def _printable(decoded: bytes) -> str | None:
+    try:
+        text = decoded.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if all(c.isprintable() or c in "\r\n\t" for c in text) else None
+
+
+_WHOLE_TEMPLATE = re.compile(r"\{\{.*\}\}|\$\{.*\}|<[^>]*>|%\w+%|\$[A-Za-z_]\w*", re.DOTALL)
+
+
+def encoded_secret_data(value: str) -> bool:
+    """A Kubernetes Secret ``data:`` value: base64 of at least six bytes of text (not a
+    template once decoded) or of sixteen random-looking bytes (a binary key)."""
+    decoded = _b64decode(value)
+    if decoded is None or len(decoded) < 6:
+        return False
+    text = _printable(decoded)
+    if text is not None:
+        stripped = text.strip()
+        return len(stripped) >= 6 and not _WHOLE_TEMPLATE.fullmatch(stripped) and not _MASK.search(stripped)
+    return len(decoded) >= 16 and len(set(decoded)) * 2 >= len(decoded)
+
+
+_BYTE = re.compile(r"0[xX][0-9a-fA-F]{1,2}|\d{1,3}")
+
+
+def byte_array_value(value: str) -> bool:
+    """A key written as a byte array (``{0x35, 0x34, ...}``, ``[]byte{33, 9, ...}``): at least
+    eight numbers, six distinct, not a counting sequence or a run of zeros."""
+    numbers = [int(n, 16) if n[:2].lower() == "0x" else int(n) for n in _BYTE.findall(value)]
+    if len(numbers) < 8 or len(set(numbers)) < 6 or max(numbers) < 16:
+        return False
+    steps = {b - a for a, b in zip(numbers, numbers[1:])}
+    return len(steps) > 2

@@ -183,5 +183,15 @@ VALIDATORS: dict[str, Validator] = {
                   "base64 of user:password whose password part is a password value"),
         Validator("not_placeholder", secret_values.not_placeholder, False,
                   "no mask, placeholder word or alphabet run (ghp_xxxx, ...EXAMPLE)"),
+        Validator("userinfo_or_token", secret_values.userinfo_or_token, False,
+                  "user:password, or a token given as the user or the password alone"),
+        Validator("base64_private_key", secret_values.base64_private_key, False,
+                  "base64 that decodes to a PEM private key"),
+        Validator("atlassian_pat", secret_values.atlassian_pat, False,
+                  "base64 of a numeric id, a colon and random bytes (Jira/Confluence PAT)"),
+        Validator("encoded_secret_data", secret_values.encoded_secret_data, False,
+                  "base64 of a text value or of random bytes (Kubernetes Secret data)"),
+        Validator("byte_array_value", secret_values.byte_array_value, False,
+                  "eight or more varied byte values, not a counting sequence"),
     )
 }
