@@ -22,6 +22,7 @@ unguessable-looking (:func:`password_value`).
 from __future__ import annotations
 
 import base64
+import json
 import math
 import re
 from collections import Counter
@@ -80,6 +81,8 @@ def identifier_words(value: str) -> bool:
         elif piece not in "_.-/:#@+":
             return False
     return True
+# A package or artifact with its version (jjwt-jackson-0.11.2, lib_name-v2.3): not a token.
+_VERSIONED = re.compile(r"[a-z][a-z0-9]*(?:[-_.][a-z][a-z0-9]*)*[-_@]v?\d+(?:\.\d+){1,3}(?:[-.][a-z0-9]+)?")
 _UUID = re.compile(r"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 # Words that tutorial, documentation and test credentials are made of. Not a full
@@ -197,7 +200,7 @@ def token_value(value: str) -> bool:
         return len(token) >= 16 and shannon_entropy(token) >= 2.8 and not is_placeholder(token)
     if len(token) < 10 or not password_value(token) or _UUID.fullmatch(token):
         return False
-    if identifier_words(token):
+    if identifier_words(token) or _VERSIONED.fullmatch(token):
         return False
     # The most a string of this length can reach is log2(length): ask for most of it.
     limit = min(3.0, 0.8 * math.log2(len(token)))
@@ -310,3 +313,30 @@ def byte_array_value(value: str) -> bool:
         return False
     steps = {b - a for a, b in zip(numbers, numbers[1:])}
     return len(steps) > 2
+
+
+_SENTRY_CLAIMS = re.compile(r"eyJ[A-Za-z0-9+/]*={0,2}")
+
+
+def sentry_org_token(value: str) -> bool:
+    """A Sentry org token, ``sntrys_`` + base64 JSON claims (``{"iat": ...``) + its secret
+    (32 bytes: 43 base64url characters after a ``_``); user tokens (``sntryu_``) pass."""
+    if not value.startswith("sntrys_"):
+        return True
+    claims = _SENTRY_CLAIMS.match(value, len("sntrys_"))
+    decoded = _b64decode(claims.group()) if claims else None
+    if claims is None or decoded is None or not decoded.startswith(b'{"iat":'):
+        return False
+    rest = value[claims.end():]
+    if rest.startswith("_"):
+        return len(rest) == 44
+    return len(rest) >= 40
+
+
+def bedrock_short_lived(value: str) -> bool:
+    """A short-lived Amazon Bedrock API key: ``bedrock-api-key-`` and base64 of a presigned
+    ``bedrock.amazonaws.com`` URL (or of opaque bytes); other text is a look-alike."""
+    decoded = _b64decode(value.removeprefix("bedrock-api-key-"))
+    if decoded is None or len(decoded) < 16:
+        return False
+    return decoded.startswith(b"bedrock.amazonaws.com") or _printable(decoded) is None

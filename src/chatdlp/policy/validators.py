@@ -191,6 +191,10 @@ VALIDATORS: dict[str, Validator] = {
                   "base64 of a numeric id, a colon and random bytes (Jira/Confluence PAT)"),
         Validator("encoded_secret_data", secret_values.encoded_secret_data, False,
                   "base64 of a text value or of random bytes (Kubernetes Secret data)"),
+        Validator("sentry_org_token", secret_values.sentry_org_token, False,
+                  "a Sentry org token whose middle part is JSON with its issue time"),
+        Validator("bedrock_short_lived", secret_values.bedrock_short_lived, False,
+                  "base64 of a presigned bedrock.amazonaws.com URL"),
         Validator("byte_array_value", secret_values.byte_array_value, False,
                   "eight or more varied byte values, not a counting sequence"),
     )
