@@ -33,6 +33,13 @@ TABLE = {
     "not_placeholder": (["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", "7rBynGo0b1cAAAAAAAAAAc72L3T6rQK51mB5a06ij"],
                         ["ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "AKIAIOSFODNN7EXAMPLE", "sk_abcdefghijklmnop",
                          "GR134894112312312312312312312"]),
+    "userinfo_or_token": (["deploy:Xq7vL2mR9k", ":Xq7vL2mR9k"], ["admin:", ":", "username:password"]),
+    "base64_private_key": (["LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb3c="], ["LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUVvdw==", "@@@"]),
+    "atlassian_pat": (["NDE3MjA1ODgzNTU5OgcICQoLDA0ODxAREhMUFRYXGBka"], ["MDEyMzQ1Njc4OWFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3", "OTI2"]),
+    "encoded_secret_data": (["VHE4cld6TG00dk5wOWI="], ["YmFyCg==", "mysecret"]),
+    "byte_array_value": (["201, 9, 100, 114, 245, 164, 134, 217"], ["0, 1, 2, 3, 4, 5, 6, 7", "1, 2, 3"]),
+    "sentry_org_token": (["sntrys_eyJpYXQiOjE3NjQ3MjAwMDAuMjUsIm9yZyI6ImNvbnRvc28ifQ_aEhWzjRci8hIoTWijVcQdioIUCHAnLfhbX84zvmnvzx"], ["sntrys_eyJpYXQiOjE3NjQ3MjAwMDAuMjUsIm9yZyI6ImNvbnRvc28ifQ_short", "sntrys_eyJ"]),
+    "bedrock_short_lived": (["bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29tLz9BY3Rpb249Q2FsbFdpdGhCZWFyZXJUb2tlbg=="], ["bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY294", "bedrock-api-key-"]),
 }
 
 
