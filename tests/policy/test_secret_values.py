@@ -141,3 +141,19 @@ def test_bedrock_short_lived() -> None:
 def test_versioned_artifacts_are_not_tokens() -> None:
     assert not token_value("fast-jwt-core-3.12.0") and not token_value("jjwt-api-v0.11.5")
     assert token_value("Vz4Wp8TnB3sRk29XqLm7")
+
+
+def test_a_real_dictionary_quiets_long_plain_word_values() -> None:
+    from chatdlp.policy.secret_values import use_dictionary
+
+    assert not made_of_words("peace_for_ukraine")  # words missing from the small list
+    use_dictionary(["peace", "ukraine", "cackle", "hopkins", "clear", "text"])
+    try:
+        assert made_of_words("peace_for_ukraine") and not password_value("peace_for_ukraine")
+        assert made_of_words("ClearTextPassword")
+        assert not made_of_words("cackle!")  # one word: what real passwords are made of too
+        assert not made_of_words("h0pk1ns~21s")  # leetspeak counts only the small list
+        assert not made_of_words("peacezqukraine")  # near miss: a non-word inside
+    finally:
+        use_dictionary([])
+    assert not made_of_words("peace_for_ukraine")

@@ -34,6 +34,7 @@ from chatdlp.detect.rules import RuleRecognizer
 from chatdlp.detect.segments import CaseRestorer, ner_view
 from chatdlp.entities import Specificity, entity, is_test_value
 from chatdlp.entities.disguise import plain_view
+from chatdlp.policy import secret_values
 from chatdlp.policy.model import PolicySet, Rule
 from chatdlp.records import Category, Detection, Message
 
@@ -100,6 +101,7 @@ class Detector:
         self.batch_size = batch_size
         self.include_test_values = include_test_values
         self.case_restorer = CaseRestorer.for_pipeline(nlp)
+        secret_values.use_dictionary(self.case_restorer.common_words)  # dictionary-word passwords
         self.language = profile.language
         gate = NerGate(rule.entity for rule in policies.rules if rule.uses_ner)
         self.names = NameLexicon.for_pipeline(nlp)

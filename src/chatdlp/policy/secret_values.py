@@ -26,6 +26,7 @@ import json
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
 
 _TEMPLATE = re.compile(
@@ -116,15 +117,38 @@ def shannon_entropy(value: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in counts.values())
 
 
+# A real dictionary besides WORDS: the detector hands in its NLP pipeline's word tables
+# (:func:`use_dictionary`). Only words of four letters or more count from it: the short
+# ones of a large dictionary would split random strings into "words".
+_dictionary: frozenset[str] = frozenset()
+
+
+def use_dictionary(words: Iterable[str]) -> None:
+    """Count ``words`` (lower-case, four letters or more) as ordinary words too."""
+    global _dictionary
+    chosen = frozenset(w for w in words if len(w) >= 4 and w.isalpha() and w.islower())
+    if chosen != _dictionary:
+        _dictionary = chosen
+        _splits_into_words.cache_clear()
+
+
+def _is_word(piece: str, dictionary: bool) -> bool:
+    if piece in WORDS:
+        return len(piece) > 1 or piece in "ai"
+    return dictionary and len(piece) >= 4 and (
+        piece in _dictionary or (piece[-1] == "s" and piece[:-1] in _dictionary))
+
+
 @lru_cache(maxsize=4096)
-def _splits_into_words(letters: str) -> bool:
-    """``letters`` (lower case) is a concatenation of :data:`WORDS` (dynamic programming)."""
+def _splits_into_words(letters: str, dictionary: bool = False) -> bool:
+    """``letters`` (lower case) is a concatenation of :data:`WORDS` (and, with
+    ``dictionary``, of dictionary words): dynamic programming."""
     n = len(letters)
     ok = [False] * (n + 1)
     ok[0] = True
     for end in range(1, n + 1):
         for start in range(max(0, end - 16), end):
-            if ok[start] and letters[start:end] in WORDS and (end - start > 1 or letters[start:end] in "ai"):
+            if ok[start] and _is_word(letters[start:end], dictionary):
                 ok[end] = True
                 break
     return ok[n]
@@ -132,14 +156,19 @@ def _splits_into_words(letters: str) -> bool:
 
 def made_of_words(value: str) -> bool:
     """Only ordinary words once case, digits, symbols and leetspeak are set aside, with at
-    most four digits (``password123``, ``MyDatabaseUser``, ``P@ssw0rd!``, ``admin2024``)."""
+    most four digits (``password123``, ``MyDatabaseUser``, ``P@ssw0rd!``, ``admin2024``).
+    The full dictionary counts only for ten letters or more written plainly
+    (``peace_for_ukraine``): one word (``cackle!``) or leetspeak (``h0pk1ns``) is what real
+    passwords are made of too."""
     lowered = value.lower()
     digits = sum(c.isdigit() for c in lowered)
     for candidate in (lowered, re.sub(r"\d+$", "", lowered).translate(_LEET)):
         runs = _ALPHA_RUNS.findall(candidate)
-        if not runs or sum(len(r) for r in runs) < 3:
+        letters = sum(len(r) for r in runs)
+        if not runs or letters < 3:
             continue
-        if all(_splits_into_words(r) for r in runs) and (digits <= 4 or candidate is not lowered):
+        dictionary = candidate is lowered and letters >= 10
+        if all(_splits_into_words(r, dictionary) for r in runs) and (digits <= 4 or candidate is not lowered):
             return True
     return False
 
