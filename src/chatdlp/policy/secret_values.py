@@ -22,7 +22,7 @@ unguessable-looking (:func:`password_value`).
 from __future__ import annotations
 
 import base64
-import json
+import itertools
 import math
 import re
 from collections import Counter
@@ -340,7 +340,7 @@ def byte_array_value(value: str) -> bool:
     numbers = [int(n, 16) if n[:2].lower() == "0x" else int(n) for n in _BYTE.findall(value)]
     if len(numbers) < 8 or len(set(numbers)) < 6 or max(numbers) < 16:
         return False
-    steps = {b - a for a, b in zip(numbers, numbers[1:])}
+    steps = {b - a for a, b in itertools.pairwise(numbers)}
     return len(steps) > 2
 
 
