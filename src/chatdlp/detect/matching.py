@@ -20,7 +20,15 @@ from typing import Any
 import re2
 import regex
 
-from chatdlp.policy.regex_plan import PatternPlan, plan_pattern
+from chatdlp.policy.regex_plan import (
+    RE2_MAX_MEM,
+    RE2_PLAIN_MAX_MEM,
+    PatternPlan,
+    Translation,
+    assemble,
+    compile_re2,
+    plan_pattern,
+)
 
 _NON_ASCII_WORD = regex.compile(r"(?![\x00-\x7f])\w")
 WINDOW_CHARS = 2000
@@ -78,7 +86,7 @@ class TextView:
     """A text as RE2 reads it: UTF-8 bytes, byte -> character offsets, whether RE2's ASCII
     ``\\b`` means what the regex module's does on it."""
 
-    __slots__ = ("text", "data", "plain", "_starts")
+    __slots__ = ("_starts", "data", "plain", "text")
 
     def __init__(self, text: str):
         self.text = text
@@ -104,77 +112,84 @@ class TextView:
         return len(self.text[:char].encode("utf-8"))
 
 
-class Matcher:
-    """One pattern, compiled for its engine."""
+class _Compiled:
+    """One RE2 translation compiled: the first and the following searches' regexps."""
 
-    def __init__(self, pattern: str, ignorecase: bool = False, multiline: bool = True):
-        self.plan: PatternPlan = plan_pattern(pattern, ignorecase, multiline)
-        flags = (regex.MULTILINE if multiline else 0) | (regex.IGNORECASE if ignorecase else 0)
-        self.fallback = regex.compile(pattern, flags=flags | regex.VERSION0)
-        self.group = "value" if "value" in self.fallback.groupindex else 0
-        self._first: Any = None
-        self._next: Any = None
-        self._group_index = 1
-        if self.plan.re2 is not None:
-            self._first, self._next = self._compile_re2(self.plan)
-            if self.group:
-                names = {(k.decode() if isinstance(k, bytes) else k): v
-                         for k, v in self._first.groupindex.items()}
-                self._group_index = names[self.group]
+    def __init__(self, translation: Translation, group: str | int, max_mem: int):
+        first, following = assemble(translation)
+        self.first = compile_re2(first, max_mem)
+        self.following = self.first if following == first else compile_re2(following, max_mem)
+        self.lead = translation.lead is not None
+        self.group = 1
+        if group:
+            names = {(k.decode() if isinstance(k, bytes) else k): v for k, v in self.first.groupindex.items()}
+            self.group = names[group]
 
-    def _compile_re2(self, plan: PatternPlan) -> tuple[Any, Any]:
-        assert plan.re2 is not None
-        trail = ""
-        if plan.trail is not None:
-            trail = f"(?:{plan.trail.klass}|\\z)" if plan.trail.at_text_end else plan.trail.klass
-        lead_first = lead_next = ""
-        if plan.lead is not None:
-            lead_next = plan.lead.klass
-            lead_first = f"(?:\\A|{lead_next})" if plan.lead.at_text_end else lead_next
-        core = f"({plan.re2})"
-        first = re2.compile(f"{lead_first}{core}{trail}".encode())
-        following = first if lead_first == lead_next else re2.compile(f"{lead_next}{core}{trail}".encode())
-        return first, following
-
-    @property
-    def on_re2(self) -> bool:
-        return self._first is not None
-
-    def spans(self, view: TextView, budget: Budget, rule_id: str) -> list[Span]:
-        """Spans of the value group (or whole match) of every match, in order, empty ones dropped."""
-        if self.on_re2 and view.data is not None and (view.plain or not self.plan.ascii_boundaries):
-            return [s for s in self._re2_spans(view) if s[1] > s[0]]
-        return [s for s in self._fallback_spans(view.text, budget, rule_id) if s[1] > s[0]]
-
-    def search(self, value: str, budget: Budget, rule_id: str) -> bool:
-        view = TextView(value)
-        if self.on_re2 and view.data is not None and (view.plain or not self.plan.ascii_boundaries):
-            return next(self._re2_matches(view), None) is not None
-        return bool(self._fallback_spans(value, budget, rule_id, first_only=True))
-
-    # -- RE2 --------------------------------------------------------------------------
-
-    def _re2_matches(self, view: TextView) -> Iterator[Any]:
-        data = view.data
-        assert data is not None
+    def matches(self, data: bytes) -> Iterator[Any]:
         pos, end = 0, len(data)
-        compiled = self._first
+        compiled = self.first
         while pos <= end:
-            start = pos - 1 if pos > 0 and self.plan.lead is not None else pos
-            match = compiled.search(data, start)
+            match = compiled.search(data, pos - 1 if pos > 0 and self.lead else pos)
             if match is None:
                 return
             yield match
             core_start, core_end = match.span(1)
             pos = core_end if core_end > core_start else core_end + _char_len(data, core_end)
-            compiled = self._next
+            compiled = self.following
 
-    def _re2_spans(self, view: TextView) -> Iterator[Span]:
-        group = self._group_index
-        for match in self._re2_matches(view):
-            start, end = match.span(group)
-            if start >= 0:
-                yield view.char(start), view.char(end)
+
+class Matcher:
+    """One pattern, compiled for its engine (the RE2 translations when first needed)."""
+
+    def __init__(self, pattern: str, ignorecase: bool = False, multiline: bool = True):
+        self.plan: PatternPlan = plan_pattern(pattern, ignorecase, multiline)
+        flags = (regex.MULTILINE if multiline else 0) | (regex.IGNORECASE if ignorecase else 0)
+        self.fallback = regex.compile(pattern, flags=flags | regex.VERSION0)
+        self.group: str | int = "value" if "value" in self.fallback.groupindex else 0
+        self._compiled: dict[bool, _Compiled | None] = {}
+
+    @property
+    def on_re2(self) -> bool:
+        return self.plan.on_re2
+
+    def _re2(self, view: TextView) -> _Compiled | None:
+        """The RE2 regexps for this text; None: the regex module reads it."""
+        if view.data is None or not self.plan.on_re2:
+            return None
+        plain = view.plain
+        if not plain and self.plan.ascii_boundaries:
+            return None
+        if plain not in self._compiled:
+            translation = (self.plan.re2_plain or self.plan.re2) if plain else self.plan.re2
+            unicode_classes = translation is self.plan.re2 and self.plan.re2_plain is not None
+            try:
+                self._compiled[plain] = _Compiled(
+                    translation, self.group, RE2_MAX_MEM if unicode_classes else RE2_PLAIN_MAX_MEM,
+                ) if translation else None
+            except re2.error:  # too large with its Unicode classes: the regex module reads such texts
+                self._compiled[plain] = None
+        return self._compiled[plain]
+
+    def spans(self, view: TextView, budget: Budget, rule_id: str) -> list[Span]:
+        """Spans of the value group (or whole match) of every match, in order, empty ones dropped."""
+        compiled = self._re2(view)
+        if compiled is not None:
+            assert view.data is not None
+            found = []
+            for match in compiled.matches(view.data):
+                start, end = match.span(compiled.group)
+                if end > start:
+                    found.append((view.char(start), view.char(end)))
+            return found
+        return [s for s in self._fallback_spans(view.text, budget, rule_id) if s[1] > s[0]]
+
+    def search(self, value: str, budget: Budget, rule_id: str) -> bool:
+        view = TextView(value)
+        compiled = self._re2(view)
+        if compiled is not None:
+            assert view.data is not None
+            return next(compiled.matches(view.data), None) is not None
+        return bool(self._fallback_spans(value, budget, rule_id, first_only=True))
 
     # -- the backtracking engine ------------------------------------------------------
 
@@ -191,17 +206,14 @@ class Matcher:
         budget.timeouts[rule_id] += 1
         # Retry on the lines (pieces of long ones); a piece that times out is halved (with
         # overlap), down to MIN_PIECE characters, so the junk costs its own pieces only.
-        pending = list(windows(text))
+        pending = [w for w in windows(text) if w != (0, len(text))] or _halves(0, len(text))
         while pending and not (first_only and spans):
             start, end = pending.pop(0)
             left = min(budget.window_timeout, budget.left(text))
             if left <= 0:
                 break
-            if not self._collect(text, start, end, left, budget, spans, first_only) and (
-                end - start > MIN_PIECE
-            ):
-                middle, overlap = (start + end) // 2, min(WINDOW_OVERLAP, (end - start) // 4)
-                pending[0:0] = [(start, middle + overlap), (middle - overlap, end)]
+            if not self._collect(text, start, end, left, budget, spans, first_only):
+                pending += _halves(start, end)  # widest pieces first
         return sorted(spans)
 
     def _collect(
@@ -221,6 +233,14 @@ class Matcher:
             return False
         finally:
             budget.spend(time.perf_counter() - began)
+
+
+def _halves(start: int, end: int) -> list[Span]:
+    """Two overlapping halves of a piece that timed out (none under MIN_PIECE characters)."""
+    if end - start <= MIN_PIECE:
+        return []
+    middle, overlap = (start + end) // 2, min(WINDOW_OVERLAP, (end - start) // 4)
+    return [(start, middle + overlap), (middle - overlap, end)]
 
 
 def _char_len(data: bytes, at: int) -> int:

@@ -16,7 +16,6 @@ import ahocorasick
 from chatdlp.detect.matching import TextView
 
 
-
 def lowercase_same_length(text: str) -> str:
     """``text.lower()`` with the guarantee that offsets stay valid."""
     lowered = text.lower()

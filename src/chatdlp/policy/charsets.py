@@ -32,7 +32,8 @@ _CATEGORY_REGEX = {
 
 @lru_cache(maxsize=1)
 def _every_character() -> str:
-    return "".join(map(chr, range(SURROGATES[0]))) + "".join(map(chr, range(SURROGATES[1] + 1, MAX_CODE_POINT + 1)))
+    below = "".join(map(chr, range(SURROGATES[0])))
+    return below + "".join(map(chr, range(SURROGATES[1] + 1, MAX_CODE_POINT + 1)))
 
 
 @lru_cache(maxsize=16)
@@ -81,8 +82,13 @@ def without_surrogates(ranges: Ranges) -> Ranges:
     return tuple(out)
 
 
-def set_ranges(members: Any, ascii_only: bool = False) -> tuple[Ranges, bool]:
-    """An ``IN`` node's members as ranges, and whether the set is negated."""
+_SPACES = ("CATEGORY_SPACE", "CATEGORY_NOT_SPACE")
+
+
+def set_ranges(members: Any, ascii_only: bool = False, plain: bool = False) -> tuple[Ranges, bool]:
+    """An ``IN`` node's members as ranges, and whether the set is negated. ``plain``: for
+    texts without non-ASCII word characters, where ``\\w``/``\\d`` need only ASCII (``\\s``
+    keeps its Unicode spaces, which such texts can have)."""
     negate = False
     found: list[tuple[int, int]] = []
     for op, value in members:
@@ -96,7 +102,7 @@ def set_ranges(members: Any, ascii_only: bool = False) -> tuple[Ranges, bool]:
             name = str(value)
             if name not in _CATEGORY_REGEX:
                 raise ValueError(f"unsupported class {name}")
-            found.extend(category_ranges(name, ascii_only))
+            found.extend(category_ranges(name, ascii_only or (plain and name not in _SPACES)))
         else:
             raise ValueError(f"unsupported set member {op}")
     return _merge(found), negate

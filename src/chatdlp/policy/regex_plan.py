@@ -32,6 +32,7 @@ from chatdlp.policy.charsets import (
     Ranges,
     category_ranges,
     complement,
+    overlap,
     set_ranges,
     sre_constants,
     sre_parse,
@@ -52,19 +53,29 @@ class Edge:
 
 
 @dataclass(frozen=True)
+class Translation:
+    """A pattern in RE2 syntax: its core and the edges matched as consumed characters."""
+
+    core: str
+    lead: Edge | None = None
+    trail: Edge | None = None
+
+
+@dataclass(frozen=True)
 class PatternPlan:
     pattern: str
     ignorecase: bool
-    re2: str | None  # the core in RE2 syntax; None: backtracking engine
+    re2: Translation | None  # for every text; None: the backtracking engine
     reason: str = ""  # why the backtracking engine ("" on RE2)
-    lead: Edge | None = None
-    trail: Edge | None = None
+    # For texts without non-ASCII word characters (nearly all): \w and \d as ASCII classes,
+    # a far smaller automaton; None: such texts use ``re2`` too.
+    re2_plain: Translation | None = None
     ascii_boundaries: bool = False  # \b/\B inside: RE2 only on texts without non-ASCII word chars
     keywords: tuple[str, ...] = ()  # literals (lowercase) one of which every match contains
 
     @property
     def on_re2(self) -> bool:
-        return self.re2 is not None
+        return self.re2 is not None or self.re2_plain is not None
 
 
 class _Unsupported(Exception):
@@ -91,26 +102,62 @@ def plan_pattern(pattern: str, ignorecase: bool = False, multiline: bool = True)
         return PatternPlan(pattern, ignorecase, None, "it uses syntax only the regex module reads")
     keywords = derive_keywords(parsed)
     try:
-        writer = _Writer(parsed.state.flags, parsed.state.groupdict)
-        core, lead, trail = writer.top(list(parsed))
+        full, boundaries = _translate(parsed, plain=False)
+        compact, _ = _translate(parsed, plain=True)
     except _Unsupported as exc:
         return PatternPlan(pattern, ignorecase, None, str(exc), keywords=keywords)
-    plan = PatternPlan(pattern, ignorecase, core, "", lead, trail, writer.boundaries, keywords)
-    reason = _re2_refuses(plan)
-    if reason:
-        return PatternPlan(pattern, ignorecase, None, reason, keywords=keywords)
-    return plan
+    if not _compiles(compact):
+        return PatternPlan(pattern, ignorecase, None, "RE2 cannot compile its translation (too large)",
+                           keywords=keywords)
+    # The Unicode translation is compiled when a text first needs it (the matcher runs the
+    # regex module on such texts if RE2 refuses it as too large).
+    return PatternPlan(pattern, ignorecase, full, "", compact if compact != full else None,
+                       boundaries, keywords)
 
 
-def _re2_refuses(plan: PatternPlan) -> str:
+def _translate(parsed: Any, plain: bool) -> tuple[Translation, bool]:
+    writer = _Writer(parsed.state.flags, parsed.state.groupdict, plain)
+    core, lead, trail = writer.top(list(parsed))
+    return Translation(core, lead, trail), writer.boundaries
+
+
+def _compiles(translation: Translation) -> bool:
     import re2
 
-    assert plan.re2 is not None
     try:
-        re2.compile(plan.re2)
+        compile_re2(assemble(translation)[0], max_mem=RE2_PLAIN_MAX_MEM)
     except re2.error:
-        return "RE2 cannot compile its translation (too large or unsupported)"
-    return ""
+        return False
+    return True
+
+
+RE2_MAX_MEM = 64 << 20  # per pattern: the Unicode classes make large automata
+RE2_PLAIN_MAX_MEM = 8 << 20  # RE2's default
+
+
+def compile_re2(pattern: str, max_mem: int = RE2_PLAIN_MAX_MEM) -> Any:
+    """An RE2 regexp over UTF-8 bytes, quiet (RE2 logs to stderr by default)."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = max_mem
+    return re2.compile(pattern.encode(), options)
+
+
+def assemble(translation: Translation) -> tuple[str, str]:
+    """The RE2 patterns for the first search of a text and for the following ones: the core
+    in group 1, the edges around it (a lead edge may be the start of the text only at 0)."""
+    trail = ""
+    if translation.trail is not None:
+        klass = translation.trail.klass
+        trail = f"(?:{klass}|\\z)" if translation.trail.at_text_end else klass
+    lead_first = lead_next = ""
+    if translation.lead is not None:
+        lead_next = translation.lead.klass
+        lead_first = f"(?:\\A|{lead_next})" if translation.lead.at_text_end else lead_next
+    core = f"({translation.core})"
+    return f"{lead_first}{core}{trail}", f"{lead_next}{core}{trail}"
 
 
 def _char(code: int) -> str:
@@ -133,8 +180,9 @@ def word_class(negate: bool = False) -> str:
 class _Writer:
     """Writes a parsed pattern in RE2 syntax (see the module docstring)."""
 
-    def __init__(self, flags: int, groupdict: dict[str, int]):
+    def __init__(self, flags: int, groupdict: dict[str, int], plain: bool = False):
         self.flags = flags
+        self.plain = plain
         self.names = {number: name for name, number in groupdict.items()}
         self.boundaries = False
 
@@ -164,7 +212,7 @@ class _Writer:
         if op == _C.AT and value == _C.AT_BOUNDARY and len(items) > 1:
             neighbour = items[1] if index == 0 else items[-2]
             if _always_word(neighbour, index == 0):
-                return Edge(_negated(word_class_for(ascii_only)), at_text_end=True)
+                return Edge(_negated(word_class_for(ascii_only or self.plain)), at_text_end=True)
         if op == _C.AT and value == _C.AT_END and index == -1 and not self.flags & re.MULTILINE:
             return Edge("\\n\\z", at_text_end=True)  # "$": at the end or before a final newline
         return None
@@ -179,7 +227,7 @@ class _Writer:
             return ranges_class(((value, value),), negate=True)
         if op == _C.IN:
             try:
-                members, negate = set_ranges(value, ascii_only)
+                members, negate = set_ranges(value, ascii_only, self.plain)
             except ValueError:
                 return None
             return ranges_class(members, negate)
@@ -198,7 +246,7 @@ class _Writer:
             return "."
         if op == _C.IN:
             try:
-                members, negate = set_ranges(value, ascii_only)
+                members, negate = set_ranges(value, ascii_only, self.plain)
             except ValueError as exc:
                 raise _Unsupported(str(exc)) from None
             return ranges_class(members, negate)
@@ -211,7 +259,7 @@ class _Writer:
         if op == _C.AT:
             return self._at(value, multiline)
         if op == _C.CATEGORY:  # pragma: no cover - the parser wraps categories in IN
-            return ranges_class(category_ranges(str(value), ascii_only))
+            return ranges_class(category_ranges(str(value), ascii_only or self.plain))
         raise _Unsupported(_WHY.get(str(op), f"it uses {op}, which RE2 lacks"))
 
     def _group(self, value: Any, ascii_only: bool, multiline: bool) -> str:
@@ -253,7 +301,7 @@ class _Writer:
         if value == _C.AT_END:
             if multiline:
                 return "$"
-            raise _Unsupported("'$' without MULTILINE inside the pattern (it also matches before a final newline)")
+            raise _Unsupported("'$' without MULTILINE inside the pattern (also before a final newline)")
         if value in (_C.AT_BOUNDARY, _C.AT_NON_BOUNDARY):
             self.boundaries = True
             return "\\b" if value == _C.AT_BOUNDARY else "\\B"
@@ -270,6 +318,7 @@ _WHY = {
 }
 
 
+@lru_cache(maxsize=4)
 def word_class_for(ascii_only: bool) -> str:
     return ranges_class(category_ranges("CATEGORY_WORD", ascii_only))
 
@@ -302,8 +351,9 @@ def _always_word(item: Any, first: bool) -> bool:
 
 
 def _within(inner: Ranges, outer: Ranges) -> bool:
-    return not any(_intersects(r, complement(outer)) for r in inner)
+    return not overlap(inner, _complement(outer))
 
 
-def _intersects(span: tuple[int, int], ranges: Ranges) -> bool:
-    return any(span[0] <= hi and lo <= span[1] for lo, hi in ranges)
+@lru_cache(maxsize=64)
+def _complement(ranges: Ranges) -> Ranges:
+    return complement(ranges)

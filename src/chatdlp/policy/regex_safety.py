@@ -143,6 +143,9 @@ class _Checker:
                     if touching or len(chain) >= 3 or variable_only:
                         return ("unbounded repeats of overlapping characters in a row (like \\d+\\d+ "
                                 "or \\d+\\d*\\d+)")
+                elif _optional(item) and chain:
+                    touching = False  # an optional repeat of other characters: \w+\s*\w+
+                    continue
                 else:
                     chain = [ranges]
                 touching = True
@@ -164,7 +167,10 @@ class _Checker:
                     return reason
             return self.sequence(body)
         if op == _C.SUBPATTERN:
-            return self.sequence(list(value[-1]))
+            add, remove = value[1], value[2]
+            scoped = (self.ignorecase or bool(add & re.IGNORECASE)) and not remove & re.IGNORECASE
+            checker = self if scoped == self.ignorecase else _Checker(scoped)
+            return checker.sequence(list(value[-1]))
         if op == getattr(_C, "ATOMIC_GROUP", None):
             return self.sequence(list(value))
         if op == _C.BRANCH:
