@@ -41,9 +41,14 @@ def policy_list(policies: tuple[str, ...]) -> None:
 @policy.command("validate")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 def policy_validate(paths: tuple[str, ...]) -> ExitCode:
-    """Check policy files; exit 0 when all are valid, 2 with the problems otherwise."""
+    """Check policy files; exit 0 when all are valid, 2 with the problems otherwise.
+
+    Warnings (on stderr, exit code unchanged) name each pattern that runs on the
+    backtracking regex engine and why, one that cannot be checked for catastrophic
+    backtracking, and one that has no keywords for the prefilter (it runs on every text)."""
     from chatdlp.errors import PolicyError
     from chatdlp.policy import load_policies
+    from chatdlp.policy.lint import rule_warnings
 
     failed = 0
     for path in paths:
@@ -55,6 +60,9 @@ def policy_validate(paths: tuple[str, ...]) -> ExitCode:
             continue
         rules = sum(len(p.rules) for p in policy_set.policies)
         click.echo(f"ok      {path} ({rules} rules with what it extends)")
+        for rule in policy_set.rules:
+            for warning in rule_warnings(rule):
+                click.echo(f"warning {warning}", err=True)
     return ExitCode.USAGE if failed else ExitCode.OK
 
 

@@ -10,6 +10,7 @@ excerpts can mask it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Container, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -20,6 +21,7 @@ from presidio_analyzer import AnalyzerEngine, RecognizerResult
 from chatdlp.detect.chunks import split_text
 from chatdlp.detect.edm import EdmIndex, edm_detections
 from chatdlp.detect.gating import NerGate
+from chatdlp.detect.matching import Budget, Matcher
 from chatdlp.detect.names import NameFinder, NameLexicon
 from chatdlp.detect.ner_scoring import ner_score
 from chatdlp.detect.nlp import NlpProfile
@@ -29,6 +31,7 @@ from chatdlp.detect.nlp_engine import (
     FixedRegistry,
     PreloadedSpacyNlpEngine,
 )
+from chatdlp.detect.prefilter import Prefilter
 from chatdlp.detect.recognizers import build_recognizer
 from chatdlp.detect.rules import RuleRecognizer
 from chatdlp.detect.segments import CaseRestorer, ner_view
@@ -36,6 +39,7 @@ from chatdlp.entities import Specificity, entity, is_test_value
 from chatdlp.entities.disguise import plain_view
 from chatdlp.policy import secret_values
 from chatdlp.policy.model import PolicySet, Rule
+from chatdlp.policy.regex_plan import plan_pattern
 from chatdlp.records import Category, Detection, Message
 
 
@@ -51,7 +55,7 @@ class _CompiledRule:
     rule: Rule
     context: Any | None
     near: Any | None
-    allow: tuple[Any, ...]
+    allow: tuple[Matcher, ...]  # IGNORECASE, on RE2 or within the detector's budget
 
     @classmethod
     def of(cls, rule: Rule) -> _CompiledRule:
@@ -59,7 +63,7 @@ class _CompiledRule:
             rule=rule,
             context=_word_regex(rule.context_words) if rule.context_words else None,
             near=_word_regex(rule.near_terms) if rule.near_terms else None,
-            allow=tuple(regex.compile(a, flags=regex.IGNORECASE) for a in rule.allow),
+            allow=tuple(Matcher(a, ignorecase=True, multiline=False) for a in rule.allow),
         )
 
 
@@ -111,6 +115,7 @@ class Detector:
             nlp, profile, gate.mask, finder, lambda text: ner_view(text, self.case_restorer),
         )
         self._rules = {rule.id: _CompiledRule.of(rule) for rule in policies.rules}
+        self.budget = Budget.from_environment()  # of the backtracking regex engine
         # (recognizer name, entity) -> rule, for results of shared Presidio recognizers.
         self._by_recognizer: dict[tuple[str, str], str] = {}
         recognizers = self._recognizers(policies)
@@ -125,11 +130,16 @@ class Detector:
     def _recognizers(self, policies: PolicySet) -> list[Any]:
         recognizers: list[Any] = []
         shared: dict[str, list[Rule]] = {}
+        use_prefilter = os.environ.get("CHATDLP_PREFILTER", "1") != "0"
+        prefilter = Prefilter(
+            keyword for rule in policies.rules for p in rule.patterns
+            for keyword in (rule.keywords or plan_pattern(p.regex).keywords)
+        )
         for rule in policies.rules:
             if rule.recognizer:
                 shared.setdefault(rule.recognizer, []).append(rule)
             else:
-                recognizers.append(RuleRecognizer(rule, self.language))
+                recognizers.append(RuleRecognizer(rule, self.language, self.budget, prefilter, use_prefilter))
         for reference, rules in sorted(shared.items()):
             entities = sorted({rule.entity for rule in rules})
             recognizer = build_recognizer(reference, entities, self.language)
@@ -140,8 +150,9 @@ class Detector:
 
     @property
     def regex_timeouts(self) -> dict[str, int]:
-        """Per rule id, how many times one of its patterns hit the regex timeout (and was skipped)."""
-        return {r.rule.id: r.timeouts for r in self._rule_recognizers if r.timeouts}
+        """Per rule id, how many pattern (or allow) runs hit a timeout or the message or run
+        budget of the backtracking engine (retried on windows, or skipped)."""
+        return {rule_id: count for rule_id, count in self.budget.timeouts.items() if count}
 
     # -- analysis -----------------------------------------------------------------
 
@@ -222,7 +233,7 @@ class Detector:
         reason = ""
         if not value:
             reason = "ordinary words, not a name"
-        elif any(pattern.search(value) for pattern in compiled.allow):
+        elif any(pattern.search(value, self.budget, rule.id) for pattern in compiled.allow):
             reason = "value is on the rule's allow list"
         elif not self.include_test_values and is_test_value(
             rule.entity, value, *_around(text, start, end, 80)

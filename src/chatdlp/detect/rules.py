@@ -4,6 +4,10 @@ Each rule becomes one recognizer whose name is the rule id, so every result is
 traced back to the rule that produced it. Context words, ``near``, ``allow``
 and thresholds are applied afterwards by the detector (Presidio has one global
 threshold and token-based context; chatdlp's are per rule and by characters).
+
+Patterns run on RE2 or, when RE2 cannot express them, on the ``regex`` module within the
+detector's :class:`~chatdlp.detect.matching.Budget`; a pattern runs on a text only when the
+keyword prefilter found one of its keywords there (or it has none).
 """
 
 from __future__ import annotations
@@ -11,24 +15,16 @@ from __future__ import annotations
 from typing import Any
 
 import ahocorasick
-import regex
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from chatdlp.detect.matching import Budget, Matcher
+from chatdlp.detect.prefilter import Prefilter, lowercase_same_length
 from chatdlp.policy.model import Rule
 from chatdlp.policy.validators import VALIDATORS
 
-# Upper bound for one pattern on one text; a pattern that runs longer is skipped
-# for that text (and counted) instead of stalling the scan.
-REGEX_TIMEOUT_SECONDS = 1.0
+__all__ = ["RuleRecognizer", "TermMatcher", "lowercase_same_length", "pattern_keywords", "whole_word"]
+
 TERM_SCORE = 1.0
-
-
-def lowercase_same_length(text: str) -> str:
-    """``text.lower()`` with the guarantee that offsets stay valid."""
-    lowered = text.lower()
-    if len(lowered) == len(text):
-        return lowered
-    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
 def _is_word_char(char: str) -> bool:
@@ -65,24 +61,41 @@ class TermMatcher:
         return spans
 
 
+def pattern_keywords(rule: Rule, matcher: Matcher) -> tuple[str, ...]:
+    """The keywords gating one pattern: the rule's declared ones, else the derived ones."""
+    return rule.keywords or matcher.plan.keywords
+
+
 class RuleRecognizer(EntityRecognizer):
     """The recognizer of one policy rule with patterns and/or terms."""
 
-    def __init__(self, rule: Rule, language: str = "en") -> None:
+    def __init__(
+        self, rule: Rule, language: str = "en", budget: Budget | None = None,
+        prefilter: Prefilter | None = None, use_prefilter: bool = True,
+    ) -> None:
         self.rule = rule
-        self._patterns = [
-            (p.name, regex.compile(p.regex, flags=regex.MULTILINE | regex.VERSION0), p.score)
-            for p in rule.patterns
+        self.budget = budget if budget is not None else Budget.from_environment()
+        self._patterns = [(p.name, Matcher(p.regex), p.score) for p in rule.patterns]
+        if prefilter is None:
+            prefilter = Prefilter(k for _, m, _ in self._patterns for k in pattern_keywords(rule, m))
+        self._prefilter = prefilter
+        # Per pattern, the prefilter ids of its keywords; None: it runs on every text.
+        self._gates: list[frozenset[int] | None] = [
+            prefilter.ids(pattern_keywords(rule, m)) or None if use_prefilter else None
+            for _, m, _ in self._patterns
         ]
         self._validators = [VALIDATORS[name] for name in rule.validators]
         self._terms = TermMatcher(rule.terms)
-        self.timeouts = 0
         super().__init__(
             supported_entities=[rule.entity],
             name=rule.id,
             supported_language=language,
             context=[],
         )
+
+    @property
+    def timeouts(self) -> int:
+        return self.budget.timeouts[self.rule.id]
 
     def load(self) -> None:  # nothing to load: compiled in __init__
         return None
@@ -91,18 +104,13 @@ class RuleRecognizer(EntityRecognizer):
         self, text: str, entities: list[str], nlp_artifacts: Any = None
     ) -> list[RecognizerResult]:
         results = []
-        for name, compiled, score in self._patterns:
-            try:
-                matches = list(compiled.finditer(text, timeout=REGEX_TIMEOUT_SECONDS))
-            except TimeoutError:
-                self.timeouts += 1
+        found = self._prefilter.found(text) if any(g is not None for g in self._gates) else frozenset()
+        view = None
+        for (name, matcher, score), gate in zip(self._patterns, self._gates, strict=True):
+            if gate is not None and gate.isdisjoint(found):
                 continue
-            for match in matches:
-                # A named group "value" marks the sensitive part (password=(?P<value>...)).
-                group = "value" if "value" in compiled.groupindex else 0
-                start, end = match.span(group)
-                if end <= start:
-                    continue
+            view = view or self._prefilter.view(text)
+            for start, end in matcher.spans(view, self.budget, self.rule.id):
                 checked = self._validate(text[start:end])
                 if checked is False:
                     continue

@@ -293,6 +293,7 @@ def _build(spec: PolicySpec, path: Path, raw: bytes, node: yaml.Node | None) -> 
                 near_terms=tuple(rule.near.terms) if rule.near else (),
                 near_within=rule.near.within if rule.near else 0,
                 allow=tuple(rule.allow),
+                keywords=tuple(rule.keywords),
                 roles=frozenset(rule.roles) if rule.roles is not None else None,
                 assistant_introduced=rule.assistant_introduced,
                 examples_match=tuple(rule.examples.match),

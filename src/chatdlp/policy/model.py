@@ -34,6 +34,9 @@ class Rule:
     near_terms: tuple[str, ...] = ()
     near_within: int = 0
     allow: tuple[str, ...] = ()
+    # Literals (any case) one of which every match of the rule's patterns contains: the
+    # prefilter runs its patterns only on texts that have one. () derives them per pattern.
+    keywords: tuple[str, ...] = ()
     roles: frozenset[str] | None = None  # None: every author role
     # A value the assistant brought into the conversation first (a made-up example) is
     # reported one severity lower ("lower"), or as any other ("same").

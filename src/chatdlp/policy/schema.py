@@ -17,7 +17,8 @@ from typing import Literal
 import regex
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from chatdlp.policy.regex_safety import nested_quantifier
+from chatdlp.policy.regex_plan import plan_pattern
+from chatdlp.policy.regex_safety import catastrophic
 from chatdlp.policy.validators import VALIDATORS
 from chatdlp.records import Category, Severity
 
@@ -53,16 +54,27 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
-def check_regex(pattern: str) -> str:
+def check_regex(pattern: str, allow: bool = False) -> str:
+    """Refuse a pattern that does not compile, or that may run on the backtracking engine
+    (see ``regex_plan``) and has a catastrophic shape (``regex_safety``). Patterns RE2 runs
+    on every text are linear whatever their shape."""
     try:
-        regex.compile(pattern)
-    except regex.error as exc:
+        regex.compile(pattern, flags=regex.VERSION0)
+    except (regex.error, OverflowError, RecursionError) as exc:
         raise ValueError(f"invalid regular expression: {exc}") from None
-    if nested_quantifier(pattern):
+    plan = plan_pattern(pattern, ignorecase=allow, multiline=not allow)
+    if plan.on_re2 and not plan.ascii_boundaries:
+        return pattern
+    try:
+        reason = catastrophic(pattern, flags=regex.IGNORECASE if allow else regex.MULTILINE)
+    except ValueError:
+        return pattern  # regex-module-only syntax: `policy validate` warns it is unchecked
+    if reason:
+        engine = ("it runs on the backtracking engine (" + plan.reason + ")" if not plan.on_re2
+                  else "it uses \\b, so texts with non-ASCII letters run it on the backtracking engine")
         raise ValueError(
-            "regular expression can backtrack catastrophically (a repeated group whose "
-            "body is itself repeated, like (a+)+ or (\\w+\\s?)*); rewrite it without "
-            "nesting the repeats"
+            f"regular expression can backtrack catastrophically: {reason}; {engine}; "
+            "rewrite it so the repeats cannot take the same text in more than one way"
         )
     return pattern
 
@@ -70,7 +82,7 @@ def check_regex(pattern: str) -> str:
 def check_allow(values: list[str]) -> list[str]:
     for value in values:
         try:
-            check_regex(value)
+            check_regex(value, allow=True)
         except ValueError as exc:
             raise ValueError(f"allow entry {value!r}: {exc}") from None
     return values
@@ -118,6 +130,7 @@ class RuleSpec(_Strict):
     terms_file: str | None = None
     near: NearSpec | None = None
     allow: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list, description="literals every match contains")
     roles: list[Role] | None = Field(default=None, min_length=1)
     assistant_introduced: Literal["lower", "same"] = Field(
         default="lower", description="severity of values the assistant introduced first",
@@ -158,6 +171,13 @@ class RuleSpec(_Strict):
     def _allow_compiles(cls, values: list[str]) -> list[str]:
         return check_allow(values)
 
+    @field_validator("keywords")
+    @classmethod
+    def _keywords_not_blank(cls, values: list[str]) -> list[str]:
+        if any(not v.strip() for v in values):
+            raise ValueError("keywords must not be empty strings")
+        return values
+
     @field_validator("terms")
     @classmethod
     def _terms_not_blank(cls, values: list[str]) -> list[str]:
@@ -172,6 +192,8 @@ class RuleSpec(_Strict):
             raise ValueError("a rule needs 'patterns', 'terms'/'terms_file' or 'recognizer'")
         if self.recognizer and (self.patterns or self.terms or self.terms_file):
             raise ValueError("'recognizer' cannot be combined with 'patterns' or 'terms'")
+        if self.keywords and not self.patterns:
+            raise ValueError("'keywords' gate pattern matches: add 'patterns'")
         if self.validators and not self.patterns:
             raise ValueError("'validators' check pattern matches: add 'patterns'")
         return self
