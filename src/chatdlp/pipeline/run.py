@@ -92,7 +92,8 @@ def run_scan(
         prepare_out_dir(plan.out_dir, warn=loud)
         diagnostics = Diagnostics(listener=warn, pseudonym=key.pseudonym)
         stats = ScanStats(resumed=resumed)
-        outcome = ScanOutcome(plan, stats, diagnostics, detector.policies, retention_gaps=gaps)
+        outcome = ScanOutcome(plan, stats, diagnostics, detector.policies, retention_gaps=gaps,
+                              unalerted=store.unalerted_severity() if store is not None else None)
         writer = JsonlFindingsWriter(plan.out_dir)
         sinks: list[FindingSink] = [writer]
         if plan.stream_findings is not None:
@@ -133,7 +134,7 @@ def run_scan(
         if store is not None:
             # Only now, every requested format written: a run killed before this point
             # leaves its findings unreported, and the next run writes them (and exits 1).
-            store.mark_all_reported(run_id)
+            store.mark_all_reported(run_id, alert=stats.max_severity)  # until outcome.alerted()
             store.finish_run(run_id, "incomplete" if outcome.failure else "done")
         return outcome
     except OSError as exc:  # a full disk, a read-only --out: the previous reports stay
