@@ -12,7 +12,6 @@ Prints the examples and planted (field, value) cases tried and every leak found,
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import sys
 import tempfile
@@ -40,8 +39,14 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="chatdlp-leaks-"))
     os.environ.update(CHATDLP_FINGERPRINT_KEY=TEST_KEY, CHATDLP_CONFIG_DIR=str(work / "config"),
                       XDG_CONFIG_HOME=str(work / "xdg"))
-    load = functools.lru_cache(maxsize=1)(chatdlp.detect.load_pipeline)
-    chatdlp.detect.load_pipeline = load  # type: ignore[assignment]  # spaCy loaded once
+    real_load, loaded = chatdlp.detect.load_pipeline, []
+
+    def load(profile: object) -> object:  # spaCy loaded once (a profile is not hashable)
+        if not loaded:
+            loaded.append(real_load(profile))  # type: ignore[arg-type]
+        return loaded[0]
+
+    chatdlp.detect.load_pipeline = load  # type: ignore[assignment]
 
     def run_cli(*argv: str, input: bytes | None = None) -> Result:
         return CliRunner().invoke(cli_main, list(argv), input=input, catch_exceptions=False)
