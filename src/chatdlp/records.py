@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from chatdlp import boundary
+
 
 class Category(str, Enum):
     PII = "pii"
@@ -230,6 +232,7 @@ class Finding:
         }
 
 
+_POSITION = re.compile(r"(?::[0-9]+|@byte~[0-9]+)$")
 _PLAIN_TYPE_NAME = re.compile(r"[a-z][a-z0-9_.-]{0,40}")
 _DIGIT_RUN = re.compile(r"[0-9]{3}")
 
@@ -244,6 +247,9 @@ class Diagnostics:
 
     listener: Callable[[str], None] | None = None
     max_warnings: int = 200
+    # The fingerprint key's pseudonym: a value-like name in a warning becomes the
+    # ``~<hex>`` the findings show for it (else ``[withheld]``).
+    pseudonym: boundary.Pseudonym | None = None
     skipped: dict[str, int] = field(default_factory=dict)
     unknown_content_types: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -252,7 +258,7 @@ class Diagnostics:
 
     def skip(self, where: str, reason: str, detail: str = "") -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
-        text = f"{where}: {reason}" + (f" ({detail})" if detail else "")
+        text = self.masked(where, reason, detail)
         if self.listener is not None:
             self.listener(text)
         if len(self.warnings) < self.max_warnings:
@@ -262,12 +268,23 @@ class Diagnostics:
         """A source that could not be read at all: the run is incomplete (exit 3)."""
         self.failures += 1
         if len(self.failure_messages) < 3:
-            self.failure_messages.append(f"{where}: {reason}")
+            self.failure_messages.append(self.masked(where, reason))
         self.skip(where, reason, detail)
+
+    def masked(self, where: str, reason: str, detail: str = "") -> str:
+        """A warning through the output boundary: the place (a path, an id) masked where
+        it holds a value, its line or byte position kept; the reason and detail likewise."""
+        position = _POSITION.search(where)
+        place, suffix = (where[: position.start()], position.group()) if position else (where, "")
+        place = " ".join(boundary.path(token, self.pseudonym)
+                         for token in boundary.text(place, self.pseudonym).split(" "))
+        text = f"{place}{suffix}: {boundary.text(reason, self.pseudonym)}"
+        return text + (f" ({boundary.text(detail, self.pseudonym)})" if detail else "")
 
     def unknown_content_type(self, content_type: str) -> None:
         # A content type's name comes from the input: only a plain name is shown.
-        if not _PLAIN_TYPE_NAME.fullmatch(content_type) or _DIGIT_RUN.search(content_type):
+        if (not _PLAIN_TYPE_NAME.fullmatch(content_type) or _DIGIT_RUN.search(content_type)
+                or not boundary.plain_name(content_type)):
             content_type = "(unprintable name)"
         self.unknown_content_types[content_type] = (
             self.unknown_content_types.get(content_type, 0) + 1

@@ -89,3 +89,16 @@ def test_a_user_id_that_is_an_email_reaches_no_report(tmp_path, run_cli) -> None
     assert finding["user_id"].startswith("user:")
     for path in out.iterdir():
         assert "dana.whitfield" not in path.read_text(encoding="utf-8", errors="replace"), path.name
+
+
+def test_dates_without_four_digits_in_a_run_are_masked_next_to_a_finding() -> None:
+    for date in ("Jan 5", "January 5th", "5 March", "12th of Sept.", "3/14", "3/14/21", "5.3.21", "05-03-2021"):
+        text = f"admitted {date} and the ssn 078-05-1120 was seen again"  # no commas: no row cells
+        start = text.index("078")
+        excerpt = excerpt_of(text, [(start, start + 11, "US_SSN")], start, start + 11, overmask=True)
+        assert "[DATE_LIKE]" in excerpt.text and date not in excerpt.text, (date, excerpt.text)
+    for plain in ("you may 5 times", "version 3.5 of it", "a march of 5 people"):
+        text = f"{plain} ssn 078-05-1120"
+        start = text.index("078")
+        excerpt = excerpt_of(text, [(start, start + 11, "US_SSN")], start, start + 11, overmask=True)
+        assert "DATE_LIKE" not in excerpt.text, (plain, excerpt.text)

@@ -77,7 +77,11 @@ def _run_and_summarise(
             code = int(outcome.exit_code())
             ending.append(exit_line(code, outcome.stats.findings_at_or_above(plan.fail_on),
                                     plan.fail_on.value))
+            if outcome.earlier_alert() and outcome.unalerted is not None:
+                ending.append(f"an earlier run was stopped before its exit code: it wrote findings up to "
+                              f"{outcome.unalerted.value}, so this run exits 1 for them")
             click.echo("\n".join(ending), err=True)
+            outcome.alerted(code)  # only now: a kill before this line alerts again on the next run
     if not key_existed and _fingerprint_key_exists():
         from chatdlp.report.fingerprint import KEY_FILE, config_dir
 

@@ -19,7 +19,7 @@ from chatdlp.errors import (
 )
 from chatdlp.pipeline.plan import ScanPlan
 from chatdlp.policy.model import PolicySet
-from chatdlp.records import Diagnostics, ScanStats
+from chatdlp.records import Diagnostics, ScanStats, Severity
 
 
 @dataclass
@@ -33,6 +33,9 @@ class ScanOutcome:
     sink_errors: list[str] = field(default_factory=list)
     unsent: dict[str, int] = field(default_factory=dict)  # sink label -> findings not delivered
     window: tuple[str | None, str | None] = (None, None)
+    # --state: the highest severity an earlier run wrote but never gave its exit code for
+    # (killed after marking its findings reported): it still counts for --fail-on.
+    unalerted: Severity | None = None
 
     def problem(self) -> ChatdlpError | None:
         """The error this outcome ends with (its message is printed), or None."""
@@ -73,6 +76,21 @@ class ScanOutcome:
         problem = self.problem()
         if problem is not None:
             return problem.exit_code
-        if self.stats.findings_at_or_above(self.plan.fail_on):
+        if self.stats.findings_at_or_above(self.plan.fail_on) or self.earlier_alert():
             return ExitCode.FINDINGS
         return ExitCode.OK
+
+    def earlier_alert(self) -> bool:
+        """An earlier run was killed before its exit code: its findings alert now."""
+        return self.unalerted is not None and self.unalerted.rank >= self.plan.fail_on.rank
+
+    def alerted(self, code: int) -> None:
+        """Called once the exit code is given: the state forgets the remembered severity,
+        unless an alert was due and another code (3: incomplete) hid it."""
+        due = self.stats.findings_at_or_above(self.plan.fail_on) or self.earlier_alert()
+        if self.plan.state_path is None or (due and code != ExitCode.FINDINGS):
+            return
+        from chatdlp.state import FindingsStore
+
+        with FindingsStore.open(self.plan.state_path, lock=True) as store:
+            store.alerted()

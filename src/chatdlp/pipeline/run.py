@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Container, Mapping, Sequence
 
+from chatdlp import boundary
 from chatdlp.atomic import prepare_out_dir
 from chatdlp.detect.backends import build_detector, make_runner
 from chatdlp.errors import ChatdlpError, OutputError, SinkError
@@ -73,13 +74,15 @@ def run_scan(
     http_sinks = [HttpSink.from_environment(spec) for spec in plan.sinks]
     store = FindingsStore.open(plan.state_path, lock=True) if plan.state_path is not None else None
     try:
-        checkpoint_of = store.checkpoint if store is not None else (lambda _source: None)
+        key = FingerprintKey.from_environment()
+        # Checkpoints are kept under the source's key as the boundary shows it (pipeline/scan.py).
+        checkpoint_of = ((lambda source: store.checkpoint(boundary.path(source, key.pseudonym)))
+                         if store is not None else (lambda _source: None))
         per_source, gaps, resumed = resume_options(plan.sources, plan.compliance, checkpoint_of, time.time())
         for gap in gaps:
             loud(f"RETENTION GAP: {gap}")  # before the scan, and again after it
         opened = [open_source(spec, compliance=per_source.get(spec, plan.compliance))
                   for spec in plan.sources]
-        key = FingerprintKey.from_environment()
         edm_key = edm_secret() if plan.edm else b""
         detector = build_detector(plan.policies, plan.include_test_values, edm=plan.edm, edm_key=edm_key)
         # Built before anything is written: a bad engine setting exits 2 with no output.
@@ -87,9 +90,10 @@ def run_scan(
                              edm_key)
         conversation = ConversationStage.build(key, detector.policies)
         prepare_out_dir(plan.out_dir, warn=loud)
-        diagnostics = Diagnostics(listener=warn)
+        diagnostics = Diagnostics(listener=warn, pseudonym=key.pseudonym)
         stats = ScanStats(resumed=resumed)
-        outcome = ScanOutcome(plan, stats, diagnostics, detector.policies, retention_gaps=gaps)
+        outcome = ScanOutcome(plan, stats, diagnostics, detector.policies, retention_gaps=gaps,
+                              unalerted=store.unalerted_severity() if store is not None else None)
         writer = JsonlFindingsWriter(plan.out_dir)
         sinks: list[FindingSink] = [writer]
         if plan.stream_findings is not None:
@@ -130,7 +134,7 @@ def run_scan(
         if store is not None:
             # Only now, every requested format written: a run killed before this point
             # leaves its findings unreported, and the next run writes them (and exits 1).
-            store.mark_all_reported(run_id)
+            store.mark_all_reported(run_id, alert=stats.max_severity)  # until outcome.alerted()
             store.finish_run(run_id, "incomplete" if outcome.failure else "done")
         return outcome
     except OSError as exc:  # a full disk, a read-only --out: the previous reports stay

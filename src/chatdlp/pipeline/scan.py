@@ -12,6 +12,7 @@ from typing import Protocol
 from chatdlp.detect.backends import BatchRunner
 from chatdlp.errors import ChatdlpError
 from chatdlp.pipeline.conversation import ConversationStage
+from chatdlp.pipeline.ingress import Ingress
 from chatdlp.policy.model import PolicySet
 from chatdlp.records import (
     Conversation,
@@ -146,15 +147,17 @@ def _batches(
 
 
 def _all_conversations(
-    sources: Sequence[ConversationSource], diagnostics: Diagnostics, stats: ScanStats
+    sources: Sequence[ConversationSource], diagnostics: Diagnostics, stats: ScanStats,
+    ingress: Ingress,
 ) -> Iterator[tuple[str, Conversation | _SourceDone]]:
     for source in sources:
-        stats.sources.append(source.name)
+        stats.sources.append(ingress.path(source.name))
         failures = diagnostics.failures
         # Progress is kept under the source's checkpoint key (the source and its filters).
-        key = getattr(source, "checkpoint_key", None) or source.name
+        key = ingress.path(getattr(source, "checkpoint_key", None) or source.name)
         for conversation in source.conversations(diagnostics):
-            yield key, clean_conversation(conversation, diagnostics)
+            # The output boundary: nothing downstream sees an id or a name unmasked.
+            yield key, ingress.conversation(clean_conversation(conversation, diagnostics))
         if diagnostics.failures == failures:
             # A source read whole is complete up to the run's start, unless it knows
             # better (the Logs Platform: the last_end_time it read through).
@@ -205,7 +208,7 @@ def stream_scan(
     stats = stats if stats is not None else ScanStats()
     conversation = stages.conversation or ConversationStage(key, PolicySet(()))
     seen = _SeenMessages()
-    items = _all_conversations(sources, diagnostics, stats)
+    items = _all_conversations(sources, diagnostics, stats, Ingress(key))
     pending: deque[_Batch] = deque()  # in order; the runner gives results back in order
 
     def to_detect() -> Iterator[list[Message]]:

@@ -19,6 +19,7 @@ the GPT or Project it belongs to is on an unexpired hold.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 from collections.abc import Iterable
@@ -30,8 +31,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from chatdlp import boundary
 from chatdlp.errors import ConfigError
 from chatdlp.policy.loader import _position as yaml_position
+from chatdlp.report.fingerprint import FingerprintKey
 
 HoldKind = Literal["users", "conversations", "gpts", "projects"]
 HOLD_KINDS: tuple[HoldKind, ...] = ("users", "conversations", "gpts", "projects")
@@ -103,6 +106,18 @@ class Holds:
     def none(cls) -> Holds:
         return cls({})
 
+    def including_masked(self, key: FingerprintKey) -> Holds:
+        """These holds, also under the ids as the state keeps them: a value-like id (an
+        e-mail address as a user id) is stored as its boundary pseudonym, and a hold on
+        it must still hold."""
+        active = dict(self.active)
+        for (kind, item), hold in self.active.items():
+            masked = (boundary.user_identifier(item, key.user_pseudonym) if kind == "users"
+                      else boundary.identifier(item, key.pseudonym))
+            if masked:
+                active.setdefault((kind, masked), hold)
+        return dataclasses.replace(self, active=active)
+
     def hold_on(self, kind: HoldKind, ids: Iterable[str | None]) -> Hold | None:
         for item in ids:
             if item and (hold := self.active.get((kind, item))) is not None:
@@ -146,7 +161,8 @@ def load_holds(path: Path, now: datetime | None = None) -> Holds:
                 expired.append(hold)
             else:
                 active[(kind, item.id)] = hold
-    return Holds(active, tuple(expired), str(path), hashlib.sha256(raw).hexdigest())
+    holds = Holds(active, tuple(expired), str(path), hashlib.sha256(raw).hexdigest())
+    return holds.including_masked(FingerprintKey.from_environment())
 
 
 def _explain(path: Path, node: yaml.Node | None, exc: ValidationError) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from chatdlp import boundary
 from chatdlp.errors import ConfigError
 from chatdlp.records import Finding, Severity
 from chatdlp.remediate.holds import Hold, Holds
@@ -82,6 +83,18 @@ def action_path(workspace_id: str, target: Target) -> str:
 
 
 def _target_of(action: ActionKind, finding: Finding) -> Target | None:
+    target = _target_of_ids(action, finding)
+    if target is not None and any(_withheld(i) for i in (target.id, target.user_id, target.conversation_id)):
+        return None  # a value-like id is kept only as a pseudonym: nothing to call the API with
+    return target
+
+
+def _withheld(ident: str | None) -> bool:
+    return bool(ident) and (boundary.WITHHELD in (ident or "")
+                            or any(boundary.is_pseudonym(s) for s in (ident or "").split(":")))
+
+
+def _target_of_ids(action: ActionKind, finding: Finding) -> Target | None:
     cid = finding.conversation_id
     if action == "delete-conversation":
         return None if cid.startswith(OBJECT_PREFIXES) else Target(kind="conversation", id=cid)

@@ -11,14 +11,6 @@ from chatdlp.report.redact import NO_REVEAL, RevealPolicy, excerpt_of
 from chatdlp.timefmt import iso_time
 
 
-def user_label(user_id: str | None, key: FingerprintKey) -> str | None:
-    """A user id as reports show it: an id that is an e-mail address (flat JSONL, some
-    exports) is a value, so it becomes a keyed pseudonym, stable across runs."""
-    if user_id is None or "@" not in user_id:
-        return user_id
-    return "user:" + key.fingerprint("EMAIL_ADDRESS", user_id)[:16]
-
-
 def finding_id(message: Message, detection: Detection) -> str:
     """Stable across runs: the same hit in the same message has the same id."""
     key = "\x00".join(
@@ -52,7 +44,7 @@ def findings_for(
             conversation_id=message.conversation_id,
             message_id=message.message_id,
             role=message.role,
-            user_id=user_label(message.user_id, key),
+            user_id=message.user_id,  # ids went through the boundary (pipeline/ingress.py)
             created_at=created_at,
             start=d.start,
             end=d.end,

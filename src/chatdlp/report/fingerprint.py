@@ -49,6 +49,15 @@ class FingerprintKey:
         message = f"{entity}\x00{normalise(entity, value)}".encode()
         return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
 
+    def pseudonym(self, value: str) -> str:
+        """A keyed hash of an identifier or a name that holds a value (``chatdlp.boundary``)."""
+        message = b"chatdlp-identifier\x00" + value.encode("utf-8", "surrogatepass")
+        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
+
+    def user_pseudonym(self, value: str) -> str:
+        """As :meth:`pseudonym`, for a user id (an e-mail address as before: its fingerprint)."""
+        return self.fingerprint("EMAIL_ADDRESS", value) if "@" in value else self.pseudonym(value)
+
 
 def _read_or_create(path: Path) -> bytes:
     try:

@@ -131,6 +131,13 @@ _MIN_CONTEXT_DIGITS = 4
 _EMAIL_LIKE = re.compile(r"[^\s@<>()\[\]\"',;]+@[^\s@<>()\[\]\"',;]+")
 _URL_LIKE = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+", re.IGNORECASE)
 _NAME_TOKEN = re.compile(r"[A-Z][a-z][A-Za-z'’-]*")
+# Dates with fewer than 4 digits in a run ("Jan 5", "5 March", "3/14", "5.3.21"): the
+# clinical DLP labels count them (a date of admission or birth is PHI).
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)(?:[a-z]{0,6})\.?"
+_DATE_LIKE = re.compile(
+    rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}"
+    r"|\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\d{1,2}[.-]\d{1,2}[.-]\d{2,4}\b)"
+)
 _CELL_TRIM = " \t\"'[]{}()"
 
 
@@ -138,15 +145,15 @@ def context_spans(
     text: str, regions: Sequence[MaskRegion], low: int, high: int
 ) -> list[tuple[int, int, str]]:
     """More spans to mask in ``text[low:high]`` around detected ``regions``: digit runs
-    of 4+ digits, e-mail- and URL-like strings, capitalised name-like tokens right next
-    to a region, and the cells of a tabular line (CSV, a list, a JSON object) that
+    of 4+ digits, dates ("Jan 5", "3/14"), e-mail- and URL-like strings, capitalised
+    name-like tokens right next to a region, and the cells of a tabular line (CSV, a list, a JSON object) that
     holds one. Pure; over-masks on purpose."""
     window = text[low:high]
     found: list[tuple[int, int, str]] = []
     for match in _DIGIT_RUN.finditer(window):
         if sum(c.isdigit() for c in match.group()) >= _MIN_CONTEXT_DIGITS:
             found.append((low + match.start(), low + match.end(), "DIGITS"))
-    for pattern, label in ((_EMAIL_LIKE, "EMAIL_LIKE"), (_URL_LIKE, "URL_LIKE")):
+    for pattern, label in ((_EMAIL_LIKE, "EMAIL_LIKE"), (_URL_LIKE, "URL_LIKE"), (_DATE_LIKE, "DATE_LIKE")):
         found.extend((low + m.start(), low + m.end(), label) for m in pattern.finditer(window))
     for region in regions:
         if region.end <= low or region.start >= high:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from chatdlp.records import Conversation, Finding, LedgerCommit, Message
+from chatdlp.records import Conversation, Finding, LedgerCommit, Message, Severity
 from chatdlp.state.schema import (
     FINDING_COLUMNS,
     SELECT_FINDING,
@@ -170,15 +170,34 @@ class LedgerTables(Database):
         for row in rows:
             yield finding_from_row(row)
 
-    def mark_all_reported(self, run_id: int) -> int:
+    def mark_all_reported(self, run_id: int, alert: Severity | None = None) -> int:
         """After a run closed its findings.jsonl: everything unreported is now written out.
 
         Only one run holds the store (the lock), so "unreported" is exactly what
-        this run carried over plus what it found.
+        this run carried over plus what it found. ``alert``, the highest severity the
+        run wrote, is remembered in the same transaction until :meth:`alerted` (after
+        the exit code is known): a run killed in between still alerts on the next run.
         """
         with self._transaction():
+            if alert is not None:
+                earlier = self.unalerted_severity()
+                if earlier is None or alert.rank > earlier.rank:
+                    self._execute(
+                        "INSERT INTO meta (key, value) VALUES ('unalerted_severity', ?) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (alert.value,),
+                    )
             return int(self._execute(
                 "UPDATE findings SET reported_run = ? WHERE reported_run IS NULL "
                 "AND status != 'suppressed'",
                 (run_id,),
             ).rowcount)
+
+    def unalerted_severity(self) -> Severity | None:
+        """The highest severity written by runs whose exit code was never given, if any."""
+        row = self._execute("SELECT value FROM meta WHERE key = 'unalerted_severity'").fetchone()
+        return Severity(row[0]) if row is not None else None
+
+    def alerted(self) -> None:
+        """The exit code that carries the remembered severity is given: forget it."""
+        with self._transaction():
+            self._execute("DELETE FROM meta WHERE key = 'unalerted_severity'")
