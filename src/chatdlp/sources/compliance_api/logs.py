@@ -34,6 +34,7 @@ import httpx
 from chatdlp.digests import DigestSet
 from chatdlp.errors import ChatdlpError, ConfigError, SourceError
 from chatdlp.records import TITLE_ROLE, Conversation, Diagnostics
+from chatdlp.sources._inflate import InflateLimits
 from chatdlp.sources.compliance_api.logs_settings import LogsSettings
 from chatdlp.sources.compliance_api.paging import BodyDeadline, PageGuard, PagingLimits, QueryParams
 from chatdlp.sources.compliance_api.retry import TransientFault
@@ -84,10 +85,15 @@ def _lines(response: httpx.Response, limits: PagingLimits | None = None) -> Iter
     buffer = b""
     overflow = False
     deadline = BodyDeadline(limits or PagingLimits())
+    inflate = InflateLimits.from_environment()
+    inflated = 0
     try:
         for chunk in response.iter_bytes():
             if (slow := deadline.check(len(chunk))) is not None:
                 raise _MidBody(slow)
+            inflated += len(chunk)
+            if (bomb := inflate.check(inflated, response.num_bytes_downloaded)) is not None:
+                raise SourceError(f"the file's content encoding {bomb}")
             buffer += chunk
             while (cut := buffer.find(b"\n")) >= 0:
                 line, buffer = buffer[:cut], buffer[cut + 1:]
