@@ -76,3 +76,21 @@ def test_the_in_memory_bound_is_a_setting(monkeypatch: pytest.MonkeyPatch, tmp_p
         with pytest.raises(ConfigError, match=MEMORY_ENV):
             memory_digests_setting()
     assert os.environ[MEMORY_ENV] == "many"
+
+
+def test_labelled_sets_count_exactly_across_spills(tmp_path: Path) -> None:
+    from chatdlp.digests import LabelledSets
+
+    sets = LabelledSets(memory_items=4, temp_dir=str(tmp_path))
+    a, b, empty = sets.label(), sets.label(), sets.label()
+    for item in range(30):
+        sets.add(a, item)
+        sets.add(b, item + 20)
+        sets.add(a, item)  # again
+    assert sets.spills > 5
+    assert (sets.count(a), sets.count(b), sets.count(empty)) == (30, 30, 0)
+    assert sets.union_count([a, b]) == 50 and sets.union_count([a, empty]) == 30
+    (directory,) = tmp_path.iterdir()
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    sets.close()
+    assert list(tmp_path.iterdir()) == []

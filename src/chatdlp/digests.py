@@ -155,3 +155,90 @@ class DigestSet:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class LabelledSets:
+    """Many exact sets of integers (each named by a label from :meth:`label`), counted
+    at the end, whose memory does not grow with the run: up to ``memory_items`` members
+    in all are kept in memory, then every set is written out to one SQLite table in a
+    private temporary directory (as :class:`DigestSet` does) and counting asks it."""
+
+    def __init__(self, memory_items: int | None = None, temp_dir: str | None = None) -> None:
+        self._limit = memory_items if memory_items is not None else memory_digests_setting()
+        self._temp_dir = temp_dir
+        self._memory: dict[int, set[int]] = {}
+        self._held = 0
+        self._labels = 0
+        self._db: list[sqlite3.Connection] = []
+        self._dir: list[str] = []
+        self.spills = 0
+        self._finalizer = weakref.finalize(self, _release, self._db, self._dir)
+
+    def label(self) -> int:
+        """A new, empty set."""
+        self._labels += 1
+        return self._labels
+
+    def add(self, label: int, item: int) -> None:
+        members = self._memory.get(label)
+        if members is None:
+            members = self._memory[label] = set()
+        before = len(members)
+        members.add(item)
+        self._held += len(members) - before
+        if self._held >= self._limit:
+            self._spill()
+
+    def count(self, label: int) -> int:
+        return self.union_count((label,))
+
+    def union_count(self, labels: tuple[int, ...] | list[int]) -> int:
+        """How many distinct members the sets ``labels`` have together."""
+        if not self._db:
+            union: set[int] = set()
+            for label in labels:
+                union |= self._memory.get(label, set())
+            return len(union)
+        self._spill()
+        db = self._db[0]
+        if len(labels) == 1:
+            row = db.execute("SELECT COUNT(*) FROM members WHERE label = ?", (labels[0],)).fetchone()
+        else:
+            marks = ",".join("?" * len(labels))
+            row = db.execute(f"SELECT COUNT(DISTINCT item) FROM members WHERE label IN ({marks})",
+                             tuple(labels)).fetchone()
+        return int(row[0])
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self._db:
+            directory = tempfile.mkdtemp(prefix="chatdlp-sets-", dir=self._temp_dir)
+            os.chmod(directory, 0o700)
+            self._dir.append(directory)
+            path = os.path.join(directory, "sets.sqlite")
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            for pragma in ("journal_mode = OFF", "synchronous = OFF", "temp_store = FILE",
+                           f"cache_size = -{_CACHE_KIB}"):
+                db.execute(f"PRAGMA {pragma}")
+            db.execute("CREATE TABLE members (label INTEGER, item INTEGER, "
+                       "PRIMARY KEY (label, item)) WITHOUT ROWID")
+            self._db.append(db)
+        return self._db[0]
+
+    def _spill(self) -> None:
+        if not self._held:
+            return
+        db = self._connect()
+        db.execute("BEGIN")
+        for label, members in self._memory.items():
+            db.executemany("INSERT OR IGNORE INTO members (label, item) VALUES (?, ?)",
+                           ((label, item) for item in sorted(members)))
+        db.execute("COMMIT")
+        self._memory = {}
+        self._held = 0
+        self.spills += 1
+
+    def close(self) -> None:
+        self._memory = {}
+        self._held = 0
+        _release(self._db, self._dir)
