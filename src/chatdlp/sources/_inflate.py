@@ -92,3 +92,6 @@ class BoundedInflate:
 
     def readline(self, size: int = -1) -> bytes:
         return self._count(self._raw.readline(size if size >= 0 else 1024 * 1024))
+
+    def close(self) -> None:
+        self._raw.close()

@@ -66,7 +66,8 @@ class FileSource:
                     kind = "jsonl"
                 stream.seek(0)
                 if kind == "array":
-                    yield from read_export_array(stream, source, diagnostics)
+                    yield from read_export_array(stream, source, diagnostics,
+                                                 reopen=lambda: self.path.open("rb"))
                     return
                 if kind == "jsonl":
                     yield from read_jsonl(stream, source, diagnostics)
@@ -110,7 +111,13 @@ class FileSource:
                 try:
                     with archive.open(member) as stream:
                         bounded = BoundedInflate(stream, member.compress_size, limits)
-                        yield from read_export_array(bounded, name, diagnostics)  # type: ignore[arg-type]
+
+                        def reopen(member: zipfile.ZipInfo = member) -> IO[bytes]:
+                            again = BoundedInflate(archive.open(member), member.compress_size, limits)
+                            return again  # type: ignore[return-value]
+
+                        yield from read_export_array(bounded, name, diagnostics,  # type: ignore[arg-type]
+                                                     reopen=reopen)
                 except InflateLimitExceeded as exc:
                     diagnostics.fail(name, "ZIP member read partly", exc.reason)
                 except _UNREADABLE_MEMBER as exc:
