@@ -80,6 +80,8 @@ class _ReadAhead:
         self._started = False
 
     def header(self, index: int) -> dict[str, Any] | None:
+        if index <= self._index:  # passed already (a failed read ahead is not retried)
+            return None
         try:
             if not self._started:
                 self._started = True
@@ -123,6 +125,7 @@ class _Conversation:
         self.fields: dict[str, Any] = {}
         self._read_ahead = read_ahead
         self._header: dict[str, Any] | None = None  # id and the rest, once known
+        self._asked = False  # the read ahead was tried (once)
         self._pending: list[Message] = []
         self._characters = 0
         self._parts = 0
@@ -131,7 +134,8 @@ class _Conversation:
     def _known(self) -> dict[str, Any] | None:
         if self._header is None and ("id" in self.fields or "conversation_id" in self.fields):
             self._header = self.fields  # the id came before the mapping
-        if self._header is None:
+        if self._header is None and not self._asked:
+            self._asked = True
             self._header = self._read_ahead(self.index)
         return self._header
 
@@ -205,6 +209,8 @@ def stream_export_array(
                 yield from classify(value, where)
                 continue
             yield from _item(events, index, source, where, diagnostics, classify, read_ahead, done)
+        for _ in events:  # what follows the array is checked, as a whole-document parse would
+            pass
     finally:
         if ahead is not None:
             ahead.close()
