@@ -94,3 +94,27 @@ def test_messages_without_user_count_as_one_unknown_user() -> None:
     for n in range(10):
         collector.observe(message(f"c{n}", None), [])
     assert collector.snapshot(min_group_size=2).overall.suppressed
+
+
+def test_the_same_snapshot_when_every_set_is_spilled_to_disk(tmp_path: Path) -> None:
+    """Distinct users and conversations are counted exactly past the in-memory bound."""
+    from chatdlp.digests import LabelledSets
+
+    def build(sets: LabelledSets | None) -> AnalyticsCollector:
+        collector = AnalyticsCollector(sets)
+        for repeat in range(3):  # every message seen again: counted once as a conversation
+            for n in range(40):
+                user = f"user-{n % 11}"
+                hit = [finding(n, user_id=user)] if n % 3 == 0 else []
+                collector.observe(message(f"conv-{n}", user, created_at=DAY1 + repeat), hit)
+        return collector
+
+    spilled = LabelledSets(memory_items=3, temp_dir=str(tmp_path))
+    on_disk = build(spilled)
+    assert spilled.spills > 50 and list(tmp_path.iterdir())
+    for k in (1, 5, 12):
+        assert on_disk.snapshot(k) == build(None).snapshot(k)
+    overall = on_disk.snapshot(1).overall
+    assert (overall.conversations, overall.distinct_users, overall.messages) == (40, 11, 120)
+    spilled.close()
+    assert list(tmp_path.iterdir()) == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections import deque
 from collections.abc import Container, Iterator, Mapping, Sequence
@@ -10,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from chatdlp.detect.backends import BatchRunner
+from chatdlp.digests import DigestSet
 from chatdlp.errors import ChatdlpError
 from chatdlp.pipeline.conversation import ConversationStage
 from chatdlp.pipeline.ingress import Ingress
@@ -63,22 +63,18 @@ class MessageObserver(Protocol):
 
 
 class _SeenMessages:
-    """Message ids (with a hash of their text) already scanned in this run."""
+    """Message ids (with a hash of their text) already scanned in this run: exact, and
+    bounded in memory (spilled to a private temporary file past a bound, see
+    :mod:`chatdlp.digests`)."""
 
-    def __init__(self) -> None:
-        self._digests: set[bytes] = set()
+    def __init__(self, digests: DigestSet | None = None) -> None:
+        self._digests = digests if digests is not None else DigestSet()
 
     def first_time(self, message: Message) -> bool:
-        digest = hashlib.blake2b(
-            f"{message.conversation_id}\x00{message.message_id}\x00{message.text}".encode(
-                "utf-8", "surrogatepass"
-            ),
-            digest_size=16,
-        ).digest()
-        if digest in self._digests:
-            return False
-        self._digests.add(digest)
-        return True
+        return self._digests.first_time(message.conversation_id, message.message_id, message.text)
+
+    def close(self) -> None:
+        self._digests.close()
 
 
 @dataclass(slots=True)
@@ -253,6 +249,7 @@ def stream_scan(
         raise
     finally:
         stats.finished = time.time()
+        seen.close()
         for sink in sinks:
             sink.close()
     return stats

@@ -3,8 +3,11 @@
 :class:`AnalyticsCollector` watches the scan (it is a ``MessageObserver``) and
 counts per day and overall: conversations and messages scanned, conversations
 with findings, findings by category, entity, severity, author role, custom GPT
-and project, and the distinct users behind each group. Users are held only as
-in-memory hashes to count them; they are never written.
+and project, and the distinct users behind each group. Users and conversations are
+held only as keyed hashes (a random key that never leaves the process) to count
+them; past a bound (``CHATDLP_DEDUPE_MEMORY_DIGESTS`` members) they are spilled to a
+private temporary file removed with the collector (:class:`chatdlp.digests.LabelledSets`),
+so memory does not grow with the number of conversations.
 
 :meth:`AnalyticsCollector.snapshot` applies k-anonymity: a group with fewer than
 ``min_group_size`` distinct users is folded into ``(other)``; when ``(other)``
@@ -15,9 +18,12 @@ user id counts as one unknown user, so anonymous inputs are suppressed, not show
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from chatdlp.digests import LabelledSets
 from chatdlp.records import Finding, Message
 from chatdlp.timefmt import iso_day, iso_time
 
@@ -76,36 +82,49 @@ class Analytics:
 
 @dataclass(slots=True)
 class _Group:
+    conversations: int  # labels of sets in the collector's LabelledSets
+    users: int
     messages: int = 0
     findings: int = 0
-    conversations: set[int] = field(default_factory=set)
-    users: set[int] = field(default_factory=set)
 
 
 @dataclass(slots=True)
 class _Bucket:
+    sets: LabelledSets
+    key: bytes
     messages: int = 0
     findings: int = 0
-    conversations: set[int] = field(default_factory=set)
-    flagged: set[int] = field(default_factory=set)
-    users: set[int] = field(default_factory=set)
+    conversations: int = 0  # labels, as in _Group
+    flagged: int = 0
+    users: int = 0
     groups: dict[tuple[str, str], _Group] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.conversations, self.flagged, self.users = (
+            self.sets.label(), self.sets.label(), self.sets.label())
 
     def group(self, dimension: str, key: str) -> _Group:
         found = self.groups.get((dimension, key))
         if found is None:
-            found = self.groups[(dimension, key)] = _Group()
+            found = self.groups[(dimension, key)] = _Group(self.sets.label(), self.sets.label())
         return found
 
+    def _hash(self, *parts: str) -> int:
+        digest = hashlib.blake2b("\x00".join(parts).encode("utf-8", "surrogatepass"),
+                                 digest_size=8, key=self.key).digest()
+        return int.from_bytes(digest, "big", signed=True)
+
     def add(self, message: Message, findings: Sequence[Finding]) -> None:
-        conversation = hash(message.conversation_id)
-        user = hash(("user", message.user_id))  # None: one "unknown" user
+        conversation = self._hash("c", message.conversation_id)
+        # None: one "unknown" user
+        user = self._hash("u", message.user_id) if message.user_id is not None else 0
+        add = self.sets.add
         self.messages += 1
         self.findings += len(findings)
-        self.conversations.add(conversation)
-        self.users.add(user)
+        add(self.conversations, conversation)
+        add(self.users, user)
         if findings:
-            self.flagged.add(conversation)
+            add(self.flagged, conversation)
         for dimension, key in (
             ("role", message.role or NONE),
             ("gpt", message.gpt_id or NONE),
@@ -114,8 +133,8 @@ class _Bucket:
             group = self.group(dimension, key)
             group.messages += 1
             group.findings += len(findings)
-            group.conversations.add(conversation)
-            group.users.add(user)
+            add(group.conversations, conversation)
+            add(group.users, user)
         for finding in findings:
             for dimension, key in (
                 ("category", finding.category.value),
@@ -124,20 +143,21 @@ class _Bucket:
             ):
                 group = self.group(dimension, key)
                 group.findings += 1
-                group.conversations.add(conversation)
-                group.users.add(user)
+                add(group.conversations, conversation)
+                add(group.users, user)
 
     def period(self, label: str, k: int) -> Period:
-        if len(self.users) < k:
+        count = self.sets.count
+        if count(self.users) < k:
             return Period(label=label, suppressed=True)
         return Period(
             label=label,
             suppressed=False,
-            conversations=len(self.conversations),
+            conversations=count(self.conversations),
             messages=self.messages,
-            conversations_with_findings=len(self.flagged),
+            conversations_with_findings=count(self.flagged),
             findings=self.findings,
-            distinct_users=len(self.users),
+            distinct_users=count(self.users),
             breakdowns=tuple(self._breakdown(dimension, k) for dimension in DIMENSIONS),
         )
 
@@ -148,34 +168,29 @@ class _Bucket:
         for (dim, key), group in self.groups.items():
             if dim != dimension:
                 continue
-            if len(group.users) >= k:
-                rows.append(_row(key, group, with_messages))
+            users = self.sets.count(group.users)
+            if users >= k:
+                rows.append(GroupRow(
+                    key=key, findings=group.findings,
+                    conversations=self.sets.count(group.conversations), distinct_users=users,
+                    messages=group.messages if with_messages else None,
+                ))
             else:
                 small.append(group)
         rows.sort(key=lambda row: (-row.findings, -(row.messages or 0), row.key))
         suppressed = 0
         if small:
-            other = _Group()
-            for group in small:
-                other.messages += group.messages
-                other.findings += group.findings
-                other.conversations |= group.conversations
-                other.users |= group.users
-            if len(other.users) >= k:
-                rows.append(_row(OTHER, other, with_messages))
+            users = self.sets.union_count([g.users for g in small])
+            if users >= k:
+                rows.append(GroupRow(
+                    key=OTHER, findings=sum(g.findings for g in small),
+                    conversations=self.sets.union_count([g.conversations for g in small]),
+                    distinct_users=users,
+                    messages=sum(g.messages for g in small) if with_messages else None,
+                ))
             else:
                 suppressed = len(small)
         return Breakdown(dimension, tuple(rows), suppressed)
-
-
-def _row(key: str, group: _Group, with_messages: bool) -> GroupRow:
-    return GroupRow(
-        key=key,
-        findings=group.findings,
-        conversations=len(group.conversations),
-        distinct_users=len(group.users),
-        messages=group.messages if with_messages else None,
-    )
 
 
 def _day(timestamp: float | None) -> str:
@@ -185,8 +200,10 @@ def _day(timestamp: float | None) -> str:
 class AnalyticsCollector:
     """Counts scanned messages and their findings, per day and overall (a scan observer)."""
 
-    def __init__(self) -> None:
-        self._overall = _Bucket()
+    def __init__(self, sets: LabelledSets | None = None) -> None:
+        self._sets = sets if sets is not None else LabelledSets()
+        self._key = os.urandom(16)
+        self._overall = _Bucket(self._sets, self._key)
         self._days: dict[str, _Bucket] = {}
         self._first: float | None = None
         self._last: float | None = None
@@ -196,7 +213,7 @@ class AnalyticsCollector:
         day = _day(message.created_at)
         bucket = self._days.get(day)
         if bucket is None:
-            bucket = self._days[day] = _Bucket()
+            bucket = self._days[day] = _Bucket(self._sets, self._key)
         bucket.add(message, findings)
         if day != UNKNOWN_DAY and message.created_at is not None:
             moment = message.created_at

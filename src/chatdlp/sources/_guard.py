@@ -6,6 +6,9 @@
   would open level ``MAX_DEPTH + 1`` is replaced by ``null`` while streaming (ijson
   keeps a prefix per level, so memory would grow with depth squared; ``json``
   recurses). The JSON stays well formed; the cut is counted.
+- Strings are capped at ``CHATDLP_MAX_STRING_CHARS`` characters (16 Mi by default)
+  while streaming: the first part is kept and scanned, the rest dropped unbuilt, the
+  cut counted (a 1 GB string inside a ZIP member or a gzip-bombed page costs no more).
 - Lone surrogates (``"\\ud800"`` escapes) in any field of a Conversation are replaced
   (the tokenizer, SQLite, fingerprints and the JSONL writer reject them).
 - Parser messages are reduced to the kind of fault: they quote the input otherwise.
@@ -17,9 +20,11 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import os
 import re
 from typing import IO, Any, TypeVar
 
+from chatdlp.errors import ConfigError
 from chatdlp.records import Conversation, Diagnostics, Message
 
 MAX_DEPTH = 64
@@ -34,21 +39,46 @@ _SAFE_FAULT = re.compile(r"[A-Za-z ,.()-]{1,80}")
 REASON_UTF8 = "invalid UTF-8 replaced"
 REASON_DEPTH = f"nesting deeper than {MAX_DEPTH} levels cut"
 REASON_SURROGATE = "lone surrogate replaced"
+REASON_LONG_STRING = "string longer than the limit cut"
+
+# A JSON string longer than this many characters keeps its first part only (the
+# rest is dropped while streaming, never built): CHATDLP_MAX_STRING_CHARS.
+DEFAULT_MAX_STRING_CHARS = 16 * 1024 * 1024
+MAX_STRING_ENV = "CHATDLP_MAX_STRING_CHARS"
+
+
+def max_string_setting() -> int:
+    raw = os.environ.get(MAX_STRING_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_STRING_CHARS
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        raise ConfigError(f"{MAX_STRING_ENV} must be a whole number of characters") from None
+    if value < 1024:
+        raise ConfigError(f"{MAX_STRING_ENV} must be at least 1024")
+    return value
 
 
 class JsonTextGuard:
-    """Incremental: bytes in, valid UTF-8 JSON text with capped nesting out."""
+    """Incremental: bytes in, valid UTF-8 JSON text with capped nesting and string
+    length out."""
 
-    def __init__(self, max_depth: int = MAX_DEPTH) -> None:
+    def __init__(self, max_depth: int = MAX_DEPTH, max_string: int | None = None) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._max_depth = max_depth
+        self._max_string = max_string if max_string is not None else max_string_setting()
         self._depth = 0
         self._in_string = False
         self._escaped_first = False  # the chunk's first character is escaped
         self._cut_at: int | None = None  # the depth a cut value opened at
+        self._string_length = 0  # characters of the open string in earlier chunks
+        self._string_cut = False  # the rest of the open string is being dropped
+        self._carry = ""  # an escape sequence cut by the chunk's end: read with the next
         self._started = False
         self.replaced = 0  # invalid UTF-8 sequences replaced
         self.cuts = 0  # values cut for nesting too deep
+        self.long_strings = 0  # strings cut at max_string characters
 
     def feed(self, data: bytes, final: bool = False) -> str:
         text = self._decoder.decode(data, final)
@@ -58,13 +88,47 @@ class JsonTextGuard:
             self._started = True
             if text.startswith("\ufeff"):
                 text = text[1:]
-        return self._cap(text)
+        out = self._cap(text)
+        if final and self._carry:
+            out, self._carry = out + self._carry, ""
+        return out
+
+    @staticmethod
+    def _open_escape(text: str, start: int) -> int:
+        """Where an escape sequence left incomplete at the end of ``text`` starts (the
+        open string's content from ``start``); ``len(text)`` when there is none."""
+        backslash = text.rfind("\\", max(start, len(text) - 6))
+        if backslash < 0:
+            return len(text)
+        run = backslash
+        while run > start and text[run - 1] == "\\":
+            run -= 1
+        if (backslash - run) % 2:  # the last backslash is the escaped one of a pair
+            return len(text)
+        needed = 6 if text[backslash + 1:backslash + 2] in ("u", "") else 2
+        return backslash if len(text) - backslash < needed else len(text)
+
+    def _cut_point(self, text: str, start: int, began_escaped: bool) -> int:
+        """Where to end the open string (content from ``start``) at max_string
+        characters, never inside an escape sequence."""
+        point = start + max(0, self._max_string - self._string_length)
+        backslash = text.rfind("\\", max(start, point - 6), point)
+        if backslash < 0:
+            return point
+        run = backslash
+        while run > start and text[run - 1] == "\\":
+            run -= 1
+        count = backslash - run + 1 - (1 if run == 0 and began_escaped else 0)
+        return backslash if count % 2 else point
 
     def _cap(self, text: str) -> str:
+        text, self._carry = self._carry + text, ""
         pieces: list[str] = []
         emit_from = 0
+        began_escaped = self._escaped_first
         skip_index = 0 if self._escaped_first else -1
         self._escaped_first = False
+        string_start = 0  # where the open string's content starts in this chunk
         for match in _STRUCTURE.finditer(text):
             index = match.start()
             if index == skip_index:
@@ -75,9 +139,20 @@ class JsonTextGuard:
                     skip_index = index + 1
                 elif char == '"':
                     self._in_string = False
+                    if self._string_cut:
+                        self._string_cut = False
+                        emit_from = index  # the closing quote goes out
+                    elif (self._cut_at is None
+                          and self._string_length + index - string_start > self._max_string):
+                        pieces.append(text[emit_from:self._cut_point(text, string_start,
+                                                                      began_escaped)])
+                        emit_from = index
+                        self.long_strings += 1
                 continue
             if char == '"':
                 self._in_string = True
+                self._string_length = 0
+                string_start = index + 1
             elif char in "[{":
                 self._depth += 1
                 if self._cut_at is None and self._depth > self._max_depth:
@@ -92,7 +167,18 @@ class JsonTextGuard:
                 self._depth -= 1
         if skip_index == len(text):
             self._escaped_first = True
-        if self._cut_at is None:
+        if self._in_string and self._cut_at is None and not self._string_cut:
+            if self._string_length + len(text) - string_start > self._max_string:
+                pieces.append(text[emit_from:self._cut_point(text, string_start, began_escaped)])
+                self._string_cut = True
+                self.long_strings += 1
+            else:
+                end = self._open_escape(text, string_start)
+                if end < len(text):  # emitted whole with the next chunk
+                    text, self._carry = text[:end], text[end:]
+                    self._escaped_first = False
+                self._string_length += len(text) - string_start
+        if self._cut_at is None and not self._string_cut:
             pieces.append(text[emit_from:])
         return "".join(pieces)
 
@@ -131,6 +217,10 @@ def report_guard(guard: JsonTextGuard, where: str, diagnostics: Diagnostics) -> 
         diagnostics.skip(where, REASON_UTF8, f"{guard.replaced:,} byte sequence(s)")
     if guard.cuts:
         diagnostics.skip(where, REASON_DEPTH, f"{guard.cuts:,} value(s) replaced by null")
+    if guard.long_strings:
+        diagnostics.skip(where, REASON_LONG_STRING,
+                         f"{guard.long_strings:,} string(s) kept to their first "
+                         f"{guard._max_string:,} characters")
 
 
 def guard_line(line: bytes, where: str, diagnostics: Diagnostics, first: bool = False) -> str:

@@ -32,14 +32,17 @@ def is_export_conversation(record: dict[str, Any]) -> bool:
 
 
 def conversation_from_export(
-    record: dict[str, Any], source: str, where: str, diagnostics: Diagnostics
+    record: dict[str, Any], source: str, where: str, diagnostics: Diagnostics,
+    position: int = 0, with_title: bool = True, has_nodes: bool = False,
 ) -> Conversation | None:
-    """Build a Conversation from one element of conversations.json."""
+    """Build a Conversation from one element of conversations.json (or a part of one:
+    ``position`` is the index of its first node, ``has_nodes`` says nodes were read
+    apart, ``with_title`` whether the title message leads; see export_stream)."""
     mapping = as_dict(record.get("mapping"))
     title = as_str(record.get("title"))
     conversation_id = as_str(record.get("conversation_id")) or as_str(record.get("id"))
     if not conversation_id:
-        if not mapping and not (title and title.strip()):
+        if not mapping and not has_nodes and not (title and title.strip()):
             diagnostics.skip(where, "conversation without an id")
             return None
         # Files converted by other tools may carry no id: name the conversation by
@@ -48,10 +51,10 @@ def conversation_from_export(
     messages = title_message(
         conversation_id, title, created_at=as_time(record.get("create_time")),
         gpt_id=as_str(record.get("gizmo_id")), source=source,
-    )
-    for position, (node_id, node) in enumerate(mapping.items()):
+    ) if with_title else []
+    for number, (node_id, node) in enumerate(mapping.items(), start=position):
         # A node id is a key of the input: named only when it looks like an id.
-        node_where = f"{where} node {node_id if _PLAIN_ID.fullmatch(node_id) else f'#{position}'}"
+        node_where = f"{where} node {node_id if _PLAIN_ID.fullmatch(node_id) else f'#{number}'}"
         if not isinstance(node, dict):
             diagnostics.skip(node_where, "mapping node is not a JSON object",
                              type(node).__name__)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO
 
 from chatdlp.records import Conversation, Diagnostics
+from chatdlp.sources._inflate import BoundedInflate, InflateLimitExceeded, InflateLimits
 from chatdlp.sources.readers import looks_like_jsonl, read_document, read_export_array, read_jsonl, sniff
 
 _DIRECTORY_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".zip"})
@@ -65,7 +66,8 @@ class FileSource:
                     kind = "jsonl"
                 stream.seek(0)
                 if kind == "array":
-                    yield from read_export_array(stream, source, diagnostics)
+                    yield from read_export_array(stream, source, diagnostics,
+                                                 reopen=lambda: self.path.open("rb"))
                     return
                 if kind == "jsonl":
                     yield from read_jsonl(stream, source, diagnostics)
@@ -94,20 +96,30 @@ class FileSource:
         except _UNREADABLE_MEMBER as exc:  # a version or a method zipfile does not read, too
             diagnostics.fail(source, "unreadable ZIP archive", type(exc).__name__)
             return
+        limits = InflateLimits.from_environment()
         with archive:
             members = [
-                m for m in archive.namelist() if m.rsplit("/", 1)[-1] == "conversations.json"
+                m for m in archive.infolist() if m.filename.rsplit("/", 1)[-1] == "conversations.json"
             ]
             if not members:
                 diagnostics.fail(source, "ZIP archive without a conversations.json")
                 return
             for number, member in enumerate(members):
                 # The member's name is not quoted (a name can be anything): its position is.
-                name = f"{source}!{member}" if _PLAIN_MEMBER.fullmatch(member) else (
+                name = f"{source}!{member.filename}" if _PLAIN_MEMBER.fullmatch(member.filename) else (
                     f"{source}!member{number}")
                 try:
                     with archive.open(member) as stream:
-                        yield from read_export_array(stream, name, diagnostics)
+                        bounded = BoundedInflate(stream, member.compress_size, limits)
+
+                        def reopen(member: zipfile.ZipInfo = member) -> IO[bytes]:
+                            again = BoundedInflate(archive.open(member), member.compress_size, limits)
+                            return again  # type: ignore[return-value]
+
+                        yield from read_export_array(bounded, name, diagnostics,  # type: ignore[arg-type]
+                                                     reopen=reopen)
+                except InflateLimitExceeded as exc:
+                    diagnostics.fail(name, "ZIP member read partly", exc.reason)
                 except _UNREADABLE_MEMBER as exc:
                     diagnostics.fail(name, _member_fault(exc), type(exc).__name__)
 

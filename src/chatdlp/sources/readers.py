@@ -22,6 +22,7 @@ from chatdlp.sources import (
     flat,
 )
 from chatdlp.sources._guard import MAX_LINE_BYTES, GuardedReader, fault_of, guard_line
+from chatdlp.sources.export_stream import Reopen, stream_export_array
 
 # A JSONL line is parsed whole; the sniffer reads at most this much of line one.
 _SNIFF_LINE_LIMIT = 64 * 1024 * 1024
@@ -157,23 +158,28 @@ _PARSE_ERRORS = (ijson.JSONError, ValueError, RecursionError)
 
 
 def read_export_array(
-    stream: IO[bytes], source: str, diagnostics: Diagnostics
+    stream: IO[bytes], source: str, diagnostics: Diagnostics, reopen: Reopen | None = None
 ) -> Iterator[Conversation]:
+    """The conversations of an export array, each streamed node by node
+    (:mod:`chatdlp.sources.export_stream`); ``reopen`` opens the same input again,
+    for reading a conversation's id ahead when it comes after a large mapping."""
     reader = GuardedReader(stream)
-    index = -1
+    done = [-1]  # the index of the last conversation read whole
+
+    def classify(record: Any, where: str) -> Iterator[Conversation]:
+        for item in classify_record(record, source, where, diagnostics):
+            if isinstance(item, Conversation):
+                yield item
+            else:
+                diagnostics.skip(where, "flat message inside an export array")
+
     try:
-        for index, record in enumerate(ijson.items(reader, "item", use_float=True)):
-            where = f"{source} conversation {index}"
-            for item in classify_record(record, source, where, diagnostics):
-                if isinstance(item, Conversation):
-                    yield item
-                else:
-                    diagnostics.skip(where, "flat message inside an export array")
+        yield from stream_export_array(reader, source, diagnostics, classify, reopen, done)
     except _PARSE_ERRORS as exc:
         diagnostics.skip(
             f"{source}@byte~{reader.position}",
             "malformed or truncated JSON",
-            f"after conversation {index}: {fault_of(exc)}",
+            f"after conversation {done[0]}: {fault_of(exc)}",
         )
     finally:
         reader.report(source, diagnostics)

@@ -283,3 +283,16 @@ def test_the_detector_finds_what_the_events_hold(detector: Any) -> None:
         for detection in detections if detection.reported
     }
     assert any(mid == "m9" and "CARD" in entity.upper() for mid, entity in found), found
+
+
+def test_an_event_seen_before_is_skipped_across_the_spill(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The de-duplication keeps one digest in memory: every other one is on disk."""
+    monkeypatch.setenv("CHATDLP_DEDUPE_MEMORY_DIGESTS", "1")
+    run = LogsRun(FakeCompliance(log_files=files()))
+    assert _messages(run.conversations()) == [
+        ("conv-1", "conv-1:title"), ("conv-1", "m1"), ("conv-1", "m2"),
+        ("conv-2", "conv-2:title"), ("conv-2", "m3"), ("conv-2", "m4"),
+    ]
+    assert run.source.stats.duplicate_events == 1 and run.source.stats.events == 4
+    assert run.source._seen.spills >= 4  # every new digest went to disk
+    assert len(run.source._seen) == 0  # closed with the run: the spill file is gone

@@ -21,7 +21,6 @@ does not move past it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -32,8 +31,10 @@ from urllib.parse import quote
 
 import httpx
 
+from chatdlp.digests import DigestSet
 from chatdlp.errors import ChatdlpError, ConfigError, SourceError
 from chatdlp.records import TITLE_ROLE, Conversation, Diagnostics
+from chatdlp.sources._inflate import InflateLimits
 from chatdlp.sources.compliance_api.logs_settings import LogsSettings
 from chatdlp.sources.compliance_api.paging import BodyDeadline, PageGuard, PagingLimits, QueryParams
 from chatdlp.sources.compliance_api.retry import TransientFault
@@ -84,10 +85,15 @@ def _lines(response: httpx.Response, limits: PagingLimits | None = None) -> Iter
     buffer = b""
     overflow = False
     deadline = BodyDeadline(limits or PagingLimits())
+    inflate = InflateLimits.from_environment()
+    inflated = 0
     try:
         for chunk in response.iter_bytes():
             if (slow := deadline.check(len(chunk))) is not None:
                 raise _MidBody(slow)
+            inflated += len(chunk)
+            if (bomb := inflate.check(inflated, response.num_bytes_downloaded)) is not None:
+                raise SourceError(f"the file's content encoding {bomb}")
             buffer += chunk
             while (cut := buffer.find(b"\n")) >= 0:
                 line, buffer = buffer[:cut], buffer[cut + 1:]
@@ -133,7 +139,8 @@ class LogsPlatformSource(LiveSource):
         # The last_end_time each event type was read through (ISO, as the server wrote it).
         self.last_end_time: dict[str, str] = {}
         self.checkpoint: float | None = None
-        self._seen: set[bytes] = set()
+        # Events (and titles) handed out this run: exact, bounded in memory.
+        self._seen = DigestSet()
 
     @property
     def name(self) -> str:
@@ -196,22 +203,21 @@ class LogsPlatformSource(LiveSource):
         changed)."""
         kept = []
         for message in conversation.messages:
-            if message.role == TITLE_ROLE:
-                key = hashlib.blake2b(
-                    f"title\x00{message.conversation_id}\x00{message.text}".encode(
-                        "utf-8", "surrogatepass"), digest_size=16,
-                ).digest()
-                if key in self._seen:
-                    continue
-                self._seen.add(key)
+            if message.role == TITLE_ROLE and not self._seen.first_time(
+                "title", message.conversation_id, message.text
+            ):
+                continue
             kept.append(message)
         if len(kept) == len(conversation.messages):
             return conversation
         return replace(conversation, messages=tuple(kept))
 
     def _stream(self, diagnostics: Diagnostics) -> Iterator[ApiRecord | _Complete]:
-        with self.transport() as transport:
-            yield from self._read(transport, diagnostics)
+        try:
+            with self.transport() as transport:
+                yield from self._read(transport, diagnostics)
+        finally:
+            self._seen.close()  # the spill file, if any, goes with the run
 
     def _read(
         self, transport: ApiTransport, diagnostics: Diagnostics
@@ -375,16 +381,14 @@ class LogsPlatformSource(LiveSource):
             self.stats.other_users += 1
             return None
         key = _event_key(event)
-        if key is not None:
-            if key in self._seen:
-                self.stats.duplicate_events += 1
-                return None
-            self._seen.add(key)
+        if key is not None and not self._seen.first_time("event", *key):
+            self.stats.duplicate_events += 1
+            return None
         self.stats.events += 1
         return ApiRecord(event, where)
 
 
-def _event_key(event: dict[str, Any]) -> bytes | None:
+def _event_key(event: dict[str, Any]) -> tuple[str, str] | None:
     """What makes an event the same message again in a later file: its message id
     (else its event id), within its conversation."""
     message = event.get("message")
@@ -395,5 +399,4 @@ def _event_key(event: dict[str, Any]) -> bytes | None:
     if not isinstance(ident, str):
         return None
     scope = conversation_id if isinstance(conversation_id, str) else ""
-    return hashlib.blake2b(f"{scope}\x00{ident}".encode("utf-8", "surrogatepass"),
-                           digest_size=16).digest()
+    return scope, ident

@@ -15,6 +15,7 @@ from chatdlp import __version__
 from chatdlp.errors import SourceError
 from chatdlp.records import Diagnostics
 from chatdlp.sources._guard import report_guard
+from chatdlp.sources._inflate import InflateLimits
 from chatdlp.sources.compliance_api.limiter import RateLimiter
 from chatdlp.sources.compliance_api.paging import (
     BodyDeadline,
@@ -87,6 +88,8 @@ class PageStream:
         self._finished = False
         self._guard = PageGuard(settings.paging)
         self._deadline = BodyDeadline(settings.paging)
+        self._inflate = InflateLimits.from_environment()
+        self._inflated = 0  # bytes the current response's body inflated to
 
     # -- the stream -------------------------------------------------------------
 
@@ -157,6 +160,7 @@ class PageStream:
         self._deadline = BodyDeadline(self._settings.paging)
         self._parser = PageParser()
         self._parsed = 0
+        self._inflated = 0
 
     def _refuse(self, response: httpx.Response) -> None:
         status = response.status_code
@@ -210,6 +214,11 @@ class PageStream:
                 self._fail(error)
             else:
                 self._end_page()
+            return
+        self._inflated += len(chunk)
+        assert self._response is not None
+        if (bomb := self._inflate.check(self._inflated, self._response.num_bytes_downloaded)):
+            self._fail(MalformedPage(f"the content encoding {bomb}", self._parser.position))
             return
         items, error = self._parser.feed(chunk)
         self._accept(items)

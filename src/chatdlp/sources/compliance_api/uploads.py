@@ -21,6 +21,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from chatdlp.digests import DigestSet
 from chatdlp.errors import ChatdlpError, ConfigError
 from chatdlp.records import Conversation, Diagnostics, Message
 from chatdlp.sources._values import as_dict, as_str
@@ -103,7 +104,7 @@ class UploadReader(LiveSource):
         super().__init__(settings, client, progress, sleep, clock, budget)
         self.settings = settings
         self.stats = UploadStats()
-        self._seen: set[str] = set()
+        self._seen = DigestSet()  # file ids read this run: exact, bounded in memory
         self._stack = ExitStack()
         self._transport: ApiTransport | None = None
 
@@ -114,6 +115,7 @@ class UploadReader(LiveSource):
     def __exit__(self, *_: object) -> None:
         self._transport = None
         self._stack.close()
+        self._seen.close()
 
     def url(self, ref: FileRef) -> str:
         if ref.download_url:
@@ -130,9 +132,8 @@ class UploadReader(LiveSource):
         """The pseudo-messages of the files not read before in this run."""
         messages: list[Message] = []
         for ref in refs:
-            if ref.file_id in self._seen:
+            if not self._seen.first_time(ref.file_id):
                 continue
-            self._seen.add(ref.file_id)
             message = self._read_one(ref, source, f"{where} file {ref.file_id}", diagnostics)
             if message is not None:
                 messages.append(message)
