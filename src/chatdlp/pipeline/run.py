@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Container, Mapping, Sequence
 
 from chatdlp.atomic import prepare_out_dir
-from chatdlp.detect.backends import build_detector, make_runner
+from chatdlp.detect.backends import BatchRunner, LazyDetector, make_runner
 from chatdlp.errors import ChatdlpError, OutputError, SinkError
 from chatdlp.pipeline.conversation import ConversationStage, edm_secret
 from chatdlp.pipeline.outcome import ScanOutcome
@@ -72,6 +72,7 @@ def run_scan(
     formatters = formatters_for(parse_formats(plan.formats))
     http_sinks = [HttpSink.from_environment(spec) for spec in plan.sinks]
     store = FindingsStore.open(plan.state_path, lock=True) if plan.state_path is not None else None
+    runner: BatchRunner | None = None
     try:
         checkpoint_of = store.checkpoint if store is not None else (lambda _source: None)
         per_source, gaps, resumed = resume_options(plan.sources, plan.compliance, checkpoint_of, time.time())
@@ -81,12 +82,15 @@ def run_scan(
                   for spec in plan.sources]
         key = FingerprintKey.from_environment()
         edm_key = edm_secret() if plan.edm else b""
-        detector = build_detector(plan.policies, plan.include_test_values, edm=plan.edm, edm_key=edm_key)
+        # Policies and indexes are read now; spaCy and Presidio load with the first batch.
+        detector = LazyDetector(plan.policies, plan.include_test_values, edm=plan.edm, edm_key=edm_key)
         # Built before anything is written: a bad engine setting exits 2 with no output.
         runner = make_runner(detector, plan.policies, plan.workers, plan.engine, plan.ray_address,
                              edm_key)
         conversation = ConversationStage.build(key, detector.policies)
         prepare_out_dir(plan.out_dir, warn=loud)
+        if store is None:  # every message will be detected: workers load while the source is read
+            _start(runner)
         diagnostics = Diagnostics(listener=warn)
         stats = ScanStats(resumed=resumed)
         outcome = ScanOutcome(plan, stats, diagnostics, detector.policies, retention_gaps=gaps)
@@ -141,8 +145,22 @@ def run_scan(
                if store is not None else "")
         ) from exc
     finally:
+        if runner is not None:
+            _stop(runner)
         if store is not None:
             store.close()
+
+
+def _start(runner: BatchRunner) -> None:
+    start = getattr(runner, "start", None)
+    if start is not None:
+        start()
+
+
+def _stop(runner: BatchRunner) -> None:
+    stop = getattr(runner, "stop", None)
+    if stop is not None:
+        stop()
 
 
 def _deliver_pending(
