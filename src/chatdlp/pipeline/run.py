@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Container, Mapping, Sequence
+from pathlib import Path
 
 from chatdlp.atomic import prepare_out_dir
 from chatdlp.detect.backends import BatchRunner, LazyDetector, make_runner
@@ -89,8 +90,8 @@ def run_scan(
                              edm_key)
         conversation = ConversationStage.build(key, detector.policies)
         prepare_out_dir(plan.out_dir, warn=loud)
-        if store is None:  # every message will be detected: workers load while the source is read
-            _start(runner)
+        if store is None and _large(plan.sources):
+            _start(runner)  # every message will be detected: workers load while the source is read
         diagnostics = Diagnostics(listener=warn)
         stats = ScanStats(resumed=resumed)
         outcome = ScanOutcome(plan, stats, diagnostics, detector.policies, retention_gaps=gaps)
@@ -149,6 +150,29 @@ def run_scan(
             _stop(runner)
         if store is not None:
             store.close()
+
+
+# Inputs below this size are detected in this process (a worker would load spaCy as
+# slowly as this process does); above it the worker pool starts before the source is read.
+EARLY_POOL_BYTES = 512 * 1024
+
+
+def _large(specs: Sequence[str]) -> bool:
+    """Whether the sources hold at least EARLY_POOL_BYTES (an API source: yes; stdin: no)."""
+    total = 0
+    for spec in specs:
+        if "://" in spec:
+            return True
+        path = Path(spec)
+        files = path.rglob("*") if path.is_dir() else [path]
+        for file in files:
+            try:
+                total += file.stat().st_size if file.is_file() else 0
+            except OSError:
+                continue
+            if total >= EARLY_POOL_BYTES:
+                return True
+    return False
 
 
 def _start(runner: BatchRunner) -> None:

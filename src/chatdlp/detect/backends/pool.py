@@ -33,10 +33,11 @@ def _detect_in_worker(batch: list[Message]) -> tuple[list[list[Detection]], Coun
 class ProcessPoolRunner:
     """Detection on ``workers`` processes, results in input order, bounded in flight.
 
-    The pool starts on :meth:`start` (a scan calls it before it reads its sources, so
-    the workers load spaCy while the first conversations are read) or else on the
-    first batch; every batch is detected on the workers, none here while they load
-    (``local_batches`` > 0 detects the first ones in this process instead).
+    The pool starts on :meth:`start` (a scan of a large input calls it before it reads
+    its sources, so the workers load spaCy while the first conversations are read), and
+    then every batch is detected on the workers, none here while they load. Without it,
+    small inputs never pay for the pool: the first ``local_batches`` batches are
+    detected here, and the pool starts only when there is more.
     """
 
     def __init__(
@@ -44,7 +45,7 @@ class ProcessPoolRunner:
         spec: DetectorSpec,
         workers: int,
         local: MessageDetector,
-        local_batches: int = 0,
+        local_batches: int = 1,
         in_flight_per_worker: int = 2,
     ) -> None:
         self.spec = spec
@@ -75,7 +76,7 @@ class ProcessPoolRunner:
         pending = deque()
         try:
             for index, batch in enumerate(batches):
-                if index < self.local_batches:
+                if self._pool is None and index < self.local_batches:
                     yield batch, self.local.detect(batch)
                     continue
                 self.start()
