@@ -9,8 +9,9 @@ Each engine runs in its own process (so peak RSS is its own):
 - presidio: vanilla AnalyzerEngine (default recognizers, the same spaCy pipeline),
   one analyze() per message;
 - batch: Presidio's BatchAnalyzerEngine with n_process = cores.
-Two ratios are printed: the scan phase (each engine's own detection time) and end to
-end (the whole process, as a user times it: imports and model loading included).
+Three ratios are printed: the scan phase (each engine's own detection time), end to
+end (the whole process, as a user times it: imports and model loading included) and
+CPU time (user+sys of the whole process and its workers: steadier on a busy machine).
 ``--prose`` makes a prose-heavy corpus (short asks, long answers, no code or logs).
 Recall is the share of planted values (SSN, card, e-mail, phone, name) that
 an engine reports with the right entity on an overlapping span.
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -94,6 +96,12 @@ def run_presidio(corpus: Path, workdir: Path, mode: str) -> dict[str, object]:
     return data
 
 
+def _children_cpu() -> float:
+    """User+sys CPU seconds of every finished child process (and their waited-for children)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=3000)
@@ -109,15 +117,18 @@ def main() -> None:
               f"{len(planted):,} planted values; machine: {os.cpu_count()} cores")
         results: dict[str, dict[str, object]] = {}
         for engine in args.engines.split(","):
+            before = _children_cpu()
             if engine == "chatdlp":
                 results[engine] = run_chatdlp(corpus, workdir, args.workers)
             else:
                 results[engine] = run_presidio(corpus, workdir, engine)
             r = results[engine]
+            r["cpu"] = _children_cpu() - before
             seconds = float(r["seconds"])  # type: ignore[arg-type]
             print(f"{engine:<9} {messages / seconds:8,.1f} msg/s {chars / seconds:10,.0f} chars/s "
                   f"(scan {seconds:6.1f} s, wall {float(r['wall']):6.1f} s)  "  # type: ignore[arg-type]
-                  f"recall {_recall(planted, r['hits']):.3f}  peak RSS {float(r['maxrss_mb']):,.0f} MB",  # type: ignore[arg-type]
+                  f"recall {_recall(planted, r['hits']):.3f}  peak RSS {float(r['maxrss_mb']):,.0f} MB  "  # type: ignore[arg-type]
+                  f"CPU {float(r['cpu']):6.1f} s",  # type: ignore[arg-type]
                   flush=True)
         if "chatdlp" in results:
             base = chars / float(results["chatdlp"]["seconds"])  # type: ignore[arg-type]
@@ -125,7 +136,9 @@ def main() -> None:
                 if other in results:
                     ratio = base / (chars / float(results[other]["seconds"]))  # type: ignore[arg-type]
                     whole = float(results[other]["wall"]) / float(results["chatdlp"]["wall"])  # type: ignore[arg-type]
-                    print(f"chatdlp / {other}: {ratio:.2f}x scan phase, {whole:.2f}x end to end")
+                    cpu = float(results[other]["cpu"]) / float(results["chatdlp"]["cpu"])  # type: ignore[arg-type]
+                    print(f"chatdlp / {other}: {ratio:.2f}x scan phase, {whole:.2f}x end to end, "
+                          f"{cpu:.2f}x CPU time (user+sys, whole process and its workers)")
 
 
 if __name__ == "__main__":

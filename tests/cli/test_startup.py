@@ -74,3 +74,25 @@ def test_shell_completion_script_is_produced_without_the_detector(tmp_path: Path
         )
         assert "_CHATDLP_COMPLETE" in done.stdout, shell
         assert done.stderr.endswith("[]")
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_state_rerun_over_unchanged_data_loads_no_detector(
+    run_cli, tmp_path: Path, workers: str
+) -> None:
+    from tests.conftest import EXAMPLES
+
+    state = tmp_path / "state.db"
+    run_cli("scan", str(EXAMPLES), "--out", str(tmp_path / "o"), "--state", str(state), "-q")
+    rerun = ["scan", str(EXAMPLES), "--out", str(tmp_path / "o2"), "--state", str(state), "-q",
+             "--workers", workers]
+    assert _heavy_modules_after(rerun, tmp_path) == []
+    assert (tmp_path / "o2" / "findings.jsonl").read_text() == ""
+
+
+def test_a_first_scan_does_load_the_detector(tmp_path: Path) -> None:
+    """The probe above is not blind: a scan with messages to detect here loads spaCy."""
+    from tests.conftest import EXAMPLES
+
+    args = ["scan", str(EXAMPLES), "--out", str(tmp_path / "o"), "-q", "--workers", "1"]
+    assert _heavy_modules_after(args, tmp_path) == list(HEAVY)

@@ -18,7 +18,6 @@ from typing import Any
 import regex
 from presidio_analyzer import AnalyzerEngine, RecognizerResult
 
-from chatdlp.detect.chunks import split_text
 from chatdlp.detect.edm import EdmIndex, edm_detections
 from chatdlp.detect.gating import NerGate
 from chatdlp.detect.matching import Budget, Matcher
@@ -30,6 +29,7 @@ from chatdlp.detect.nlp_engine import (
     TITLE_BEFORE,
     FixedRegistry,
     PreloadedSpacyNlpEngine,
+    WindowContextEnhancer,
 )
 from chatdlp.detect.prefilter import Prefilter
 from chatdlp.detect.recognizers import build_recognizer
@@ -123,6 +123,7 @@ class Detector:
             registry=FixedRegistry(recognizers, self.language),
             nlp_engine=self.nlp_engine,
             supported_languages=[self.language],
+            context_aware_enhancer=WindowContextEnhancer(self.nlp_engine, self.language),
         )
         self.entities = policies.entities
         self._rule_recognizers = [r for r in recognizers if isinstance(r, RuleRecognizer)]
@@ -157,29 +158,22 @@ class Detector:
     # -- analysis -----------------------------------------------------------------
 
     def _analyze(self, texts: Sequence[str], explain: bool = False) -> list[list[RecognizerResult]]:
-        """Presidio results for each text (long texts split with overlap, offsets restored)."""
-        pieces: list[tuple[int, int, str]] = []
-        for index, text in enumerate(texts):
-            for offset, chunk in split_text(
-                text, self.profile.max_chunk_chars, self.profile.chunk_overlap_chars
-            ):
-                pieces.append((index, offset, chunk))
-        found: list[dict[tuple[str, int, int, str], RecognizerResult]] = [{} for _ in texts]
-        artifacts = self.nlp_engine.process_batch(
-            [chunk for _, _, chunk in pieces], self.language, batch_size=self.batch_size
-        )
-        for (index, offset, chunk), processed in zip(pieces, artifacts, strict=True):
-            nlp_artifacts = processed[1]
+        """Presidio results for each text. Pattern rules read each text whole (a value is
+        never cut by a chunk boundary); NER reads the runs the gate keeps, a long one in
+        overlapping chunks (:meth:`PreloadedSpacyNlpEngine.process_batch`)."""
+        artifacts = self.nlp_engine.process_batch(texts, self.language, batch_size=self.batch_size)
+        found: list[list[RecognizerResult]] = []
+        for text, (_, nlp_artifacts) in zip(texts, artifacts, strict=True):
+            results: dict[tuple[str, int, int, str], RecognizerResult] = {}
             for result in self.analyzer.analyze(
-                chunk, self.language, entities=self.entities, nlp_artifacts=nlp_artifacts,
+                text, self.language, entities=self.entities, nlp_artifacts=nlp_artifacts,
                 return_decision_process=explain,
             ):
-                result.start += offset
-                result.end += offset
                 key = (result.entity_type, result.start, result.end, self._rule_id(result) or "")
-                if key not in found[index] or found[index][key].score < result.score:
-                    found[index][key] = result
-        return [list(results.values()) for results in found]
+                if key not in results or results[key].score < result.score:
+                    results[key] = result
+            found.append(list(results.values()))
+        return found
 
     def _rule_id(self, result: RecognizerResult) -> str | None:
         metadata = result.recognition_metadata or {}

@@ -8,11 +8,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import regex
-from presidio_analyzer import RecognizerRegistry
+from presidio_analyzer import EntityRecognizer, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from spacy.tokens import Span
 from spacy.util import filter_spans
 
+from chatdlp.detect.chunks import split_text
 from chatdlp.detect.gating import NerGate
 from chatdlp.detect.names import NameFinder, NameSpan
 from chatdlp.detect.nlp import NlpProfile
@@ -40,7 +42,8 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
             ),
         )
         self.nlp = {profile.language: nlp}  # type: ignore[assignment]
-        self._lemmatizes = "lemmatizer" in nlp.pipe_names
+        self.max_chunk_chars = profile.max_chunk_chars
+        self.chunk_overlap_chars = profile.chunk_overlap_chars
         self.ner_text = ner_text
         self.names = names
         self.view = view or (lambda text: text)
@@ -53,27 +56,38 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         self, texts: Iterable[str], language: str, batch_size: int = 64, n_process: int = 1,
         as_tuples: bool = False,
     ) -> Iterator[tuple[str, NlpArtifacts]]:
-        """Tokens for the whole of every text; NER only on its ``view``, gated by ``ner_text``.
+        """NER on what the gate keeps of each text's ``view``; tokens only where NER read.
 
-        Each text is tokenized in full (context words need every token). NER runs
-        on a same-length view in which what cannot hold a wanted entity (code,
-        logs, sentences without a name candidate) is blanked out, and ALL-CAPS
-        prose is re-cased; its entities are carried back onto the full tokens.
+        NER runs on a same-length view in which what cannot hold a wanted entity (code,
+        logs, sentences without a name candidate, runs of more than
+        :data:`LONG_RUN` characters without a space) is blanked out, and ALL-CAPS prose
+        is re-cased; a kept run longer than the profile's chunk size is read in
+        overlapping chunks. Only those runs and the lines of the names found in the view
+        are tokenized (:func:`token_view`): context words come from a window of
+        characters around each hit (:class:`WindowContextEnhancer`), not from tokens.
         """
         nlp = self.nlp[language]  # type: ignore[index]
         texts = list(texts)
-        runs = []
+        runs: list[list[tuple[int, str]]] = []
         names: list[Sequence[NameSpan]] = []
         views: list[str] = []
         for text in texts:
-            view = self.view(text)  # computed once: it feeds both the NER gate and the name finder
+            # Computed once: it feeds both the NER gate and the name finder.
+            view = without_long_runs(self.view(text))
             masked = self.ner_text(view)
-            runs.append(NerGate.segments(masked) if masked is not None else [])
+            runs.append([
+                (offset + at, piece)
+                for offset, run in (NerGate.segments(masked) if masked is not None else [])
+                for at, piece in split_text(run, self.max_chunk_chars, self.chunk_overlap_chars)
+            ])
             names.append(self.names.find(view, masked or "") if self.names is not None else ())
             views.append(view)
         ner_docs = nlp.pipe([run for text_runs in runs for _, run in text_runs], batch_size=batch_size)
-        docs = nlp.tokenizer.pipe(texts)
-        for text_runs, view, text_names, doc in zip(runs, views, names, docs, strict=True):
+        docs = nlp.tokenizer.pipe(
+            token_view(text, text_runs, text_names)
+            for text, text_runs, text_names in zip(texts, runs, names, strict=True)
+        )
+        for text, text_runs, view, text_names, doc in zip(texts, runs, views, names, docs, strict=True):
             spans = []
             for offset, run in text_runs:
                 self.ner_characters += len(run)
@@ -94,22 +108,117 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
             yield text, self._doc_to_nlp_artifact(doc, language)
 
     def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
-        if self._lemmatizes:
-            return super()._doc_to_nlp_artifact(doc, language)
-        # Without tagger and lemmatizer (a fifth of spaCy's time), context words are
-        # matched on the lower-cased token: "SSN", "card", "passport" alike.
+        # Entities only: context words are read around each hit (WindowContextEnhancer),
+        # so the tokens of the text (mostly blank here) are not listed.
         entities, scores = self._get_updated_entities(
             self._get_entities(doc), self._get_scores_for_entities(doc)
         )
         return NlpArtifacts(
-            entities=entities,
-            tokens=doc,
-            tokens_indices=[token.idx for token in doc],
-            lemmas=[token.lower_ for token in doc],
-            nlp_engine=self,
-            language=language,
-            scores=scores,
+            entities=entities, tokens=doc, tokens_indices=[], lemmas=[], nlp_engine=self,
+            language=language, scores=scores,
         )
+
+
+# Runs of more than this many characters without a space are blanked for spaCy: its
+# tokenizer takes time quadratic in a run's length (30 KB of "(" took 73 s), and no
+# name, place or date is written that way. Pattern rules still read the text itself.
+LONG_RUN = 100
+_LONG_RUN = regex.compile(rf"\S{{{LONG_RUN + 1},}}")
+_LINE = 200  # characters of a name's line tokenized on either side of it
+
+
+def without_long_runs(text: str) -> str:
+    """``text`` with every run of more than :data:`LONG_RUN` non-space characters blanked
+    (same length, same offsets)."""
+    if len(text) <= LONG_RUN:
+        return text
+    blanked: str = _LONG_RUN.sub(lambda m: " " * len(m.group()), text)
+    return blanked
+
+
+def token_view(text: str, runs: Sequence[tuple[int, str]], names: Sequence[NameSpan]) -> str:
+    """What spaCy tokenizes of ``text``: the runs NER reads and the line around each name
+    found, the rest blanked (line breaks kept), same offsets; "" when there is neither.
+
+    The entities NER finds and the names the lexicon finds are placed on these tokens
+    (titles before a name, line breaks inside one); nothing else needs them.
+    """
+    if not runs and not names:
+        return ""
+    kept = [(offset, offset + len(run)) for offset, run in runs]
+    for name in names:
+        line_start = text.rfind("\n", max(0, name.start - _LINE), name.start) + 1
+        line_end = text.find("\n", name.end, name.end + _LINE)
+        start = max(line_start, name.start - _LINE)
+        kept.append((start, line_end if line_end != -1 else min(len(text), name.end + _LINE)))
+    kept.sort()
+    pieces: list[str] = []
+    position = 0
+    for start, end in kept:
+        start = max(start, position)
+        if end <= start:
+            continue
+        pieces.append(_blank(text[position:start]))
+        pieces.append(text[start:end])
+        position = end
+    pieces.append(_blank(text[position:]))
+    return without_long_runs("".join(pieces))
+
+
+_NOT_NEWLINE = regex.compile(r"[^\n]+")
+
+
+def _blank(text: str) -> str:
+    blanked: str = _NOT_NEWLINE.sub(lambda m: " " * len(m.group()), text) if text else ""
+    return blanked
+
+
+class WindowContextEnhancer(LemmaContextAwareEnhancer):
+    """Presidio's context words for its own recognizers (the last few words before a hit,
+    on lower-cased tokens), read from a window of characters before the hit instead of
+    from the tokens of the whole text: only the window is tokenized."""
+
+    LOOKBACK = 200  # characters before a hit (Presidio reads five words back)
+    LOOKAHEAD = 64  # the rest of the hit's first word
+
+    def __init__(self, engine: PreloadedSpacyNlpEngine, language: str) -> None:
+        super().__init__()
+        self._engine = engine
+        self._language = language
+        self._text = ""
+
+    def enhance_using_context(
+        self, text: str, raw_results: list[RecognizerResult], nlp_artifacts: NlpArtifacts,
+        recognizers: list[EntityRecognizer], context: list[str] | None = None,
+    ) -> list[RecognizerResult]:
+        self._text = text
+        try:
+            return super().enhance_using_context(text, raw_results, nlp_artifacts, recognizers, context)
+        finally:
+            self._text = ""
+
+    def _extract_surrounding_words(
+        self, nlp_artifacts: NlpArtifacts, word: str, start: int
+    ) -> list[str]:
+        text = self._text
+        low = max(0, start - self.LOOKBACK)
+        if low:  # begin at a word's start
+            space = _SPACE.search(text, low, start)
+            low = space.end() if space is not None else start
+        space = _SPACE.search(text, start, start + self.LOOKAHEAD)
+        high = space.start() if space is not None else min(len(text), start + self.LOOKAHEAD)
+        nlp = self._engine.nlp[self._language]  # type: ignore[index]
+        doc = nlp.tokenizer(text[low:high])
+        window = NlpArtifacts(
+            entities=[], tokens=doc, tokens_indices=[token.idx + low for token in doc],
+            lemmas=[token.lower_ for token in doc], nlp_engine=self._engine,
+            language=self._language,
+        )
+        words: list[str] = super()._extract_surrounding_words(window, word, start)
+        return words
+
+
+_SPACE = regex.compile(r"\s")
 
 
 class FixedRegistry(RecognizerRegistry):

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Container, Mapping, Sequence
+from pathlib import Path
 
 from chatdlp import boundary
 from chatdlp.atomic import prepare_out_dir
-from chatdlp.detect.backends import build_detector, make_runner
+from chatdlp.detect.backends import BatchRunner, LazyDetector, make_runner
 from chatdlp.errors import ChatdlpError, OutputError, SinkError
 from chatdlp.pipeline.conversation import ConversationStage, edm_secret
 from chatdlp.pipeline.outcome import ScanOutcome
@@ -73,6 +74,7 @@ def run_scan(
     formatters = formatters_for(parse_formats(plan.formats))
     http_sinks = [HttpSink.from_environment(spec) for spec in plan.sinks]
     store = FindingsStore.open(plan.state_path, lock=True) if plan.state_path is not None else None
+    runner: BatchRunner | None = None
     try:
         key = FingerprintKey.from_environment()
         # Checkpoints are kept under the source's key as the boundary shows it (pipeline/scan.py).
@@ -84,12 +86,15 @@ def run_scan(
         opened = [open_source(spec, compliance=per_source.get(spec, plan.compliance))
                   for spec in plan.sources]
         edm_key = edm_secret() if plan.edm else b""
-        detector = build_detector(plan.policies, plan.include_test_values, edm=plan.edm, edm_key=edm_key)
+        # Policies and indexes are read now; spaCy and Presidio load with the first batch.
+        detector = LazyDetector(plan.policies, plan.include_test_values, edm=plan.edm, edm_key=edm_key)
         # Built before anything is written: a bad engine setting exits 2 with no output.
         runner = make_runner(detector, plan.policies, plan.workers, plan.engine, plan.ray_address,
                              edm_key)
         conversation = ConversationStage.build(key, detector.policies)
         prepare_out_dir(plan.out_dir, warn=loud)
+        if store is None and _large(plan.sources):
+            _start(runner)  # every message will be detected: workers load while the source is read
         diagnostics = Diagnostics(listener=warn, pseudonym=key.pseudonym)
         stats = ScanStats(resumed=resumed)
         outcome = ScanOutcome(plan, stats, diagnostics, detector.policies, retention_gaps=gaps,
@@ -145,8 +150,45 @@ def run_scan(
                if store is not None else "")
         ) from exc
     finally:
+        if runner is not None:
+            _stop(runner)
         if store is not None:
             store.close()
+
+
+# Inputs below this size are detected in this process (a worker would load spaCy as
+# slowly as this process does); above it the worker pool starts before the source is read.
+EARLY_POOL_BYTES = 512 * 1024
+
+
+def _large(specs: Sequence[str]) -> bool:
+    """Whether the sources hold at least EARLY_POOL_BYTES (an API source: yes; stdin: no)."""
+    total = 0
+    for spec in specs:
+        if "://" in spec:
+            return True
+        path = Path(spec)
+        files = path.rglob("*") if path.is_dir() else [path]
+        for file in files:
+            try:
+                total += file.stat().st_size if file.is_file() else 0
+            except OSError:
+                continue
+            if total >= EARLY_POOL_BYTES:
+                return True
+    return False
+
+
+def _start(runner: BatchRunner) -> None:
+    start = getattr(runner, "start", None)
+    if start is not None:
+        start()
+
+
+def _stop(runner: BatchRunner) -> None:
+    stop = getattr(runner, "stop", None)
+    if stop is not None:
+        stop()
 
 
 def _deliver_pending(

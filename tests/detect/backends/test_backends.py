@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chatdlp.detect.backends import DetectorSpec, LocalRunner, ProcessPoolRunner
+from chatdlp.detect.backends import DetectorSpec, LazyDetector, LocalRunner, ProcessPoolRunner
 from chatdlp.records import Message
 from tests.conftest import write_flat_messages
 
@@ -33,6 +33,25 @@ def test_process_pool_gives_the_local_results_in_order(detector) -> None:
     assert [batch for batch, _ in pooled] == [batch for batch, _ in local]
     assert [results for _, results in pooled] == [results for _, results in local]
     assert any(d.reported for _, results in local for ds in results for d in ds)
+
+
+def test_no_batch_is_detected_in_the_parent_while_the_workers_load(detector) -> None:
+    messages = _messages(40)
+    local = list(LocalRunner(detector).run(_batches(messages)))
+    here = LazyDetector(())  # the parent's detector: built only if a batch were detected here
+    runner = ProcessPoolRunner(DetectorSpec(policies=(), profile=detector.profile.name), 2, local=here)
+    runner.start()  # as a scan does, before its sources are read
+    pooled = list(runner.run(_batches(messages)))
+    assert not here.built
+    assert [results for _, results in pooled] == [results for _, results in local]
+
+
+def test_a_lazy_detector_loads_nothing_until_it_detects(detector) -> None:
+    lazy = LazyDetector(())
+    assert not lazy.built and lazy.regex_timeouts == {}
+    assert lazy.policies.rules and lazy.profile.name == detector.profile.name
+    assert lazy.detect(_messages(5)) == detector.detect(_messages(5))
+    assert lazy.built
 
 
 def test_scan_with_one_or_two_workers_writes_identical_findings(run_cli, tmp_path: Path) -> None:

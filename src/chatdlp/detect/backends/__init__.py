@@ -9,6 +9,7 @@ from chatdlp.detect.backends.base import (
     BatchResult,
     BatchRunner,
     DetectorSpec,
+    LazyDetector,
     MessageDetector,
     build_detector,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "BatchRunner",
     "CachingRunner",
     "DetectorSpec",
+    "LazyDetector",
     "LocalRunner",
     "MessageDetector",
     "ProcessPoolRunner",

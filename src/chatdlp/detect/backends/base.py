@@ -51,16 +51,58 @@ def build_detector(
     """The detector for these policy packs (names or paths), NLP profile (default: the
     installed one) and EDM indexes (read with ``edm_key``): the one way it is built, in
     this process and in every worker."""
-    from chatdlp.detect import Detector, NlpProfile, load_pipeline
-    from chatdlp.detect.edm import EdmIndex
-    from chatdlp.policy import load_policies
+    return LazyDetector(policies, include_test_values, profile, edm, edm_key).build()
 
-    indexes = [EdmIndex.load(Path(path), edm_key) for path in edm]
-    nlp_profile = NlpProfile.load(profile) if profile is not None else NlpProfile.load()
-    return Detector(
-        load_policies(list(policies)), load_pipeline(nlp_profile), nlp_profile,
-        include_test_values=include_test_values, edm=indexes,
-    )
+
+class LazyDetector:
+    """The detector of this process, built on the first batch it is given.
+
+    Policies, EDM indexes and the NLP profile are read at once (a bad policy or a
+    missing pipeline package exits before anything is written); spaCy and Presidio
+    are imported and loaded only when there is a message to detect here. A rerun
+    over unchanged data, or a scan whose batches all go to worker processes,
+    never loads them in this process.
+    """
+
+    def __init__(
+        self, policies: Sequence[str], include_test_values: bool = False,
+        profile: str | None = None, edm: Sequence[Path] = (), edm_key: bytes = b"",
+    ) -> None:
+        from chatdlp.detect.nlp import NlpProfile
+        from chatdlp.policy import load_policies
+
+        self.policies = load_policies(list(policies))
+        self.edm: tuple[Any, ...] = ()
+        if edm:  # (imports spaCy's stop words)
+            from chatdlp.detect.edm import EdmIndex
+
+            self.edm = tuple(EdmIndex.load(Path(path), edm_key) for path in edm)
+        self.profile = NlpProfile.load(profile) if profile is not None else NlpProfile.load()
+        self.profile.installed_package()  # a missing pipeline is a usage error, now
+        self.include_test_values = include_test_values
+        self._detector: Any = None
+
+    @property
+    def built(self) -> bool:
+        return self._detector is not None
+
+    def build(self) -> Any:
+        """The detector itself (built now if it was not yet)."""
+        if self._detector is None:
+            from chatdlp.detect import Detector, load_pipeline
+
+            self._detector = Detector(
+                self.policies, load_pipeline(self.profile), self.profile,
+                include_test_values=self.include_test_values, edm=self.edm,
+            )
+        return self._detector
+
+    def detect(self, messages: list[Message]) -> list[list[Detection]]:
+        return self.build().detect(messages)  # type: ignore[no-any-return]
+
+    @property
+    def regex_timeouts(self) -> dict[str, int]:
+        return self._detector.regex_timeouts if self._detector is not None else {}
 
 
 @dataclass(frozen=True)

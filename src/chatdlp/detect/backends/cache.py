@@ -34,6 +34,17 @@ class CachingRunner:
     def regex_timeouts(self) -> Counter[str]:
         return self.inner.regex_timeouts()
 
+    def start(self) -> None:
+        """Start the inner backend's workers ahead of the first batch, when it has any."""
+        start = getattr(self.inner, "start", None)
+        if start is not None:
+            start()
+
+    def stop(self) -> None:
+        stop = getattr(self.inner, "stop", None)
+        if stop is not None:
+            stop()
+
     def _remember(self, key: bytes, detections: list[Detection]) -> None:
         self._cache[key] = detections
         self._cache.move_to_end(key)

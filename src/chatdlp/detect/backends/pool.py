@@ -33,8 +33,11 @@ def _detect_in_worker(batch: list[Message]) -> tuple[list[list[Detection]], Coun
 class ProcessPoolRunner:
     """Detection on ``workers`` processes, results in input order, bounded in flight.
 
-    Small inputs never pay for the pool: the first ``local_batches`` batches
-    are detected here, and the pool starts only when there is more.
+    The pool starts on :meth:`start` (a scan of a large input calls it before it reads
+    its sources, so the workers load spaCy while the first conversations are read), and
+    then every batch is detected on the workers, none here while they load. Without it,
+    small inputs never pay for the pool: the first ``local_batches`` batches are
+    detected here, and the pool starts only when there is more.
     """
 
     def __init__(
@@ -51,6 +54,7 @@ class ProcessPoolRunner:
         self.local_batches = local_batches
         self.max_in_flight = workers * in_flight_per_worker
         self._worker_timeouts: Counter[str] = Counter()
+        self._pool: Pool | None = None
 
     def regex_timeouts(self) -> Counter[str]:
         return timeouts_of(self.local) + self._worker_timeouts
@@ -61,30 +65,39 @@ class ProcessPoolRunner:
         self._worker_timeouts.update(timeouts)
         return detections
 
+    def start(self) -> None:
+        """Start the worker processes now (idempotent); each builds its detector at once."""
+        if self._pool is None:
+            context = multiprocessing.get_context("spawn")
+            self._pool = context.Pool(self.workers, initializer=_init_worker, initargs=(self.spec,))
+
     def run(self, batches: Iterable[list[Message]]) -> Iterator[BatchResult]:
         pending: deque[tuple[list[Message], AsyncResult[tuple[list[list[Detection]], Counter[str]]]]]
         pending = deque()
-        pool: Pool | None = None
         try:
             for index, batch in enumerate(batches):
-                if index < self.local_batches:
+                if self._pool is None and index < self.local_batches:
                     yield batch, self.local.detect(batch)
                     continue
-                if pool is None:
-                    context = multiprocessing.get_context("spawn")
-                    pool = context.Pool(self.workers, initializer=_init_worker, initargs=(self.spec,))
-                pending.append((batch, pool.apply_async(_detect_in_worker, (batch,))))
+                self.start()
+                assert self._pool is not None
+                pending.append((batch, self._pool.apply_async(_detect_in_worker, (batch,))))
                 while len(pending) >= self.max_in_flight:
                     done, result = pending.popleft()
                     yield done, self._collect(result)
             while pending:
                 done, result = pending.popleft()
                 yield done, self._collect(result)
-            if pool is not None:
-                pool.close()
-                pool.join()
-                pool = None
+            if self._pool is not None:
+                self._pool.close()
+                self._pool.join()
+                self._pool = None
         finally:
-            if pool is not None:  # an error or an interrupted consumer
-                pool.terminate()
-                pool.join()
+            self.stop()
+
+    def stop(self) -> None:
+        """End the workers (after an error, an interrupted consumer, or a run with nothing to do)."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
