@@ -18,6 +18,7 @@ import regex
 from presidio_analyzer import AnalyzerEngine, RecognizerResult
 
 from chatdlp.detect.chunks import split_text
+from chatdlp.detect.clinical import is_clinical, veto
 from chatdlp.detect.edm import EdmIndex, edm_detections
 from chatdlp.detect.gating import NerGate
 from chatdlp.detect.names import NameFinder, NameLexicon
@@ -189,7 +190,16 @@ class Detector:
             if (result.start, result.end) in disguised:
                 judgement = replace(judgement, disguised=True)
             judgements.append(judgement)
+        if judgements and is_clinical(text):
+            judgements = [self._clinical(text, j) for j in judgements]
         return _resolve_overlaps(judgements)
+
+    def _clinical(self, text: str, judgement: Judgement) -> Judgement:
+        """A clinical note's own vetoes (:func:`~chatdlp.detect.clinical.veto`)."""
+        if not judgement.reported:
+            return judgement
+        why = veto(text, judgement.rule.id, judgement.rule.entity, judgement.start, judgement.end, self.names)
+        return replace(judgement, reported=False, reason=why) if why else judgement
 
     def _judge_one(
         self, compiled: _CompiledRule, text: str, role: str, result: RecognizerResult
