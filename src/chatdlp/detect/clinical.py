@@ -103,6 +103,7 @@ _NAME_CUE_BEFORE = regex.compile(
     r"friend|aunt|uncle|cousin|per|by|with|to|called|spoke\s+with)\b\.?[ \t,:]*)$"
 )
 _CREDENTIAL_AFTER = regex.compile(r"^,?[ \t]*(?i:md|m\.d\.|rn|rrt|np|pa|pa-c|bsn|lpn|crna|do)\b")
+_PATIENT_CUE = regex.compile(r"(?i:\b(?:pt|patient)\b[\s.:#-]*)$")
 _TITLES = frozenset({"dr", "drs", "dr's", "doctor", "mr", "mrs", "ms", "miss", "prof"})
 _FACILITY_WORDS = frozenset({
     "hospital", "hosp", "memorial", "medical", "center", "centre", "regional", "rehab", "house",
@@ -133,6 +134,10 @@ def veto(text: str, rule_id: str, entity: str, start: int, end: int, lexicon: Na
         return ""
     if entity == "EMAIL_ADDRESS" and any(c.isspace() for c in value):
         return "clinical words around 'at', not a disguised e-mail address"
+    if rule_id == "phi.patient_name" and _PATIENT_CUE.search(text[max(0, start - 12) : start]):
+        words = [w.group() for w in _WORD.finditer(value)]
+        if _mostly_upper(text) or not all(w[0].isupper() and name_like(w, lexicon) for w in words):
+            return "a word after 'pt' in a clinical note (\"PT ABLE TO\"), not a name"
     if entity in _NAME_ENTITIES or entity in _PLACE_ENTITIES:
         return _vocabulary_veto(text, entity, start, end, lexicon)
     return ""
@@ -150,7 +155,9 @@ def _vocabulary_veto(text: str, entity: str, start: int, end: int, lexicon: Name
         return "an abbreviation in a clinical note, not a name or a place"
     if all(is_clinical_word(w) for w in long_words):
         return "clinical vocabulary (a drug, device or abbreviation), not a name or a place"
-    if any(w.lower() in _FACILITY_WORDS for w in words) and entity in _PLACE_ENTITIES:
+    if entity in _PLACE_ENTITIES and any(w.lower() in _FACILITY_WORDS for w in words) and not any(
+        w.lower() in STOP_WORDS and w.lower() != "of" for w in words
+    ):
         return ""
     cue = cue or bool(_NAME_CUE_BEFORE.search(text[max(0, start - 24) : start])) or bool(
         _CREDENTIAL_AFTER.match(text[end : end + 8])
@@ -160,16 +167,19 @@ def _vocabulary_veto(text: str, entity: str, start: int, end: int, lexicon: Name
     titled = len(long_words) > 1 and all(w[0].isupper() and not w.isupper() for w in long_words)
     if titled and not _mostly_upper(text):
         return ""  # "Sacred Heart", "Holy Cross" written as names in a mixed-case note
-    if not any(_name_like(w, lexicon) for w in long_words):
+    if not any(name_like(w, lexicon) for w in long_words):
         return "ordinary and clinical words in a clinical note, not a name or a place"
     return ""
 
 
-def _name_like(word: str, lexicon: NameLexicon) -> bool:
+def name_like(word: str, lexicon: NameLexicon) -> bool:
     """A listed name that is no common word ("Klein", "Sullivan"), or a word that is on no
     list at all ("SWACKHAMER"); never a clinical word or a short ALL-CAPS abbreviation."""
     if is_clinical_word(word) or (word.isupper() and len(word) <= 3) or word.lower() in STOP_WORDS:
         return False
+    parts = [p for p in regex.split(r"[-'’]", word) if len(p) > 2]
+    if len(parts) > 1:
+        return all(name_like(p, lexicon) for p in parts)
     if lexicon.is_first(word) or lexicon.is_last(word):
         return not lexicon.is_common(word)
     return not lexicon.is_ordinary(word)

@@ -132,6 +132,8 @@ class Detector:
         for reference, rules in sorted(shared.items()):
             entities = sorted({rule.entity for rule in rules})
             recognizer = build_recognizer(reference, entities, self.language)
+            if hasattr(recognizer, "use_lexicon"):
+                recognizer.use_lexicon(self.names)  # the clinical recognizers share the name lists
             for rule in rules:
                 self._by_recognizer[(recognizer.name, rule.entity)] = rule.id
             recognizers.append(recognizer)
@@ -221,7 +223,7 @@ class Detector:
             if compiled.context.search(before) or compiled.context.search(after):
                 context_word = True
                 score = min(1.0, score + rule.context_boost)
-        if rule.entity in NAME_PATTERN_ENTITIES and not rule.uses_ner:
+        if rule.entity in NAME_PATTERN_ENTITIES and not rule.recognizer:
             end = start + self._name_prefix(text[start:end])
             title = TITLE_BEFORE.search(text, max(0, start - 8), start)
             if end > start and title is not None:
