@@ -104,6 +104,7 @@ _NAME_CUE_BEFORE = regex.compile(
 )
 _CREDENTIAL_AFTER = regex.compile(r"^,?[ \t]*(?i:md|m\.d\.|rn|rrt|np|pa|pa-c|bsn|lpn|crna|do)\b")
 _PATIENT_CUE = regex.compile(r"(?i:\b(?:pt|patient)\b[\s.:#-]*)$")
+_NEXT_WORD = regex.compile(r"[ \t]+([\w/'’-]+)")
 _TITLES = frozenset({"dr", "drs", "dr's", "doctor", "mr", "mrs", "ms", "miss", "prof"})
 _FACILITY_WORDS = frozenset({
     "hospital", "hosp", "memorial", "medical", "center", "centre", "regional", "rehab", "house",
@@ -165,16 +166,21 @@ def _vocabulary_veto(text: str, entity: str, start: int, end: int, lexicon: Name
     if cue and entity in _NAME_ENTITIES:
         return ""
     titled = len(long_words) > 1 and all(w[0].isupper() and not w.isupper() for w in long_words)
-    if titled and not _mostly_upper(text):
+    if titled and not _mostly_upper(text) and not any(is_clinical_word(w) for w in long_words):
         return ""  # "Sacred Heart", "Holy Cross" written as names in a mixed-case note
     if not any(name_like(w, lexicon) for w in long_words):
         return "ordinary and clinical words in a clinical note, not a name or a place"
+    following = _NEXT_WORD.match(text, end)
+    if (len(long_words) == 1 and lexicon.is_first(long_words[0]) and lexicon.is_ordinary(long_words[0])
+            and following is not None and (following.group(1)[0].isdigit() or is_clinical_word(following.group(1)))):
+        return "a given name that is also an ordinary word (\"Max temp\", \"AMBER urine\"), with no name cue"
     return ""
 
 
 def name_like(word: str, lexicon: NameLexicon) -> bool:
     """A listed name that is no common word ("Klein", "Sullivan"), or a word that is on no
     list at all ("SWACKHAMER"); never a clinical word or a short ALL-CAPS abbreviation."""
+    word = word.strip("'’-.,;:")
     if is_clinical_word(word) or (word.isupper() and len(word) <= 3) or word.lower() in STOP_WORDS:
         return False
     parts = [p for p in regex.split(r"[-'’]", word) if len(p) > 2]
