@@ -28,7 +28,7 @@ from chatdlp.detect.names import NameLexicon
 
 _W = r"[\p{L}][\p{L}'’-]*"
 _ROLE = regex.compile(
-    rf"(?i:\b(?P<cue>drs|dr's|dr|doctor|np|rn|rabbi|rev|mr|mrs|ms|miss)\b(?:\.[ \t]*|[ \t]+))"
+    rf"(?i:\b(?P<cue>drs|dr's|dr|doctor|np|rn|nurse|rabbi|rev|mr|mrs|ms|miss)\b(?:\.[ \t]*|[ \t]+))"
     rf"(?P<initial>\p{{L}}\.?[ \t]+(?=\p{{L}}{{2}}))?(?P<first>{_W})(?:[ \t]+(?P<second>{_W}))?"
     rf"(?:[ \t]+(?:and|&)[ \t]+(?P<third>{_W}))?"
 )
@@ -106,7 +106,7 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
                     or _INITIAL_AFTER.match(text[match.end() : match.end() + 16])):
                 continue
             if self._surname(surname, lexicon):
-                yield match.start(), match.end(), 0.7
+                yield match.start(), match.end(), 0.8
         for credential in _CREDENTIAL.finditer(text):
             match = _NAME_BEFORE.search(text, max(0, credential.start() - 48), credential.start())
             if match is None:
@@ -114,7 +114,7 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
             words = [_clean(match.group(g)) for g in ("first", "second") if match.group(g)]
             if words and all(self._surname(w, lexicon) for w in words):
                 last = "second" if match.group("second") else "initial" if match.group("initial") else "first"
-                yield match.start(), match.end(last), 0.7
+                yield match.start(), match.end(last), 0.8
 
     def _cued(self, match: regex.Match[str], lexicon: NameLexicon, relation: bool) -> Iterator[
             tuple[int, int, float]]:
@@ -125,25 +125,29 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
             ok = first.lower() not in _NOT_AFTER_ROLE and self._surname(first, lexicon)
             if match.group("cue").lower() in _AMBIGUOUS_ROLES:
                 # "ms given" (morphine), "4L NP. Breath sounds" (nasal prongs): a listed name only
-                ok = ok and (lexicon.is_first(first) or lexicon.is_last(first)) and not lexicon.is_common(first)
+                ok = ok and (lexicon.is_first(first) or lexicon.is_last(first))
         if not ok:
             return
         end = match.end("first")
         if second and second.lower() not in _ENDS and self._surname(second, lexicon):
             end = match.end("second")
         initial = match.groupdict().get("initial")
-        yield match.start("initial") if initial else match.start("first"), end, 0.75
+        yield match.start("initial") if initial else match.start("first"), end, 0.8
         if third and (self._given(third, lexicon) if relation else self._surname(third, lexicon)):
-            yield match.start("third"), match.end("third"), 0.7
+            yield match.start("third"), match.end("third"), 0.8
 
     @staticmethod
     def _surname(word: str, lexicon: NameLexicon) -> bool:
-        """A word that can be a surname after a role: listed, or on no list; not clinical."""
+        """A word that can be a surname after a role: listed, or no common word (nor an
+        inflected one: "notified", "rounds"); never clinical vocabulary."""
         if len(word) < 2 or is_clinical_word(word) or word.lower() in STOP_WORDS:
             return False
         if lexicon.is_first(word) or lexicon.is_last(word):
             return True
-        return name_like(word, lexicon)
+        if lexicon.is_common(word):
+            return False
+        inflected = word.lower().endswith(("ed", "ing", "s", "ly")) and lexicon.is_ordinary(word)
+        return not inflected
 
     @staticmethod
     def _given(word: str, lexicon: NameLexicon) -> bool:
@@ -203,11 +207,11 @@ class ClinicalFacilityRecognizer(_ClinicalRecognizer):
                 continue
             named = any(name_like(_clean(w.group()), lexicon) for w in kept)
             if head in _STRONG_HEADS or named:
-                yield kept[-1].start(), match.end("head"), 0.7
+                yield kept[-1].start(), match.end("head"), 0.8
         for match in _INITIALS.finditer(text):
             value = match.group("name")
             if not is_clinical_word(value) and not lexicon.is_ordinary(value) and value.lower() not in STOP_WORDS:
-                yield match.start("name"), match.end("name"), 0.6
+                yield match.start("name"), match.end("name"), 0.8
         for match in _TOWN.finditer(text):
             words = [w for w in regex.finditer(_W, match.group("name"))]
             kept = []
@@ -216,4 +220,4 @@ class ClinicalFacilityRecognizer(_ClinicalRecognizer):
                     break
                 kept.append(word)
             if kept:
-                yield match.start("name"), match.start("name") + kept[-1].end(), 0.6
+                yield match.start("name"), match.start("name") + kept[-1].end(), 0.8
