@@ -98,14 +98,20 @@ _AGE_VALUE = regex.compile(r"\d{1,3}")
 _NUMBER_SERIES = regex.compile(r"\d[\d.]*[/-]\d[\d.]*/|/\d|\d/")
 _PAGER_BEFORE = regex.compile(r"(?i:\b(?:pager|beeper|pg|page|bpr|ext|x)\b[ \t.:#]*)$")
 _NAME_CUE_BEFORE = regex.compile(
-    r"(?i:\b(?:dr|drs|dr's|doctor|mr|mrs|ms|miss|np|rn|pa|md|rabbi|father|rev|son|daughter|daughters|wife|"
+    r"(?i:\b(?:dr|drs|dr's|doctor|mr|mrs|miss|rabbi|father|rev|son|daughter|daughters|wife|"
     r"husband|sister|brother|mother|mom|dad|niece|nephew|grandson|granddaughter|girlfriend|boyfriend|"
-    r"friend|aunt|uncle|cousin|per|by|with|to|called|spoke\s+with)\b\.?[ \t,:]*)$"
+    r"friend|aunt|uncle|cousin|per|by|called|spoke\s+with)\b\.?[ \t,:]*)$"
 )
 _CREDENTIAL_AFTER = regex.compile(r"^,?[ \t]*(?i:md|m\.d\.|rn|rrt|np|pa|pa-c|bsn|lpn|crna|do)\b")
 _PATIENT_CUE = regex.compile(r"(?i:\b(?:pt|patient)\b[\s.:#-]*)$")
 _NEXT_WORD = regex.compile(r"[ \t]+([\w/'’-]+)")
 _TITLES = frozenset({"dr", "drs", "dr's", "doctor", "mr", "mrs", "ms", "miss", "prof"})
+# Words before a facility word that make it no name ("prolonged hospital stay", "cardiac rehab").
+GENERIC_PLACE_WORDS = frozenset({
+    "prolonged", "previous", "prior", "outside", "other", "local", "same", "another", "acute", "cardiac",
+    "pulmonary", "inpatient", "outpatient", "day", "during", "home", "public", "general", "state", "this",
+    "that", "his", "her", "their", "our", "long", "short", "term", "stay", "admission", "nursing", "mental",
+})
 _FACILITY_WORDS = frozenset({
     "hospital", "hosp", "memorial", "medical", "center", "centre", "regional", "rehab", "house",
     "campus", "health", "clinic", "building", "infirmary", "hospice", "manor", "nursing", "general",
@@ -118,8 +124,11 @@ def _mostly_upper(text: str) -> bool:
     return bool(letters) and sum(c.isupper() for c in letters) > 0.6 * len(letters)
 
 
-def veto(text: str, rule_id: str, entity: str, start: int, end: int, lexicon: NameLexicon) -> str:
-    """Why a finding in a clinical ``text`` is no identifier ("" when it stands)."""
+def veto(
+    text: str, rule_id: str, entity: str, start: int, end: int, lexicon: NameLexicon, own: bool = False,
+) -> str:
+    """Why a finding in a clinical ``text`` is no identifier ("" when it stands). ``own``: the
+    finding comes from a clinical recognizer, which has weighed the vocabulary already."""
     value = text[start:end]
     if entity == "AGE":
         number = _AGE_VALUE.search(value)
@@ -139,7 +148,7 @@ def veto(text: str, rule_id: str, entity: str, start: int, end: int, lexicon: Na
         words = [w.group() for w in _WORD.finditer(value)]
         if _mostly_upper(text) or not all(w[0].isupper() and name_like(w, lexicon) for w in words):
             return "a word after 'pt' in a clinical note (\"PT ABLE TO\"), not a name"
-    if entity in _NAME_ENTITIES or entity in _PLACE_ENTITIES:
+    if (entity in _NAME_ENTITIES or entity in _PLACE_ENTITIES) and not own:
         return _vocabulary_veto(text, entity, start, end, lexicon)
     return ""
 
@@ -157,7 +166,9 @@ def _vocabulary_veto(text: str, entity: str, start: int, end: int, lexicon: Name
     if all(is_clinical_word(w) for w in long_words):
         return "clinical vocabulary (a drug, device or abbreviation), not a name or a place"
     if entity in _PLACE_ENTITIES and any(w.lower() in _FACILITY_WORDS for w in words) and not any(
-        w.lower() in STOP_WORDS and w.lower() != "of" for w in words
+        (w.lower() in STOP_WORDS and w.lower() != "of") or w.lower() in GENERIC_PLACE_WORDS
+        or (w.lower().endswith(("ed", "ing")) and not name_like(w, lexicon))
+        for w in words
     ):
         return ""
     cue = cue or bool(_NAME_CUE_BEFORE.search(text[max(0, start - 24) : start])) or bool(

@@ -23,7 +23,7 @@ import regex
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from chatdlp.detect.clinical import is_clinical, is_clinical_word, name_like
+from chatdlp.detect.clinical import GENERIC_PLACE_WORDS, is_clinical, is_clinical_word, name_like
 from chatdlp.detect.names import NameLexicon
 
 _W = r"[\p{L}][\p{L}'’-]*"
@@ -125,7 +125,8 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
             ok = first.lower() not in _NOT_AFTER_ROLE and self._surname(first, lexicon)
             if match.group("cue").lower() in _AMBIGUOUS_ROLES:
                 # "ms given" (morphine), "4L NP. Breath sounds" (nasal prongs): a listed name only
-                ok = ok and (lexicon.is_first(first) or lexicon.is_last(first))
+                listed = lexicon.is_first(first) or (lexicon.is_last(first) and not lexicon.is_ordinary(first))
+                ok = ok and listed and "." not in match.group()[:4]
         if not ok:
             return
         end = match.end("first")
@@ -164,11 +165,6 @@ _FACILITY_HEAD = regex.compile(
 )
 _WORDS_BEFORE = regex.compile(rf"(?:{_W}[ \t]+){{1,3}}$")
 _STRONG_HEADS = frozenset({"hospital", "hosp", "memorial", "regional", "medical center", "med center"})
-_GENERIC = frozenset({
-    "prolonged", "previous", "prior", "outside", "other", "local", "same", "another", "acute", "cardiac",
-    "pulmonary", "inpatient", "outpatient", "day", "during", "home", "public", "general", "state", "this",
-    "that", "his", "her", "their", "our", "long", "short", "term", "stay", "admission", "nursing", "mental",
-})
 _INITIALS = regex.compile(
     r"(?i:\b(?:sent|transferred|transfered|tx'?d|txd|tx|went|came|arrived|arrival|admitted|brought|taken|returned|"
     r"transported|flown|presented|back|(?:is|was|in)[ \t]+(?:the[ \t]+)?(?:ed|er|ew))[ \t]+(?:back[ \t]+)?"
@@ -198,7 +194,7 @@ class ClinicalFacilityRecognizer(_ClinicalRecognizer):
             for word in reversed(words):  # the name words right before the head
                 value = _clean(word.group())
                 lower = value.lower()
-                if lower in STOP_WORDS or lower in _GENERIC or is_clinical_word(value) or (
+                if lower in STOP_WORDS or lower in GENERIC_PLACE_WORDS or is_clinical_word(value) or (
                     lower.endswith(("ed", "ing")) and not name_like(value, lexicon)
                 ):
                     break

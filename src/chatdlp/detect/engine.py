@@ -200,7 +200,9 @@ class Detector:
         """A clinical note's own vetoes (:func:`~chatdlp.detect.clinical.veto`)."""
         if not judgement.reported:
             return judgement
-        why = veto(text, judgement.rule.id, judgement.rule.entity, judgement.start, judgement.end, self.names)
+        rule = judgement.rule
+        own = (rule.recognizer or "").startswith("chatdlp:Clinical")
+        why = veto(text, rule.id, rule.entity, judgement.start, judgement.end, self.names, own)
         return replace(judgement, reported=False, reason=why) if why else judgement
 
     def _judge_one(
