@@ -34,7 +34,6 @@ from importlib import resources
 from typing import Any
 
 import regex
-from presidio_analyzer import EntityRecognizer, RecognizerResult
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from chatdlp.detect.names import NameLexicon
@@ -183,7 +182,8 @@ def _vocabulary_veto(text: str, entity: str, start: int, end: int, lexicon: Name
         return "ordinary and clinical words in a clinical note, not a name or a place"
     following = _NEXT_WORD.match(text, end)
     if (len(long_words) == 1 and lexicon.is_first(long_words[0]) and lexicon.is_ordinary(long_words[0])
-            and following is not None and (following.group(1)[0].isdigit() or is_clinical_word(following.group(1)))):
+            and following is not None
+            and (following.group(1)[0].isdigit() or is_clinical_word(following.group(1)))):
         return "a given name that is also an ordinary word (\"Max temp\", \"AMBER urine\"), with no name cue"
     return ""
 

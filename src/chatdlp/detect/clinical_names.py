@@ -48,7 +48,9 @@ _INITIAL_AFTER = regex.compile(
     r"^(?i:[ \t]*,?[ \t]*(?:aware|md|pa|np|rn|notified|ordered|informed|called|updated|placing|placed|"
     r"in[ \t]+to|spoke|made[ \t]+aware)\b)"
 )
-_CREDENTIAL = regex.compile(r"(?<=[\p{L}.][ \t]*,?[ \t]+)(?i:rrt|rn|bsn(?:/rn)?|md|np|pa-c|lpn|crna|lcsw|licsw|msw)\b")
+_CREDENTIAL = regex.compile(
+    r"(?<=[\p{L}.][ \t]*,?[ \t]+)(?i:rrt|rn|bsn(?:/rn)?|md|np|pa-c|lpn|crna|lcsw|licsw|msw)\b"
+)
 _NAME_BEFORE = regex.compile(
     rf"(?<![\p{{L}}'’.-])(?P<first>{_W})(?:[ \t]+(?P<initial>\p{{L}})\.?)?(?:[ \t]+(?P<second>{_W}))?"
     rf"(?:[ \t]*,[ \t]*|[ \t]+)$"
@@ -125,7 +127,8 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
             ok = first.lower() not in _NOT_AFTER_ROLE and self._surname(first, lexicon)
             if match.group("cue").lower() in _AMBIGUOUS_ROLES:
                 # "ms given" (morphine), "4L NP. Breath sounds" (nasal prongs): a listed name only
-                listed = lexicon.is_first(first) or (lexicon.is_last(first) and not lexicon.is_ordinary(first))
+                listed = lexicon.is_first(first) or (
+                    lexicon.is_last(first) and not lexicon.is_ordinary(first))
                 ok = ok and listed and "." not in match.group()[:4]
         if not ok:
             return
@@ -173,7 +176,8 @@ _INITIALS = regex.compile(
 )
 _TOWN = regex.compile(
     rf"(?i:\b(?:lives?|living|resides?|residing|home)(?:[ \t]+(?:nearby|alone|here|there))?[ \t]+in[ \t]+|"
-    rf"\b(?:sons?|daughters?|wife|husband|sisters?|brothers?|niece|nephew|family)\b[^.\n]{{0,30}}?\b(?:of|from)[ \t]+)"
+    rf"\b(?:sons?|daughters?|wife|husband|sisters?|brothers?|niece|nephew|family)\b[^.\n]{{0,30}}?"
+    rf"\b(?:of|from)[ \t]+)"
     rf"(?P<name>{_W}(?:[ \t]+{_W})?)"
 )
 
@@ -206,7 +210,7 @@ class ClinicalFacilityRecognizer(_ClinicalRecognizer):
                 yield kept[-1].start(), match.end("head"), 0.8
         for match in _INITIALS.finditer(text):
             value = match.group("name")
-            if not is_clinical_word(value) and not lexicon.is_ordinary(value) and value.lower() not in STOP_WORDS:
+            if not (is_clinical_word(value) or lexicon.is_ordinary(value) or value.lower() in STOP_WORDS):
                 yield match.start("name"), match.end("name"), 0.8
         for match in _TOWN.finditer(text):
             words = [w for w in regex.finditer(_W, match.group("name"))]
