@@ -18,6 +18,7 @@ from typing import Any
 import regex
 from presidio_analyzer import AnalyzerEngine, RecognizerResult
 
+from chatdlp.detect.clinical import is_clinical, veto
 from chatdlp.detect.edm import EdmIndex, edm_detections
 from chatdlp.detect.gating import NerGate
 from chatdlp.detect.matching import Budget, Matcher
@@ -144,6 +145,8 @@ class Detector:
         for reference, rules in sorted(shared.items()):
             entities = sorted({rule.entity for rule in rules})
             recognizer = build_recognizer(reference, entities, self.language)
+            if hasattr(recognizer, "use_lexicon"):
+                recognizer.use_lexicon(self.names)  # the clinical recognizers share the name lists
             for rule in rules:
                 self._by_recognizer[(recognizer.name, rule.entity)] = rule.id
             recognizers.append(recognizer)
@@ -196,7 +199,18 @@ class Detector:
             if (result.start, result.end) in disguised:
                 judgement = replace(judgement, disguised=True)
             judgements.append(judgement)
+        if judgements and is_clinical(text):
+            judgements = [self._clinical(text, j) for j in judgements]
         return _resolve_overlaps(judgements)
+
+    def _clinical(self, text: str, judgement: Judgement) -> Judgement:
+        """A clinical note's own vetoes (:func:`~chatdlp.detect.clinical.veto`)."""
+        if not judgement.reported:
+            return judgement
+        rule = judgement.rule
+        own = (rule.recognizer or "").startswith("chatdlp:Clinical")
+        why = veto(text, rule.id, rule.entity, judgement.start, judgement.end, self.names, own)
+        return replace(judgement, reported=False, reason=why) if why else judgement
 
     def _judge_one(
         self, compiled: _CompiledRule, text: str, role: str, result: RecognizerResult
@@ -218,7 +232,7 @@ class Detector:
             if compiled.context.search(before) or compiled.context.search(after):
                 context_word = True
                 score = min(1.0, score + rule.context_boost)
-        if rule.entity in NAME_PATTERN_ENTITIES and not rule.uses_ner:
+        if rule.entity in NAME_PATTERN_ENTITIES and not rule.recognizer:
             end = start + self._name_prefix(text[start:end])
             title = TITLE_BEFORE.search(text, max(0, start - 8), start)
             if end > start and title is not None:

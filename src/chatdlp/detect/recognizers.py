@@ -12,6 +12,7 @@ from presidio_analyzer import EntityRecognizer
 from presidio_analyzer import predefined_recognizers as predefined
 
 from chatdlp.detect.addresses import PostalAddressRecognizer
+from chatdlp.detect.clinical_names import ClinicalFacilityRecognizer, ClinicalNameRecognizer
 from chatdlp.errors import PolicyError
 
 
@@ -35,6 +36,8 @@ _OVERRIDES: dict[str, type[EntityRecognizer]] = {
 NER_RECOGNIZER = "SpacyRecognizer"
 CHATDLP_RECOGNIZERS: dict[str, type[EntityRecognizer]] = {
     "PostalAddressRecognizer": PostalAddressRecognizer,
+    "ClinicalNameRecognizer": ClinicalNameRecognizer,
+    "ClinicalFacilityRecognizer": ClinicalFacilityRecognizer,
 }
 
 

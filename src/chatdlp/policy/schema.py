@@ -29,7 +29,7 @@ Role = Literal["user", "assistant", "system", "tool", "title"]
 # chatdlp's own recognizers a rule may name (``chatdlp:ClassName``): the classes are
 # ``chatdlp.detect.recognizers.CHATDLP_RECOGNIZERS`` (policy sits below detect, so the
 # names are listed here; a test keeps the two in step).
-CHATDLP_RECOGNIZER_NAMES = ("PostalAddressRecognizer",)
+CHATDLP_RECOGNIZER_NAMES = ("PostalAddressRecognizer", "ClinicalNameRecognizer", "ClinicalFacilityRecognizer")
 
 
 @functools.lru_cache(maxsize=1)
