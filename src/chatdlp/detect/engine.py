@@ -181,18 +181,22 @@ class Detector:
     ) -> list[Judgement]:
         """Apply each result's rule: context boost, allow, near, roles, threshold; then overlaps."""
         judgements = []
+        names: NameLexicon | None = None  # the name lexicon for this text's case, once
         for result in sorted(results, key=lambda r: (r.start, r.end, r.entity_type)):
             rule_id = self._rule_id(result)
             if rule_id is None:
                 continue
-            judgement = self._judge_one(self._rules[rule_id], text, role, result)
+            if names is None:
+                names = self.names.for_text(text)
+            judgement = self._judge_one(self._rules[rule_id], text, role, result, names)
             if (result.start, result.end) in disguised:
                 judgement = replace(judgement, disguised=True)
             judgements.append(judgement)
         return _resolve_overlaps(judgements)
 
     def _judge_one(
-        self, compiled: _CompiledRule, text: str, role: str, result: RecognizerResult
+        self, compiled: _CompiledRule, text: str, role: str, result: RecognizerResult,
+        names: NameLexicon | None = None,
     ) -> Judgement:
         rule = compiled.rule
         start, end = result.start, result.end
@@ -202,9 +206,10 @@ class Detector:
         presidio_boost = explanation.score_context_improvement if explanation is not None else 0.0
         raw_score = score - presidio_boost
         context_word = presidio_boost > 0
+        names = names or self.names
         if rule.uses_ner:
             score = raw_score = ner_score(
-                rule.entity, text, start, end, score, self._is_common_word, self.names
+                rule.entity, text, start, end, score, self._is_common_word, names
             )
         if compiled.context is not None:
             before, after = _around(text, start, end, rule.context_window)
@@ -212,7 +217,7 @@ class Detector:
                 context_word = True
                 score = min(1.0, score + rule.context_boost)
         if rule.entity in NAME_PATTERN_ENTITIES and not rule.uses_ner:
-            end = start + self._name_prefix(text[start:end])
+            end = start + self._name_prefix(text[start:end], names)
             title = TITLE_BEFORE.search(text, max(0, start - 8), start)
             if end > start and title is not None:
                 start = title.start()  # "Dr. Kent Jaworski": the title is masked with the name
@@ -236,11 +241,11 @@ class Detector:
             reason = f"score {score:.2f} is below the rule's min_score {rule.min_score:.2f}"
         return Judgement(rule, start, end, raw_score, score, context_word, not reason, reason)
 
-    def _name_prefix(self, value: str) -> int:
+    def _name_prefix(self, value: str, names: NameLexicon) -> int:
         """The length of the longest run of leading words that could be a name
         ("OKAFOR" of "OKAFOR TODAY"); 0 when the first word is an ordinary word."""
         for match in reversed(list(regex.finditer(r"\S+", value))):
-            if self.names.could_be_name(value[: match.end()]):
+            if names.could_be_name(value[: match.end()]):
                 return len(value[: match.end()].rstrip(".,;:"))
         return 0
 

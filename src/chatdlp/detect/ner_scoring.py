@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import regex
 
-from chatdlp.detect.names import NAME_WORD, NameLexicon
+from chatdlp.detect.names import NAME_WORD, NameLexicon, opens_sentence
 
 _LINE_WINDOW = 160
 NER_ENTITIES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP", "DATE_TIME"})
@@ -75,7 +75,9 @@ def ner_score(
     )
     if _IDENTIFIER.search(shape.replace(". ", " ").replace("'", "").replace("-", "")):
         score -= 0.4
-    listed = person and lexicon is not None and _listed_name(words, lexicon)
+    listed = person and lexicon is not None and _listed_name(words, lexicon) and not (
+        len(words) == 1 and lexicon.is_world(words[0].strip(".,'’")) and opens_sentence(text, start, end)
+    )
     if value == value.lower() and not listed:
         score -= 0.35
     # In ALL-CAPS notes the case says nothing: a name needs a listed name or a cue.

@@ -14,7 +14,7 @@ from spacy.tokens import Span
 from spacy.util import filter_spans
 
 from chatdlp.detect.gating import NerGate
-from chatdlp.detect.names import NameFinder, NameSpan
+from chatdlp.detect.names import NameFinder, NameSpan, is_caseless
 from chatdlp.detect.nlp import NlpProfile
 
 
@@ -65,15 +65,17 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         runs = []
         names: list[Sequence[NameSpan]] = []
         views: list[str] = []
+        caseless: list[bool] = []
         for text in texts:
             view = self.view(text)  # computed once: it feeds both the NER gate and the name finder
             masked = self.ner_text(view)
             runs.append(NerGate.segments(masked) if masked is not None else [])
-            names.append(self.names.find(view, masked or "") if self.names is not None else ())
+            caseless.append(self.names is not None and is_caseless(text))
+            names.append(self.names.find(view, masked or "", caseless[-1]) if self.names is not None else ())
             views.append(view)
         ner_docs = nlp.pipe([run for text_runs in runs for _, run in text_runs], batch_size=batch_size)
         docs = nlp.tokenizer.pipe(texts)
-        for text_runs, view, text_names, doc in zip(runs, views, names, docs, strict=True):
+        for text_runs, view, text_names, doc, no_case in zip(runs, views, names, docs, caseless, strict=True):
             spans = []
             for offset, run in text_runs:
                 self.ner_characters += len(run)
@@ -88,7 +90,7 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
             if self.names is not None:
                 spans = _add_names(doc, spans, text_names)
                 persons = [(s.start_char, s.end_char) for s in spans if s.label_ == "PERSON"]
-                spans = _add_names(doc, spans, self.names.in_lists(view, persons))
+                spans = _add_names(doc, spans, self.names.in_lists(view, persons, no_case))
             if spans:
                 doc.set_ents(filter_spans(_with_titles(doc, _join_split_names(doc, spans))))
             yield text, self._doc_to_nlp_artifact(doc, language)
