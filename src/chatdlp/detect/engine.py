@@ -20,9 +20,10 @@ from presidio_analyzer import AnalyzerEngine, RecognizerResult
 from chatdlp.detect.chunks import split_text
 from chatdlp.detect.edm import EdmIndex, edm_detections
 from chatdlp.detect.gating import NerGate
-from chatdlp.detect.names import NameFinder, NameLexicon
+from chatdlp.detect.names import NameFinder, NameLexicon, is_caseless
 from chatdlp.detect.ner_scoring import ner_score
 from chatdlp.detect.nlp import NlpProfile
+from chatdlp.detect.places import PlaceFinder
 from chatdlp.detect.nlp_engine import (
     NAME_PATTERN_ENTITIES,
     TITLE_BEFORE,
@@ -105,8 +106,9 @@ class Detector:
         self.names = NameLexicon.for_pipeline(nlp)
         ner_entities = {rule.entity for rule in policies.rules if rule.uses_ner}
         finder = NameFinder(self.names) if "PERSON" in ner_entities else None
+        self.places = PlaceFinder(self.names.is_common, self.names.is_name) if "LOCATION" in ner_entities else None
         self.nlp_engine = PreloadedSpacyNlpEngine(
-            nlp, profile, gate.mask, finder, lambda text: ner_view(text, self.case_restorer),
+            nlp, profile, gate.mask, finder, lambda text: ner_view(text, self.case_restorer), self.places,
         )
         self._rules = {rule.id: _CompiledRule.of(rule) for rule in policies.rules}
         # (recognizer name, entity) -> rule, for results of shared Presidio recognizers.
@@ -181,14 +183,14 @@ class Detector:
     ) -> list[Judgement]:
         """Apply each result's rule: context boost, allow, near, roles, threshold; then overlaps."""
         judgements = []
-        names: NameLexicon | None = None  # the name lexicon for this text's case, once
+        caseless: bool | None = None  # the text's case, judged once
         for result in sorted(results, key=lambda r: (r.start, r.end, r.entity_type)):
             rule_id = self._rule_id(result)
             if rule_id is None:
                 continue
-            if names is None:
-                names = self.names.for_text(text)
-            judgement = self._judge_one(self._rules[rule_id], text, role, result, names)
+            if caseless is None:
+                caseless = is_caseless(text)
+            judgement = self._judge_one(self._rules[rule_id], text, role, result, caseless)
             if (result.start, result.end) in disguised:
                 judgement = replace(judgement, disguised=True)
             judgements.append(judgement)
@@ -196,7 +198,7 @@ class Detector:
 
     def _judge_one(
         self, compiled: _CompiledRule, text: str, role: str, result: RecognizerResult,
-        names: NameLexicon | None = None,
+        caseless: bool = False,
     ) -> Judgement:
         rule = compiled.rule
         start, end = result.start, result.end
@@ -206,10 +208,10 @@ class Detector:
         presidio_boost = explanation.score_context_improvement if explanation is not None else 0.0
         raw_score = score - presidio_boost
         context_word = presidio_boost > 0
-        names = names or self.names
+        names = self.names.caseless if caseless else self.names
         if rule.uses_ner:
             score = raw_score = ner_score(
-                rule.entity, text, start, end, score, self._is_common_word, names
+                rule.entity, text, start, end, score, self._is_common_word, names, self.places, caseless
             )
         if compiled.context is not None:
             before, after = _around(text, start, end, rule.context_window)

@@ -16,6 +16,7 @@ from spacy.util import filter_spans
 from chatdlp.detect.gating import NerGate
 from chatdlp.detect.names import NameFinder, NameSpan, is_caseless
 from chatdlp.detect.nlp import NlpProfile
+from chatdlp.detect.places import PlaceFinder, PlaceSpan
 
 
 class PreloadedSpacyNlpEngine(SpacyNlpEngine):
@@ -28,6 +29,7 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
     def __init__(
         self, nlp: Any, profile: NlpProfile, ner_text: Callable[[str], str | None],
         names: NameFinder | None = None, view: Callable[[str], str] | None = None,
+        places: PlaceFinder | None = None,
     ) -> None:
         """``view`` is what NER sees of a text (same length); ``ner_text`` masks a view for
         the NER gate (None: nothing for NER); ``names`` finds names in a view."""
@@ -43,6 +45,7 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         self._lemmatizes = "lemmatizer" in nlp.pipe_names
         self.ner_text = ner_text
         self.names = names
+        self.places = places
         self.view = view or (lambda text: text)
         self.ner_characters = 0  # characters actually sent through NER
 
@@ -70,7 +73,7 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
             view = self.view(text)  # computed once: it feeds both the NER gate and the name finder
             masked = self.ner_text(view)
             runs.append(NerGate.segments(masked) if masked is not None else [])
-            caseless.append(self.names is not None and is_caseless(text))
+            caseless.append(is_caseless(text))
             names.append(self.names.find(view, masked or "", caseless[-1]) if self.names is not None else ())
             views.append(view)
         ner_docs = nlp.pipe([run for text_runs in runs for _, run in text_runs], batch_size=batch_size)
@@ -91,6 +94,8 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
                 spans = _add_names(doc, spans, text_names)
                 persons = [(s.start_char, s.end_char) for s in spans if s.label_ == "PERSON"]
                 spans = _add_names(doc, spans, self.names.in_lists(view, persons, no_case))
+            if self.places is not None:
+                spans = _add_places(doc, spans, self.places.find(view, no_case))
             if spans:
                 doc.set_ents(filter_spans(_with_titles(doc, _join_split_names(doc, spans))))
             yield text, self._doc_to_nlp_artifact(doc, language)
@@ -186,6 +191,26 @@ def _add_names(doc: Any, spans: list[Any], names: Sequence[NameSpan]) -> list[An
         # name; one read as a place is left to the model ("Florence", "Georgia").
         labels = _NAME_PART_LABELS if name.strong else _NOT_PLACES
         if longer or (inside and all(s.label_ in labels for s in overlapping)):
+            out = [s for s in out if not any(s is o for o in overlapping)] + [span]
+    return out
+
+
+def _add_places(doc: Any, spans: list[Any], places: Sequence[PlaceSpan]) -> list[Any]:
+    """NER's entities with the places the gazetteer and place cues found
+    (:mod:`chatdlp.detect.places`): added where NER found nothing; a strong place replaces a
+    person, organisation or group NER read there ("from Mali" -> PERSON), one that holds it."""
+    out = list(spans)
+    for place in places:
+        span = doc.char_span(place.start, place.end, label="GPE", alignment_mode="expand")
+        if span is None:
+            continue
+        overlapping = [s for s in out if s.start < span.end and span.start < s.end]
+        if not overlapping:
+            out.append(span)
+        elif place.strong and all(
+            s.label_ in ("PERSON", "ORG", "NORP") and s.start >= span.start and s.end <= span.end
+            for s in overlapping
+        ):
             out = [s for s in out if not any(s is o for o in overlapping)] + [span]
     return out
 
