@@ -73,7 +73,8 @@ def _health_terms() -> set[str]:
 
 
 def _names(path: Path, skip: set[str]) -> list[str]:
-    data = pickle.load(gzip.open(path))  # noqa: S301 - the package's own data file
+    with gzip.open(path) as raw:
+        data = pickle.load(raw)  # the package's own data file
     best: dict[str, int] = {}
     for name, attributes in data.items():
         ranks = attributes.get("rank") or {}

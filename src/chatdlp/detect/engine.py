@@ -23,13 +23,13 @@ from chatdlp.detect.gating import NerGate
 from chatdlp.detect.names import NameFinder, NameLexicon, is_caseless
 from chatdlp.detect.ner_scoring import ner_score
 from chatdlp.detect.nlp import NlpProfile
-from chatdlp.detect.places import PlaceFinder
 from chatdlp.detect.nlp_engine import (
     NAME_PATTERN_ENTITIES,
     TITLE_BEFORE,
     FixedRegistry,
     PreloadedSpacyNlpEngine,
 )
+from chatdlp.detect.places import PlaceFinder
 from chatdlp.detect.recognizers import build_recognizer
 from chatdlp.detect.rules import RuleRecognizer
 from chatdlp.detect.segments import CaseRestorer, ner_view
@@ -105,8 +105,12 @@ class Detector:
         gate = NerGate(rule.entity for rule in policies.rules if rule.uses_ner)
         self.names = NameLexicon.for_pipeline(nlp)
         ner_entities = {rule.entity for rule in policies.rules if rule.uses_ner}
-        finder = NameFinder(self.names) if "PERSON" in ner_entities else None
-        self.places = PlaceFinder(self.names.is_common, self.names.is_name) if "LOCATION" in ner_entities else None
+        self.places = (
+            PlaceFinder(self.names.is_common, self.names.is_name) if "LOCATION" in ner_entities else None
+        )
+        finder = NameFinder(self.names, self.places.is_listed if self.places else None) if (
+            "PERSON" in ner_entities
+        ) else None
         self.nlp_engine = PreloadedSpacyNlpEngine(
             nlp, profile, gate.mask, finder, lambda text: ner_view(text, self.case_restorer), self.places,
         )

@@ -22,7 +22,7 @@ character spans, and adds nothing where that view is blank.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from importlib import resources
@@ -226,9 +226,11 @@ class NameSpan:
 class NameFinder:
     """Person names in NER's view of a text, from the lexicon, name shapes and cues."""
 
-    def __init__(self, lexicon: NameLexicon) -> None:
+    def __init__(self, lexicon: NameLexicon, is_place: Callable[[str], bool] | None = None) -> None:
+        """``is_place``: a listed country or city ("Austin and Dallas" is no pair of names)."""
         self.lexicon = lexicon
-        self._caseless = self if lexicon.caseless is lexicon else NameFinder(lexicon.caseless)
+        self.is_place = is_place or (lambda value: False)
+        self._caseless = self if lexicon.caseless is lexicon else NameFinder(lexicon.caseless, is_place)
 
     def find(self, view: str, gated: str | None = None, caseless: bool | None = None) -> list[NameSpan]:
         """Names in ``view``; capitalised ones only where ``gated`` (the view with the
@@ -309,6 +311,11 @@ class NameFinder:
                      for m in _LIST_ITEM.finditer(match.group())]
             named = [any(s < e and b < t for s, t in persons) for b, e in items]
             if not any(named):
+                # No item read as a person: a list of listed names all the same ("Becker and
+                # Vasquez"), none of them a place or an ordinary word.
+                if all(all(self.lexicon.is_name(w) for w in view[b:e].split())
+                       and not self.is_place(view[b:e]) for b, e in items):
+                    out.extend(NameSpan(b, e, False) for b, e in items)
                 continue
             # With one person in it, listed names count as names: "Schulz, Strickland and Matthews".
             listed = [n or all(self.lexicon.is_name(w) for w in view[b:e].split())

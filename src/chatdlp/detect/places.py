@@ -122,7 +122,8 @@ class PlaceFinder:
         for match in _CUE_OR_PREPOSITION.finditer(view):
             span = self._after_cue(view, match.end(), bool(match.group("cue")), caseless,
                                    bool(match.group("cue") or match.group("inside")))
-            if span is not None and not any(s.start < span.end and span.start < s.end for s in found.values()):
+            if span is not None and not any(s.start < span.end and span.start < s.end
+                                            for s in found.values()):
                 found[(span.start, span.end)] = span
         return sorted(found.values(), key=lambda s: (s.start, s.end))
 
@@ -162,9 +163,9 @@ class PlaceFinder:
         for count in range(len(words), 0, -1):
             candidate = " ".join(words[:count])
             if candidate.lower() in self.cities or candidate.lower() in self.countries:
-                if count == 1 and (self.is_word(candidate.lower()) or not inside and self.is_name(
+                if count == 1 and (self.is_word(candidate.lower()) or (not inside and self.is_name(
                     candidate.lower()
-                )):
+                ))):
                     break
                 return PlaceSpan(position, _end_of(match, count), True)
         if not cue or caseless or not match.group()[0].isupper():
@@ -172,9 +173,9 @@ class PlaceFinder:
         # An unknown place after a cue: capitalised words, not all ordinary, not a person.
         while words and words[-1].lower() in _CONNECTORS:
             words.pop()
-        if not words or all(self.is_word(w.lower()) for w in words) or self.is_word(words[0].lower()) and (
+        if not words or all(self.is_word(w.lower()) for w in words) or (self.is_word(words[0].lower()) and (
             len(words) == 1 or words[0].lower() in _CONNECTORS
-        ):
+        )):
             return None
         if len(words) > 1 and self.is_name(words[0].lower()) and self.is_name(words[-1].lower()):
             return None  # "moved to Anna Berg's": a person
