@@ -117,8 +117,8 @@ class PlaceFinder:
         lower_case = _is_lower_case_writing(view)
         caseless = lower_case if caseless is None else caseless
         found: dict[tuple[int, int], PlaceSpan] = {}
-        for span in self._countries(view, lower_case):
-            found[(span.start, span.end)] = span
+        for country in self._countries(view, lower_case):
+            found[(country.start, country.end)] = country
         for match in _CUE_OR_PREPOSITION.finditer(view):
             span = self._after_cue(view, match.end(), bool(match.group("cue")), caseless,
                                    bool(match.group("cue") or match.group("inside")))
@@ -187,7 +187,7 @@ class PlaceFinder:
 def _end_of(match: regex.Match[str], count: int) -> int:
     """The end of the ``count``-th word of ``match``."""
     words = list(_NON_SPACE.finditer(match.group()))
-    return match.start() + words[count - 1].end()
+    return int(match.start()) + int(words[count - 1].end())
 
 
 def _written_as_name(surface: str) -> bool:
