@@ -57,3 +57,45 @@ def test_detector_reports_names_ner_alone_drops(detector, text: str, name: str) 
     start = text.index(name)
     assert any(d.reported and d.entity_type in ("PERSON", "PATIENT_NAME") and d.start <= start < d.end
                for d in found), found
+
+
+# -- the international lists (data/world_*.txt, from names-dataset) -------------------------
+
+def test_world_lists_add_names_beyond_the_census_and_no_words(finder) -> None:
+    lex = finder.lexicon
+    assert lex.is_world("Sigrun") and lex.is_first("Sigrun") and lex.is_name("Sigrun")
+    assert lex.is_world("Haraldsson") and lex.is_last("Haraldsson")
+    # the build drops ordinary words, shorthand and short entries: none of these is listed
+    assert not any(lex.is_world(w) for w in ("Server", "States", "Abd", "Og", "Python", "Release"))
+    # text without case gets the census lists only
+    assert not lex.caseless.is_first("Sigrun") and lex.caseless.is_first("Patricia")
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("Why is Sigrun so quiet today?", ["Sigrun"]),
+    ("Ngozi Haraldsson booked the room for Friday.", ["Ngozi Haraldsson"]),
+    ("Takeshi: can you resend the invoice?", ["Takeshi"]),
+])
+def test_international_names_found(finder, text: str, names: list[str]) -> None:
+    assert all(name in _found(finder, text) for name in names), _found(finder, text)
+
+
+@pytest.mark.parametrize("text", [
+    # a lone international name opening a sentence is no evidence (clinical shorthand)
+    "Cath at that time revealed severe disease.",
+    # in text written without capitals only the census lists count
+    "pt tolerated cath well, sigrun valve not attempted today due to secretions",
+    "PT TOLERATED CATH WELL. SIGRUN VALVE NOT ATTEMPTED.",
+])
+def test_international_names_near_misses(finder, text: str) -> None:
+    assert _found(finder, text) == []
+
+
+def test_pair_of_listed_names_without_ner(finder) -> None:
+    text = "Becker and Vasquez were precision engineers."
+    spans = finder.in_lists(text, [])
+    assert [text[s.start : s.end] for s in spans] == ["Becker", "Vasquez"]
+    # a pair that holds an ordinary word or a place is no pair of names
+    places = NameFinder(finder.lexicon, lambda value: value.lower() in {"austin", "dallas"})
+    assert places.in_lists("Austin and Dallas were hot.", []) == []
+    assert finder.in_lists("Python and Becker were there.", []) == []

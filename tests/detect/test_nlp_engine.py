@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import regex
 
-from chatdlp.detect.names import NameSpan
 from chatdlp.detect.nlp_engine import LONG_RUN, token_view, without_long_runs
 from chatdlp.records import Message
 
@@ -100,7 +99,7 @@ def test_long_runs_are_blanked_with_offsets_kept() -> None:
 def test_token_view_keeps_runs_and_name_lines_only() -> None:
     text = "first line of code();\nDear Dana Whitfield, hello\nlast line\n"
     start = text.index("Dana")
-    view = token_view(text, [], [NameSpan(start, start + len("Dana Whitfield"), True)])
+    view = token_view(text, [], [(start, start + len("Dana Whitfield"))])
     assert len(view) == len(text)
     assert view.splitlines()[1] == "Dear Dana Whitfield, hello"
     assert not view.splitlines()[0].strip() and not view.splitlines()[2].strip()

@@ -22,7 +22,7 @@ from chatdlp.detect.clinical import is_clinical, veto
 from chatdlp.detect.edm import EdmIndex, edm_detections
 from chatdlp.detect.gating import NerGate
 from chatdlp.detect.matching import Budget, Matcher
-from chatdlp.detect.names import NameFinder, NameLexicon
+from chatdlp.detect.names import NameFinder, NameLexicon, is_caseless
 from chatdlp.detect.ner_scoring import ner_score
 from chatdlp.detect.nlp import NlpProfile
 from chatdlp.detect.nlp_engine import (
@@ -32,6 +32,7 @@ from chatdlp.detect.nlp_engine import (
     PreloadedSpacyNlpEngine,
     WindowContextEnhancer,
 )
+from chatdlp.detect.places import PlaceFinder
 from chatdlp.detect.prefilter import Prefilter
 from chatdlp.detect.recognizers import build_recognizer
 from chatdlp.detect.rules import RuleRecognizer
@@ -111,9 +112,14 @@ class Detector:
         gate = NerGate(rule.entity for rule in policies.rules if rule.uses_ner)
         self.names = NameLexicon.for_pipeline(nlp)
         ner_entities = {rule.entity for rule in policies.rules if rule.uses_ner}
-        finder = NameFinder(self.names) if "PERSON" in ner_entities else None
+        self.places = (
+            PlaceFinder(self.names.is_common, self.names.is_name) if "LOCATION" in ner_entities else None
+        )
+        finder = NameFinder(self.names, self.places.is_listed if self.places else None) if (
+            "PERSON" in ner_entities
+        ) else None
         self.nlp_engine = PreloadedSpacyNlpEngine(
-            nlp, profile, gate.mask, finder, lambda text: ner_view(text, self.case_restorer),
+            nlp, profile, gate.mask, finder, lambda text: ner_view(text, self.case_restorer), self.places,
         )
         self._rules = {rule.id: _CompiledRule.of(rule) for rule in policies.rules}
         self.budget = Budget.from_environment()  # of the backtracking regex engine
@@ -191,11 +197,14 @@ class Detector:
     ) -> list[Judgement]:
         """Apply each result's rule: context boost, allow, near, roles, threshold; then overlaps."""
         judgements = []
+        caseless: bool | None = None  # the text's case, judged once
         for result in sorted(results, key=lambda r: (r.start, r.end, r.entity_type)):
             rule_id = self._rule_id(result)
             if rule_id is None:
                 continue
-            judgement = self._judge_one(self._rules[rule_id], text, role, result)
+            if caseless is None:
+                caseless = is_caseless(text)
+            judgement = self._judge_one(self._rules[rule_id], text, role, result, caseless)
             if (result.start, result.end) in disguised:
                 judgement = replace(judgement, disguised=True)
             judgements.append(judgement)
@@ -213,7 +222,8 @@ class Detector:
         return replace(judgement, reported=False, reason=why) if why else judgement
 
     def _judge_one(
-        self, compiled: _CompiledRule, text: str, role: str, result: RecognizerResult
+        self, compiled: _CompiledRule, text: str, role: str, result: RecognizerResult,
+        caseless: bool = False,
     ) -> Judgement:
         rule = compiled.rule
         start, end = result.start, result.end
@@ -223,9 +233,10 @@ class Detector:
         presidio_boost = explanation.score_context_improvement if explanation is not None else 0.0
         raw_score = score - presidio_boost
         context_word = presidio_boost > 0
+        names = self.names.caseless if caseless else self.names
         if rule.uses_ner:
             score = raw_score = ner_score(
-                rule.entity, text, start, end, score, self._is_common_word, self.names
+                rule.entity, text, start, end, score, self._is_common_word, names, self.places, caseless
             )
         if compiled.context is not None:
             before, after = _around(text, start, end, rule.context_window)
@@ -233,7 +244,7 @@ class Detector:
                 context_word = True
                 score = min(1.0, score + rule.context_boost)
         if rule.entity in NAME_PATTERN_ENTITIES and not rule.recognizer:
-            end = start + self._name_prefix(text[start:end])
+            end = start + self._name_prefix(text[start:end], names)
             title = TITLE_BEFORE.search(text, max(0, start - 8), start)
             if end > start and title is not None:
                 start = title.start()  # "Dr. Kent Jaworski": the title is masked with the name
@@ -257,11 +268,11 @@ class Detector:
             reason = f"score {score:.2f} is below the rule's min_score {rule.min_score:.2f}"
         return Judgement(rule, start, end, raw_score, score, context_word, not reason, reason)
 
-    def _name_prefix(self, value: str) -> int:
+    def _name_prefix(self, value: str, names: NameLexicon) -> int:
         """The length of the longest run of leading words that could be a name
         ("OKAFOR" of "OKAFOR TODAY"); 0 when the first word is an ordinary word."""
         for match in reversed(list(regex.finditer(r"\S+", value))):
-            if self.names.could_be_name(value[: match.end()]):
+            if names.could_be_name(value[: match.end()]):
                 return len(value[: match.end()].rstrip(".,;:"))
         return 0
 

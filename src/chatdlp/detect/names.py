@@ -6,7 +6,9 @@ generalise across texts, and :class:`NameFinder` uses them together:
 
 - the name lists: the US Census Bureau's 1990 first names and surnames (public
   domain, ``data/census_*.txt``), minus common English words unless other
-  evidence agrees ("Mark", "Young", "Will" are names and words);
+  evidence agrees ("Mark", "Young", "Will" are names and words); and the given
+  names and surnames frequent in other countries (``data/world_*.txt``, from
+  ``names-dataset``, see ``bench/build_lexicons.py``), which hold no English word;
 - the shape of name words: Titlecase, with the particles and joins surnames
   have (``McDonald``, ``O'Brien``, ``Delacroix-Boyd``, ``DeLuca``), not camelCase
   identifiers;
@@ -20,13 +22,16 @@ character spans, and adds nothing where that view is blank.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from functools import cached_property
 from importlib import resources
 from typing import Any
 
 import regex
 from spacy.lang.en.stop_words import STOP_WORDS
+
+from chatdlp.detect.segments import is_mostly_upper
 
 # A name word: Titlecase, with surname particles and hyphenated parts.
 _PART = r"(?:(?:Mc|Mac|Fitz|De|Di|Da|Du|La|Le|Van|Von|Del|Della|O['’]|D['’])?\p{Lu}\p{Ll}+)"
@@ -90,6 +95,15 @@ def _load_words(name: str) -> frozenset[str]:
     return frozenset(word for line in raw.splitlines() if not line.startswith("#") for word in line.split())
 
 
+def _name_lists() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Given names and surnames (the census lists and the international ones), and the
+    names that only the international lists hold."""
+    census_first, census_last = _load_words("census_first_names.txt"), _load_words("census_surnames.txt")
+    world_first, world_last = _load_words("world_first_names.txt"), _load_words("world_surnames.txt")
+    world = (world_first | world_last) - census_first - census_last
+    return census_first | world_first, census_last | world_last, world
+
+
 @dataclass(frozen=True)
 class NameLexicon:
     """First names and surnames, and the common words that some of them also are."""
@@ -101,18 +115,35 @@ class NameLexicon:
     # "tyler"): in text without capitals only a word outside it is evidence of a name.
     ordinary: frozenset[str] = frozenset()
 
+    # Names only the international lists hold. They are built from what people call
+    # themselves on a social network: good evidence where case marks a name ("Mette",
+    # "Yefremova"), none in notes written without case, where they would match clinical
+    # shorthand (abd, cath, rehab).
+    world: frozenset[str] = frozenset()
+
     @classmethod
     def load(cls, common_words: Iterable[str]) -> NameLexicon:
-        return cls(_load_words("census_first_names.txt"), _load_words("census_surnames.txt"),
-                   frozenset(common_words))
+        first, last, world = _name_lists()
+        return cls(first, last, frozenset(common_words), world=world)
+
+    @cached_property
+    def caseless(self) -> NameLexicon:
+        """The lexicon for text whose case says nothing: the census lists only."""
+        if not self.world:
+            return self
+        return replace(self, first=self.first - self.world, last=self.last - self.world, world=frozenset())
+
+    def for_text(self, text: str) -> NameLexicon:
+        """This lexicon, or :attr:`caseless` for text in ALL CAPS or without capitals."""
+        return self.caseless if is_caseless(text) else self
 
     @classmethod
     def for_pipeline(cls, nlp: Any) -> NameLexicon:
         """Common words from the pipeline's lemmatizer tables: stop words, adverbs and verbs
         ("Mark", "Will", "Grant"), and nouns and adjectives that are on no name list (those
         tables also hold "patrick" and "pauline", which are not ordinary words)."""
-        first = _load_words("census_first_names.txt") - _RELATIONS
-        last = _load_words("census_surnames.txt") - _RELATIONS
+        first, last, world = _name_lists()
+        first, last = first - _RELATIONS, last - _RELATIONS
         common: set[str] = set(STOP_WORDS) | _CALENDAR | _RELATIONS
         ordinary: set[str] = set()
         try:
@@ -130,7 +161,7 @@ class NameLexicon:
                     common |= words - first - last if pos in ("noun", "adj") else words
         except (KeyError, ValueError, AttributeError):
             pass  # a pipeline without lookup tables: only stop words are common
-        return cls(first, last, frozenset(common), frozenset(common | ordinary))
+        return cls(first, last, frozenset(common), frozenset(common | ordinary), world)
 
     def is_ordinary(self, word: str) -> bool:
         """An ordinary word, inflected forms included ("continues", "stating", "extubated")."""
@@ -153,6 +184,10 @@ class NameLexicon:
     def is_last(self, word: str) -> bool:
         parts = self._parts(word)
         return bool(parts) and (word.lower() in self.last or all(p in self.last for p in parts if len(p) > 1))
+
+    def is_world(self, word: str) -> bool:
+        """On the international lists only."""
+        return word.lower() in self.world
 
     def is_common(self, word: str) -> bool:
         return word.lower().strip(".") in self.common
@@ -191,12 +226,19 @@ class NameSpan:
 class NameFinder:
     """Person names in NER's view of a text, from the lexicon, name shapes and cues."""
 
-    def __init__(self, lexicon: NameLexicon) -> None:
+    def __init__(self, lexicon: NameLexicon, is_place: Callable[[str], bool] | None = None) -> None:
+        """``is_place``: a listed country or city ("Austin and Dallas" is no pair of names)."""
         self.lexicon = lexicon
+        self.is_place = is_place or (lambda value: False)
+        self._caseless = self if lexicon.caseless is lexicon else NameFinder(lexicon.caseless, is_place)
 
-    def find(self, view: str, gated: str | None = None) -> list[NameSpan]:
+    def find(self, view: str, gated: str | None = None, caseless: bool | None = None) -> list[NameSpan]:
         """Names in ``view``; capitalised ones only where ``gated`` (the view with the
-        sentences NER skips blanked, same length) still has text, when it is given."""
+        sentences NER skips blanked, same length) still has text, when it is given.
+        ``caseless``: the text was written in ALL CAPS or without capitals (default: judged
+        from ``view``), where only the census lists count."""
+        if (is_caseless(view) if caseless is None else caseless) and self._caseless is not self:
+            return self._caseless.find(view, gated, False)
         found: dict[tuple[int, int], NameSpan] = {}
         for match in _TITLE_SEQUENCE.finditer(view if gated is None else gated):
             span = self._judge_title(view, match)
@@ -235,7 +277,9 @@ class NameFinder:
         strong_cue = bool(_STRONG_CUE.search(before))
         if len(words) == 1:
             word = words[0]
-            if lex.is_name(word) and lex.is_first(word):
+            if lex.is_name(word) and lex.is_first(word) and not (
+                lex.is_world(word) and opens_sentence(view, start, end)
+            ):
                 return NameSpan(start, end, strong_cue)
             if strong_cue and (lex.is_first(word) or lex.is_last(word) or not lex.is_common(word)):
                 return NameSpan(start, end, True)
@@ -253,16 +297,25 @@ class NameFinder:
             return NameSpan(start, end, False)
         return None
 
-    def in_lists(self, view: str, persons: Sequence[tuple[int, int]]) -> list[NameSpan]:
+    def in_lists(
+        self, view: str, persons: Sequence[tuple[int, int]], caseless: bool | None = None
+    ) -> list[NameSpan]:
         """The items of a list or pair of Titlecase words in which other items are names
         ("Hermansen and Lowery", "Jan, Kristi, Stephen and Julie"): an item that is an
         ordinary word stays out unless most of the list are names."""
+        if (is_caseless(view) if caseless is None else caseless) and self._caseless is not self:
+            return self._caseless.in_lists(view, persons, False)
         out: list[NameSpan] = []
         for match in _LIST.finditer(view):
             items = [(match.start() + m.start(), match.start() + m.end())
                      for m in _LIST_ITEM.finditer(match.group())]
             named = [any(s < e and b < t for s, t in persons) for b, e in items]
             if not any(named):
+                # No item read as a person: a list of listed names all the same ("Becker and
+                # Vasquez"), none of them a place or an ordinary word.
+                if all(all(self.lexicon.is_name(w) for w in view[b:e].split())
+                       and not self.is_place(view[b:e]) for b, e in items):
+                    out.extend(NameSpan(b, e, False) for b, e in items)
                 continue
             # With one person in it, listed names count as names: "Schulz, Strickland and Matthews".
             listed = [n or all(self.lexicon.is_name(w) for w in view[b:e].split())
@@ -304,9 +357,21 @@ _NON_SPACE = regex.compile(r"\S+")
 _NAME_JOINS = regex.compile(r"[-'’]")
 
 
+def opens_sentence(text: str, start: int, end: int) -> bool:
+    """A word that starts a sentence and is not someone addressed or quoted ("Abd with
+    hypoactive BS" in a note, not "Mette: what a wife" or "Mette, call me"): a capital there
+    is no evidence of a name."""
+    return _starts_sentence(text, start) and text[end : end + 1] not in (":", ",")
+
+
 def _starts_sentence(view: str, start: int) -> bool:
     before = view[max(0, start - 3) : start].rstrip(" \t")
     return not before or before[-1] in ".!?\n:>\"'("
+
+
+def is_caseless(text: str) -> bool:
+    """Text in ALL CAPS or without capitals: its case says nothing about names."""
+    return is_mostly_upper(text) or _is_lower_case_writing(text)
 
 
 def _is_lower_case_writing(view: str) -> bool:
@@ -315,3 +380,9 @@ def _is_lower_case_writing(view: str) -> bool:
     if characters < 20:
         return False
     return len(_UPPER.findall(view)) / characters < 0.02
+
+
+def list_spans(view: str) -> list[tuple[int, int]]:
+    """Where :meth:`NameFinder.in_lists` can find names in ``view``: each list or pair of
+    words ("Hermansen and Lowery"), as character spans (the tokens they need)."""
+    return [(match.start(), match.end()) for match in _LIST.finditer(view)]

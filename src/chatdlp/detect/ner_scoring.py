@@ -21,7 +21,8 @@ from collections.abc import Callable
 
 import regex
 
-from chatdlp.detect.names import NAME_WORD, NameLexicon
+from chatdlp.detect.names import NAME_WORD, NameLexicon, opens_sentence
+from chatdlp.detect.places import PlaceFinder
 
 _LINE_WINDOW = 160
 NER_ENTITIES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP", "DATE_TIME"})
@@ -58,9 +59,10 @@ _CODE_WINDOW = 12  # characters each side of a span in which code lowers its sco
 
 def ner_score(
     entity: str, text: str, start: int, end: int, base: float, is_common_word: Callable[[str], bool],
-    lexicon: NameLexicon | None = None,
+    lexicon: NameLexicon | None = None, places: PlaceFinder | None = None, caseless: bool = False,
 ) -> float:
-    """A score for an NER span in ``text``, starting from Presidio's ``base``."""
+    """A score for an NER span in ``text``, starting from Presidio's ``base``; ``caseless``:
+    the text is written in ALL CAPS or without capitals."""
     value = text[start:end]
     words = value.split()
     before = text[max(0, start - 40) : start]
@@ -75,8 +77,16 @@ def ner_score(
     )
     if _IDENTIFIER.search(shape.replace(". ", " ").replace("'", "").replace("-", "")):
         score -= 0.4
-    listed = person and lexicon is not None and _listed_name(words, lexicon)
-    if value == value.lower() and not listed:
+    # A place the gazetteer knows, or a word of five letters or more right after a place cue
+    # in text with case ("based in ESPOO"; not "in BP", "in SYNCH" in a note in capitals):
+    # its case says nothing against it.
+    place = entity == "LOCATION" and places is not None and (places.is_listed(value) or (
+        not caseless and len(value) > 4 and places.cued(text, start) and not is_common_word(value.lower())
+    ))
+    listed = person and lexicon is not None and _listed_name(words, lexicon) and not (
+        len(words) == 1 and lexicon.is_world(words[0].strip(".,'’")) and opens_sentence(text, start, end)
+    )
+    if value == value.lower() and not listed and not place:
         score -= 0.35
     # In ALL-CAPS notes the case says nothing: a name needs a listed name or a cue.
     caps_unlisted = person and value.isupper() and not (
@@ -105,7 +115,7 @@ def ner_score(
         score -= 0.1
     if entity == "LOCATION" and value.lower().removeprefix("the ").strip(".,") in _NOT_PERSONAL_PLACES:
         score -= 0.5  # "Earth", "the Moon": places that say nothing about anyone
-    if entity == "LOCATION" and value.isupper():
+    if entity == "LOCATION" and value.isupper() and not place:
         # ALL-CAPS words are abbreviations (BP, NS, ER) and, in notes written in capitals,
         # drugs and devices the re-cased text makes look like places (PROPOFOL, QUINTON).
         if len(words) == 1 and len(value) <= 4 and value.strip(".") not in _PLACE_ABBREVIATIONS:

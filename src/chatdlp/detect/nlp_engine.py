@@ -16,8 +16,9 @@ from spacy.util import filter_spans
 
 from chatdlp.detect.chunks import split_text
 from chatdlp.detect.gating import NerGate
-from chatdlp.detect.names import NameFinder, NameSpan
+from chatdlp.detect.names import NameFinder, NameSpan, is_caseless, list_spans
 from chatdlp.detect.nlp import NlpProfile
+from chatdlp.detect.places import PlaceFinder, PlaceSpan
 
 
 class PreloadedSpacyNlpEngine(SpacyNlpEngine):
@@ -30,6 +31,7 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
     def __init__(
         self, nlp: Any, profile: NlpProfile, ner_text: Callable[[str], str | None],
         names: NameFinder | None = None, view: Callable[[str], str] | None = None,
+        places: PlaceFinder | None = None,
     ) -> None:
         """``view`` is what NER sees of a text (same length); ``ner_text`` masks a view for
         the NER gate (None: nothing for NER); ``names`` finds names in a view."""
@@ -46,6 +48,7 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         self.chunk_overlap_chars = profile.chunk_overlap_chars
         self.ner_text = ner_text
         self.names = names
+        self.places = places
         self.view = view or (lambda text: text)
         self.ner_characters = 0  # characters actually sent through NER
 
@@ -71,6 +74,8 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         runs: list[list[tuple[int, str]]] = []
         names: list[Sequence[NameSpan]] = []
         views: list[str] = []
+        caseless: list[bool] = []
+        places: list[Sequence[PlaceSpan]] = []
         for text in texts:
             # Computed once: it feeds both the NER gate and the name finder.
             view = without_long_runs(self.view(text))
@@ -80,14 +85,24 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
                 for offset, run in (NerGate.segments(masked) if masked is not None else [])
                 for at, piece in split_text(run, self.max_chunk_chars, self.chunk_overlap_chars)
             ])
-            names.append(self.names.find(view, masked or "") if self.names is not None else ())
+            caseless.append(is_caseless(text))
+            names.append(self.names.find(view, masked or "", caseless[-1]) if self.names is not None else ())
+            places.append(self.places.find(view, caseless[-1]) if self.places is not None else ())
             views.append(view)
         ner_docs = nlp.pipe([run for text_runs in runs for _, run in text_runs], batch_size=batch_size)
+        # Tokens where an entity can be placed: NER's runs, the lines of the names and places
+        # found, and of the lists whose items may be names (NameFinder.in_lists).
         docs = nlp.tokenizer.pipe(
-            token_view(text, text_runs, text_names)
-            for text, text_runs, text_names in zip(texts, runs, names, strict=True)
+            token_view(text, text_runs, [
+                *((n.start, n.end) for n in text_names), *((p.start, p.end) for p in text_places),
+                *(list_spans(view) if self.names is not None else ()),
+            ])
+            for text, view, text_runs, text_names, text_places
+            in zip(texts, views, runs, names, places, strict=True)
         )
-        for text, text_runs, view, text_names, doc in zip(texts, runs, views, names, docs, strict=True):
+        for text_runs, view, text_names, text_places, doc, no_case in zip(
+            runs, views, names, places, docs, caseless, strict=True
+        ):
             spans = []
             for offset, run in text_runs:
                 self.ner_characters += len(run)
@@ -102,7 +117,9 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
             if self.names is not None:
                 spans = _add_names(doc, spans, text_names)
                 persons = [(s.start_char, s.end_char) for s in spans if s.label_ == "PERSON"]
-                spans = _add_names(doc, spans, self.names.in_lists(view, persons))
+                spans = _add_names(doc, spans, self.names.in_lists(view, persons, no_case))
+            if self.places is not None:
+                spans = _add_places(doc, spans, text_places)
             if spans:
                 doc.set_ents(filter_spans(_with_titles(doc, _join_split_names(doc, spans))))
             yield text, self._doc_to_nlp_artifact(doc, language)
@@ -136,21 +153,22 @@ def without_long_runs(text: str) -> str:
     return blanked
 
 
-def token_view(text: str, runs: Sequence[tuple[int, str]], names: Sequence[NameSpan]) -> str:
-    """What spaCy tokenizes of ``text``: the runs NER reads and the line around each name
-    found, the rest blanked (line breaks kept), same offsets; "" when there is neither.
+def token_view(text: str, runs: Sequence[tuple[int, str]], spans: Sequence[tuple[int, int]]) -> str:
+    """What spaCy tokenizes of ``text``: the runs NER reads and the line around each span
+    found by other means (names, places, lists of names), the rest blanked (line breaks
+    kept), same offsets; "" when there is neither.
 
-    The entities NER finds and the names the lexicon finds are placed on these tokens
-    (titles before a name, line breaks inside one); nothing else needs them.
+    The entities NER finds and the names and places the lexicons find are placed on these
+    tokens (titles before a name, line breaks inside one); nothing else needs them.
     """
-    if not runs and not names:
+    if not runs and not spans:
         return ""
     kept = [(offset, offset + len(run)) for offset, run in runs]
-    for name in names:
-        line_start = text.rfind("\n", max(0, name.start - _LINE), name.start) + 1
-        line_end = text.find("\n", name.end, name.end + _LINE)
-        start = max(line_start, name.start - _LINE)
-        kept.append((start, line_end if line_end != -1 else min(len(text), name.end + _LINE)))
+    for span_start, span_end in spans:
+        line_start = text.rfind("\n", max(0, span_start - _LINE), span_start) + 1
+        line_end = text.find("\n", span_end, span_end + _LINE)
+        start = max(line_start, span_start - _LINE)
+        kept.append((start, line_end if line_end != -1 else min(len(text), span_end + _LINE)))
     kept.sort()
     pieces: list[str] = []
     position = 0
@@ -293,6 +311,26 @@ def _add_names(doc: Any, spans: list[Any], names: Sequence[NameSpan]) -> list[An
         # name; one read as a place is left to the model ("Florence", "Georgia").
         labels = _NAME_PART_LABELS if name.strong else _NOT_PLACES
         if longer or (inside and all(s.label_ in labels for s in overlapping)):
+            out = [s for s in out if not any(s is o for o in overlapping)] + [span]
+    return out
+
+
+def _add_places(doc: Any, spans: list[Any], places: Sequence[PlaceSpan]) -> list[Any]:
+    """NER's entities with the places the gazetteer and place cues found
+    (:mod:`chatdlp.detect.places`): added where NER found nothing; a strong place replaces a
+    person, organisation or group NER read there ("from Mali" -> PERSON), one that holds it."""
+    out = list(spans)
+    for place in places:
+        span = doc.char_span(place.start, place.end, label="GPE", alignment_mode="expand")
+        if span is None:
+            continue
+        overlapping = [s for s in out if s.start < span.end and span.start < s.end]
+        if not overlapping:
+            out.append(span)
+        elif place.strong and all(
+            s.label_ in ("PERSON", "ORG", "NORP") and s.start >= span.start and s.end <= span.end
+            for s in overlapping
+        ):
             out = [s for s in out if not any(s is o for o in overlapping)] + [span]
     return out
 

@@ -62,6 +62,7 @@ _TABLE = (
     Entity("LOCATION", label="LOCATION"),
     Entity("HEALTHCARE_FACILITY", label="LOCATION"),
     Entity("STREET_ADDRESS", label="LOCATION"),
+    Entity("POSTAL_CODE", specificity=_WEAK, label="LOCATION"),
     Entity("DATE_TIME", label="DATE"),
     Entity("DATE", label="DATE"),
     Entity("AGE", label="AGE"),
