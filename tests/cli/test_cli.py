@@ -107,7 +107,7 @@ def test_policy_list_validate_test_explain(run_cli, tmp_path: Path) -> None:
                     "    examples: {match: ['about Nightjar'], no_match: ['a nightjar2 bird']}\n")
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 1\nname: bad\nrules:\n  - id: b.x\n    entity: X\n    category: pii\n"
-                   "    severity: low\n    patterns: [{name: p, regex: '(a+)+', score: 0.5}]\n")
+                   "    severity: low\n    patterns: [{name: p, regex: '(?=a)(a+)+', score: 0.5}]\n")
     validate = run_cli("policy", "validate", str(good), str(bad))
     assert validate.exit_code == 2
     assert f"ok      {good}" in validate.output
