@@ -74,8 +74,9 @@ class ProcessPoolRunner:
     def run(self, batches: Iterable[list[Message]]) -> Iterator[BatchResult]:
         pending: deque[tuple[list[Message], AsyncResult[tuple[list[list[Detection]], Counter[str]]]]]
         pending = deque()
+        failure_box: list[Exception] = []
         try:
-            for index, batch in enumerate(batches):
+            for index, batch in enumerate(_until_failure(batches, failure_box)):
                 if self._pool is None and index < self.local_batches:
                     yield batch, self.local.detect(batch)
                     continue
@@ -85,9 +86,11 @@ class ProcessPoolRunner:
                 while len(pending) >= self.max_in_flight:
                     done, result = pending.popleft()
                     yield done, self._collect(result)
-            while pending:
+            while pending:  # batches in flight when the source failed are still detected
                 done, result = pending.popleft()
                 yield done, self._collect(result)
+            if failure_box:
+                raise failure_box[0]
             if self._pool is not None:
                 self._pool.close()
                 self._pool.join()
@@ -101,3 +104,18 @@ class ProcessPoolRunner:
             self._pool.terminate()
             self._pool.join()
             self._pool = None
+
+
+def _until_failure(batches: Iterable[list[Message]], box: list[Exception]) -> Iterator[list[Message]]:
+    """The batches until the input fails; the error is put in ``box`` (raised after the
+    batches already sent are collected)."""
+    iterator = iter(batches)
+    while True:
+        try:
+            batch = next(iterator)
+        except StopIteration:
+            return
+        except Exception as exc:
+            box.append(exc)
+            return
+        yield batch
