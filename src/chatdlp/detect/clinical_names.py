@@ -73,6 +73,8 @@ class _ClinicalRecognizer(EntityRecognizer):
         super().__init__(supported_entities=[self.ENTITY], supported_language=supported_language,
                          name=type(self).__name__)
         self.lexicon: NameLexicon | None = None
+        self._metadata: dict[str, Any] = {RecognizerResult.RECOGNIZER_NAME_KEY: type(self).__name__,
+                                          RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}
 
     def use_lexicon(self, lexicon: NameLexicon) -> None:
         self.lexicon = lexicon
@@ -83,9 +85,7 @@ class _ClinicalRecognizer(EntityRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         if self.lexicon is None or self.ENTITY not in entities or not is_clinical(text):
             return []
-        return [RecognizerResult(self.ENTITY, s, e, score,
-                                 recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                                                       RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id})
+        return [RecognizerResult(self.ENTITY, s, e, score, recognition_metadata=dict(self._metadata))
                 for s, e, score in self._find(text, self.lexicon)]
 
     def _find(self, text: str, lexicon: NameLexicon) -> Iterator[tuple[int, int, float]]:
