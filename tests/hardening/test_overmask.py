@@ -102,3 +102,17 @@ def test_dates_without_four_digits_in_a_run_are_masked_next_to_a_finding() -> No
         start = text.index("078")
         excerpt = excerpt_of(text, [(start, start + 11, "US_SSN")], start, start + 11, overmask=True)
         assert "DATE_LIKE" not in excerpt.text, (plain, excerpt.text)
+
+
+def test_key_like_runs_are_masked_next_to_a_finding() -> None:
+    # A token of a wrong length for its format is not reported, yet must not show beside a finding.
+    for token in ("ghp_MK348Y4dAH7fWxMVELM4CwTmPs81jAJX", "AbC9xYz2QwE8rTy6uIo", "dGhpcyBpcyBh/c2VjcmV0Kz0="):
+        text = f"the ssn 078-05-1120 and then {token} was pasted"
+        start = text.index("078")
+        excerpt = excerpt_of(text, [(start, start + 11, "US_SSN")], start, start + 11, overmask=True)
+        assert "[TOKEN_LIKE]" in excerpt.text and token not in excerpt.text, (token, excerpt.text)
+    for plain in ("internationalization", "chatdlp.detect.engine", "short_id_12", "2026-12-03T10:00"):
+        text = f"the ssn 078-05-1120 and then {plain} was pasted"
+        start = text.index("078")
+        excerpt = excerpt_of(text, [(start, start + 11, "US_SSN")], start, start + 11, overmask=True)
+        assert "TOKEN_LIKE" not in excerpt.text, (plain, excerpt.text)

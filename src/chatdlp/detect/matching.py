@@ -222,9 +222,16 @@ class Matcher:
     ) -> bool:
         """Adds the spans of the matches in ``text[pos:endpos]``, the ones found before a
         timeout included; False on a timeout."""
+        # A piece's edge inside a line is no edge of the text: "$", a word boundary or a lookaround would
+        # match there and nowhere in the text itself, so a match touching it is not taken
+        # (the overlap of the pieces finds the real ones).
+        cut_start = 0 < pos and text[pos - 1] != "\n"
+        cut_end = endpos < len(text) and text[endpos] != "\n"
         began = time.perf_counter()
         try:
             for match in self.fallback.finditer(text, pos, endpos, timeout=timeout):
+                if (cut_start and match.start() == pos) or (cut_end and match.end() == endpos):
+                    continue
                 spans[match.span(self.group)] = None
                 if first_only:
                     break

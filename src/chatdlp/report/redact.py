@@ -131,6 +131,9 @@ _MIN_CONTEXT_DIGITS = 4
 _EMAIL_LIKE = re.compile(r"[^\s@<>()\[\]\"',;]+@[^\s@<>()\[\]\"',;]+")
 _URL_LIKE = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+", re.IGNORECASE)
 _NAME_TOKEN = re.compile(r"[A-Z][a-z][A-Za-z'’-]*")
+# A key- or token-like run (16+ characters, letters and digits mixed): a secret the detector
+# did not report (a wrong length for its format, say) must not show beside one it did.
+_TOKEN_LIKE = re.compile(r"[A-Za-z0-9_+/=-]{16,}")
 # Dates with fewer than 4 digits in a run ("Jan 5", "5 March", "3/14", "5.3.21"): the
 # clinical DLP labels count them (a date of admission or birth is PHI).
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)(?:[a-z]{0,6})\.?"
@@ -145,7 +148,8 @@ def context_spans(
     text: str, regions: Sequence[MaskRegion], low: int, high: int
 ) -> list[tuple[int, int, str]]:
     """More spans to mask in ``text[low:high]`` around detected ``regions``: digit runs
-    of 4+ digits, dates ("Jan 5", "3/14"), e-mail- and URL-like strings, capitalised
+    of 4+ digits, dates ("Jan 5", "3/14"), e-mail- and URL-like strings, key-like runs of
+    16+ letters and digits, capitalised
     name-like tokens right next to a region, and the cells of a tabular line (CSV, a list, a JSON object) that
     holds one. Pure; over-masks on purpose."""
     window = text[low:high]
@@ -155,6 +159,8 @@ def context_spans(
             found.append((low + match.start(), low + match.end(), "DIGITS"))
     for pattern, label in ((_EMAIL_LIKE, "EMAIL_LIKE"), (_URL_LIKE, "URL_LIKE"), (_DATE_LIKE, "DATE_LIKE")):
         found.extend((low + m.start(), low + m.end(), label) for m in pattern.finditer(window))
+    found.extend((low + m.start(), low + m.end(), "TOKEN_LIKE") for m in _TOKEN_LIKE.finditer(window)
+                 if any(c.isdigit() for c in m.group()) and any(c.isalpha() for c in m.group()))
     for region in regions:
         if region.end <= low or region.start >= high:
             continue
