@@ -225,7 +225,7 @@ class Matcher:
         # A piece's edge inside a line is no edge of the text: "$", a word boundary or a lookaround would
         # match there and nowhere in the text itself, so a match touching it is not taken
         # (the overlap of the pieces finds the real ones).
-        cut_start = 0 < pos and text[pos - 1] != "\n"
+        cut_start = pos > 0 and text[pos - 1] != "\n"
         cut_end = endpos < len(text) and text[endpos] != "\n"
         began = time.perf_counter()
         try:
