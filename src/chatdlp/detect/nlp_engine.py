@@ -286,6 +286,26 @@ def _within_lines(doc: Any, spans: list[Any]) -> list[Any]:
     return out
 
 
+def _add_found(
+    doc: Any, spans: list[Any], found: Sequence[Any], label: str,
+    replaces: Callable[[Any, Any, list[Any]], bool],
+) -> list[Any]:
+    """NER's entities with spans found by other means (``found``: items with ``start`` and
+    ``end``), labelled ``label``: each is added where NER found nothing, and replaces what NER
+    read there when ``replaces(item, span, overlapping)`` says so."""
+    out = list(spans)
+    for item in found:
+        span = doc.char_span(item.start, item.end, label=label, alignment_mode="expand")
+        if span is None:
+            continue
+        overlapping = [s for s in out if s.start < span.end and span.start < s.end]
+        if not overlapping:
+            out.append(span)
+        elif replaces(item, span, overlapping):
+            out = [s for s in out if not any(s is o for o in overlapping)] + [span]
+    return out
+
+
 def _add_names(doc: Any, spans: list[Any], names: Sequence[NameSpan]) -> list[Any]:
     """NER's entities with the names the lexicon found (:mod:`chatdlp.detect.names`).
 
@@ -294,45 +314,30 @@ def _add_names(doc: Any, spans: list[Any], names: Sequence[NameSpan]) -> list[An
     organisation NER read there ("Brandon" -> GPE); a longer name replaces a shorter one
     ("Miki C Kristiansen" over "Kristiansen").
     """
-    if not names:
-        return spans
-    out = list(spans)
-    for name in names:
-        span = doc.char_span(name.start, name.end, label="PERSON", alignment_mode="expand")
-        if span is None:
-            continue
-        overlapping = [s for s in out if s.start < span.end and span.start < s.end]
-        if not overlapping:
-            out.append(span)
-            continue
+
+    def replaces(name: NameSpan, span: Any, overlapping: list[Any]) -> bool:
         longer = all(s.label_ == "PERSON" and len(s) < len(span) for s in overlapping)
         inside = all(s.start >= span.start and s.end <= span.end for s in overlapping)
         # A listed first name read as an organisation ("said Einar to Kristy" -> ORG) is a
         # name; one read as a place is left to the model ("Florence", "Georgia").
         labels = _NAME_PART_LABELS if name.strong else _NOT_PLACES
-        if longer or (inside and all(s.label_ in labels for s in overlapping)):
-            out = [s for s in out if not any(s is o for o in overlapping)] + [span]
-    return out
+        return longer or (inside and all(s.label_ in labels for s in overlapping))
+
+    return _add_found(doc, spans, names, "PERSON", replaces)
 
 
 def _add_places(doc: Any, spans: list[Any], places: Sequence[PlaceSpan]) -> list[Any]:
     """NER's entities with the places the gazetteer and place cues found
     (:mod:`chatdlp.detect.places`): added where NER found nothing; a strong place replaces a
     person, organisation or group NER read there ("from Mali" -> PERSON), one that holds it."""
-    out = list(spans)
-    for place in places:
-        span = doc.char_span(place.start, place.end, label="GPE", alignment_mode="expand")
-        if span is None:
-            continue
-        overlapping = [s for s in out if s.start < span.end and span.start < s.end]
-        if not overlapping:
-            out.append(span)
-        elif place.strong and all(
+
+    def replaces(place: PlaceSpan, span: Any, overlapping: list[Any]) -> bool:
+        return place.strong and all(
             s.label_ in ("PERSON", "ORG", "NORP") and s.start >= span.start and s.end <= span.end
             for s in overlapping
-        ):
-            out = [s for s in out if not any(s is o for o in overlapping)] + [span]
-    return out
+        )
+
+    return _add_found(doc, spans, places, "GPE", replaces)
 
 
 def _join_split_names(doc: Any, spans: list[Any]) -> list[Any]:
