@@ -34,6 +34,22 @@ MEMORY_ENV = "CHATDLP_DEDUPE_MEMORY_DIGESTS"
 _CACHE_KIB = 8 * 1024  # SQLite's page cache per spilled set
 
 
+def _private_database(prefix: str, temp_dir: str | None, dirs: list[str]) -> sqlite3.Connection:
+    """A new SQLite file only this process can read (directory 0700, file 0600), without a
+    journal: a spilled set lives as long as the run and is deleted with its directory
+    (appended to ``dirs``)."""
+    directory = tempfile.mkdtemp(prefix=prefix, dir=temp_dir)
+    os.chmod(directory, 0o700)
+    dirs.append(directory)
+    path = os.path.join(directory, "spill.sqlite")
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    for pragma in ("journal_mode = OFF", "synchronous = OFF", "temp_store = FILE",
+                   f"cache_size = -{_CACHE_KIB}"):
+        db.execute(f"PRAGMA {pragma}")
+    return db
+
+
 def memory_digests_setting() -> int:
     """The in-memory part of each set: ``CHATDLP_DEDUPE_MEMORY_DIGESTS`` or the default."""
     raw = os.environ.get(MEMORY_ENV, "").strip()
@@ -115,16 +131,7 @@ class DigestSet:
 
     def _connect(self) -> sqlite3.Connection:
         if not self._db:
-            directory = tempfile.mkdtemp(prefix="chatdlp-seen-", dir=self._temp_dir)
-            os.chmod(directory, 0o700)
-            self._dir.append(directory)
-            path = os.path.join(directory, "seen.sqlite")
-            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA journal_mode = OFF")
-            db.execute("PRAGMA synchronous = OFF")
-            db.execute("PRAGMA temp_store = FILE")
-            db.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
+            db = _private_database("chatdlp-seen-", self._temp_dir, self._dir)
             db.execute("CREATE TABLE seen (digest BLOB PRIMARY KEY) WITHOUT ROWID")
             self._db.append(db)
         return self._db[0]
@@ -211,15 +218,7 @@ class LabelledSets:
 
     def _connect(self) -> sqlite3.Connection:
         if not self._db:
-            directory = tempfile.mkdtemp(prefix="chatdlp-sets-", dir=self._temp_dir)
-            os.chmod(directory, 0o700)
-            self._dir.append(directory)
-            path = os.path.join(directory, "sets.sqlite")
-            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            for pragma in ("journal_mode = OFF", "synchronous = OFF", "temp_store = FILE",
-                           f"cache_size = -{_CACHE_KIB}"):
-                db.execute(f"PRAGMA {pragma}")
+            db = _private_database("chatdlp-sets-", self._temp_dir, self._dir)
             db.execute("CREATE TABLE members (label INTEGER, item INTEGER, "
                        "PRIMARY KEY (label, item)) WITHOUT ROWID")
             self._db.append(db)
