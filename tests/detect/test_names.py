@@ -99,3 +99,41 @@ def test_pair_of_listed_names_without_ner(finder) -> None:
     places = NameFinder(finder.lexicon, lambda value: value.lower() in {"austin", "dallas"})
     assert places.in_lists("Austin and Dallas were hot.", []) == []
     assert finder.in_lists("Python and Becker were there.", []) == []
+
+
+# -- text written without capitals ------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "names"), [
+    # a listed first name and a word of no English vocabulary
+    ("please follow up with tracy wiśniewska about the refund next week", ["tracy wiśniewska"]),
+    # a middle initial between a listed first name and surname
+    ("the report was signed by benjamin a seiler on friday afternoon", ["benjamin a seiler"]),
+    # a list in which most items are listed names
+    ("we invited four of them: marisol, dmitri, caleb and yusuf, all from the same class",
+     ["marisol", "dmitri", "caleb", "yusuf"]),
+    ("the shop was founded by kowalczyk and brennan in the spring", ["kowalczyk", "brennan"]),
+])
+def test_lower_case_names_found(finder, text: str, names: list[str]) -> None:
+    assert all(name in _found(finder, text) for name in names), _found(finder, text)
+
+
+@pytest.mark.parametrize(("text", "care"), [
+    ("give david a call when the build is green and the release is out", False),  # "a call": words
+    ("we need eggs, milk, bread and butter for the weekend and some coffee", False),  # no names
+    ("grace, hope and faith were the words on the card she sent this morning", False),  # words
+    # in clinical shorthand an unknown word after a first name is no surname
+    ("pt seen this am, tolerating feeds, jean qshift labs pending, will recheck later", True),
+])
+def test_lower_case_near_misses(finder, text: str, care: bool) -> None:
+    assert [s for s in finder.find(text, care=care) if s.strong] == [], _found(finder, text)
+
+
+# -- software named like people ----------------------------------------------------------------
+
+def test_software_named_like_people_is_no_lone_name(finder, detector) -> None:
+    lex = finder.lexicon
+    assert lex.is_last("Kafka") and not lex.is_name("Kafka") and not lex.is_name("Django")
+    [found] = detector.detect([Message("c", "m", "user", "hey, Kafka keeps timing out in staging again")])
+    assert not [d for d in found if d.reported and d.entity_type == "PERSON"], found
+    # a first name and surname together are still a name
+    assert "Franz Kafka" in _found(finder, "I am reading Franz Kafka on the train.")

@@ -149,3 +149,31 @@ def test_context_words_come_from_the_words_just_before_a_hit(detector) -> None:
     [[*near_found], [*far_found]] = detector.detect([_message(near), _message(far)])
     assert any(d.entity_type == "US_BANK_NUMBER" and d.reported for d in near_found)
     assert not any(d.entity_type == "US_BANK_NUMBER" and d.reported for d in far_found)
+
+
+def test_a_place_read_in_a_listed_name_is_a_person(spacy_pipeline, detector) -> None:
+    from chatdlp.detect.nlp_engine import _names_read_as_places
+
+    def relabel(text: str, value: str) -> str:
+        doc = spacy_pipeline.make_doc(text)
+        start = text.index(value)
+        span = doc.char_span(start, start + len(value), label="GPE")
+        [out] = _names_read_as_places(doc, [span], detector.names, detector.places)
+        return str(out.label_)
+
+    assert relabel("Why is Rebecca so quiet today?", "Rebecca") == "PERSON"
+    assert relabel("Unlike the Nielsen novel, it is short.", "Nielsen") == "PERSON"
+    # a known city, a place word before it, an ordinary word: left to the model
+    assert relabel("Charlotte is lovely in the spring.", "Charlotte") == "GPE"
+    assert relabel("She came back from Rebecca last year.", "Rebecca") == "GPE"
+    assert relabel("We walked through Park yesterday.", "Park") == "GPE"
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("They were singing the verses from Teresa Walker's songbook all night.", "Teresa Walker"),
+    ("They had 5: Efimiya, Mary, Ariana, Teresa and Jodi.", "Jodi"),
+])
+def test_names_inside_what_the_model_reads_otherwise(detector, text: str, name: str) -> None:
+    [found] = detector.detect([_message(text)])
+    start = text.index(name)
+    assert any(d.reported and d.entity_type == "PERSON" and d.start <= start < d.end for d in found), found

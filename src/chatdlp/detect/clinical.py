@@ -68,13 +68,14 @@ def _vocabulary() -> tuple[Any, frozenset[str]]:
 
 
 @lru_cache(maxsize=512)
-def is_clinical(text: str) -> bool:
-    """Whether ``text`` reads as a clinical note: :data:`MIN_MARKERS` distinct markers."""
+def is_clinical(text: str, markers: int = MIN_MARKERS) -> bool:
+    """Whether ``text`` reads as a clinical note: ``markers`` distinct clinical markers
+    (one is enough to say it may be about care: :func:`~chatdlp.detect.ner_scoring.ner_score`)."""
     pattern, _ = _vocabulary()
     seen: set[str] = set()
     for match in pattern.finditer(text):
         seen.add(match.group().lower())
-        if len(seen) >= MIN_MARKERS:
+        if len(seen) >= markers:
             return True
     return False
 

@@ -11,7 +11,7 @@ excerpts can mask it.
 from __future__ import annotations
 
 import os
-from collections.abc import Container, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -181,6 +181,7 @@ class Detector:
                 key = (result.entity_type, result.start, result.end, self._rule_id(result) or "")
                 if key not in results or results[key].score < result.score:
                     results[key] = result
+            _mark_name_evidence(results.values(), getattr(nlp_artifacts, "name_evidence", ()))
             found.append(list(results.values()))
         return found
 
@@ -197,18 +198,19 @@ class Detector:
     ) -> list[Judgement]:
         """Apply each result's rule: context boost, allow, near, roles, threshold; then overlaps."""
         judgements = []
-        caseless: bool | None = None  # the text's case, judged once
+        caseless: bool | None = None  # the text's case and kind, judged once
+        clinical = care = False  # a clinical note; a text with a clinical marker
         for result in sorted(results, key=lambda r: (r.start, r.end, r.entity_type)):
             rule_id = self._rule_id(result)
             if rule_id is None:
                 continue
             if caseless is None:
-                caseless = is_caseless(text)
-            judgement = self._judge_one(self._rules[rule_id], text, role, result, caseless)
+                caseless, clinical, care = is_caseless(text), is_clinical(text), is_clinical(text, 1)
+            judgement = self._judge_one(self._rules[rule_id], text, role, result, caseless, care)
             if (result.start, result.end) in disguised:
                 judgement = replace(judgement, disguised=True)
             judgements.append(judgement)
-        if judgements and is_clinical(text):
+        if judgements and clinical:
             judgements = [self._clinical(text, j) for j in judgements]
         return _resolve_overlaps(judgements)
 
@@ -223,7 +225,7 @@ class Detector:
 
     def _judge_one(
         self, compiled: _CompiledRule, text: str, role: str, result: RecognizerResult,
-        caseless: bool = False,
+        caseless: bool = False, care: bool = False,
     ) -> Judgement:
         rule = compiled.rule
         start, end = result.start, result.end
@@ -235,8 +237,10 @@ class Detector:
         context_word = presidio_boost > 0
         names = self.names.caseless if caseless else self.names
         if rule.uses_ner:
+            evidence = bool((result.recognition_metadata or {}).get(NAME_EVIDENCE))
             score = raw_score = ner_score(
-                rule.entity, text, start, end, score, self._is_common_word, names, self.places, caseless
+                rule.entity, text, start, end, score, self._is_common_word, names, self.places, caseless,
+                care, evidence,
             )
         if compiled.context is not None:
             before, after = _around(text, start, end, rule.context_window)
@@ -388,3 +392,19 @@ def _winner(loser: Judgement, kept: list[Judgement]) -> str:
         if not (loser.end <= k.start or loser.start >= k.end):
             return k.rule.entity
     return "other"
+
+
+NAME_EVIDENCE = "chatdlp_name_evidence"
+
+
+def _mark_name_evidence(results: Iterable[RecognizerResult], evidence: Sequence[tuple[int, int]]) -> None:
+    """Mark the model's PERSON results that hold a name with two kinds of evidence (a listed
+    first name and surname, a strong cue, a list of names: :class:`~chatdlp.detect.names.NameSpan`),
+    so their score is not lowered for being one word or lower case (:func:`ner_score`)."""
+    if not evidence:
+        return
+    for result in results:
+        if result.entity_type == "PERSON" and any(
+            result.start <= start and end <= result.end for start, end in evidence
+        ):
+            result.recognition_metadata = {**(result.recognition_metadata or {}), NAME_EVIDENCE: True}

@@ -77,6 +77,14 @@ _LIST = regex.compile(
     rf"|[ \t]+(?:and|&)[ \t]+{_ITEM})(?![\w-])"
 )
 _LIST_ITEM = regex.compile(rf"{NAME_WORD.pattern}(?:[ \t]+{NAME_WORD.pattern})?")
+# A list of single words in text without capitals: "smit, zhang and edwards", "norberg and smith".
+_LOWER_ITEM = r"\p{Ll}{2,}"
+_LOWER_LIST = regex.compile(
+    rf"(?<![\w-]){_LOWER_ITEM}(?:(?:[ \t]*,[ \t]*{_LOWER_ITEM}){{1,8}}"
+    rf"[ \t]*,?[ \t]+(?:and|or|&)[ \t]+{_LOWER_ITEM}|[ \t]+and[ \t]+{_LOWER_ITEM})(?![\w-])"
+)
+_LIST_JOINS = frozenset({"and", "or"})
+_MIDDLE_INITIAL = regex.compile(r"[ \t]\p{Ll}\.?[ \t]")
 
 
 _INFLECTIONS = (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"),
@@ -120,6 +128,8 @@ class NameLexicon:
     # "Yefremova"), none in notes written without case, where they would match clinical
     # shorthand (abd, cath, rehab).
     world: frozenset[str] = frozenset()
+    # Software and assistants named like people (data/software_names.txt), common words too.
+    products: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, common_words: Iterable[str]) -> NameLexicon:
@@ -144,7 +154,9 @@ class NameLexicon:
         tables also hold "patrick" and "pauline", which are not ordinary words)."""
         first, last, world = _name_lists()
         first, last = first - _RELATIONS, last - _RELATIONS
-        common: set[str] = set(STOP_WORDS) | _CALENDAR | _RELATIONS
+        # Software and assistants named like people ("Kafka", "Django", "Claude"): alone, the product.
+        products = _load_words("software_names.txt")
+        common: set[str] = set(STOP_WORDS) | _CALENDAR | _RELATIONS | products
         ordinary: set[str] = set()
         try:
             lookups = nlp.get_pipe("lemmatizer").lookups
@@ -161,7 +173,7 @@ class NameLexicon:
                     common |= words - first - last if pos in ("noun", "adj") else words
         except (KeyError, ValueError, AttributeError):
             pass  # a pipeline without lookup tables: only stop words are common
-        return cls(first, last, frozenset(common), frozenset(common | ordinary), world)
+        return cls(first, last, frozenset(common), frozenset(common | ordinary), world, products)
 
     def is_ordinary(self, word: str) -> bool:
         """An ordinary word, inflected forms included ("continues", "stating", "extubated")."""
@@ -184,6 +196,10 @@ class NameLexicon:
     def is_last(self, word: str) -> bool:
         parts = self._parts(word)
         return bool(parts) and (word.lower() in self.last or all(p in self.last for p in parts if len(p) > 1))
+
+    def is_product(self, word: str) -> bool:
+        """Software or an assistant named like a person ("Kafka", "Django", "Claude")."""
+        return word.lower() in self.products
 
     def is_world(self, word: str) -> bool:
         """On the international lists only."""
@@ -232,13 +248,16 @@ class NameFinder:
         self.is_place = is_place or (lambda value: False)
         self._caseless = self if lexicon.caseless is lexicon else NameFinder(lexicon.caseless, is_place)
 
-    def find(self, view: str, gated: str | None = None, caseless: bool | None = None) -> list[NameSpan]:
+    def find(
+        self, view: str, gated: str | None = None, caseless: bool | None = None, care: bool = False,
+    ) -> list[NameSpan]:
         """Names in ``view``; capitalised ones only where ``gated`` (the view with the
         sentences NER skips blanked, same length) still has text, when it is given.
         ``caseless``: the text was written in ALL CAPS or without capitals (default: judged
-        from ``view``), where only the census lists count."""
+        from ``view``), where only the census lists count. ``care``: the text holds clinical
+        shorthand, where an unknown word after a first name is no surname."""
         if (is_caseless(view) if caseless is None else caseless) and self._caseless is not self:
-            return self._caseless.find(view, gated, False)
+            return self._caseless.find(view, gated, False, care)
         found: dict[tuple[int, int], NameSpan] = {}
         for match in _TITLE_SEQUENCE.finditer(view if gated is None else gated):
             span = self._judge_title(view, match)
@@ -247,7 +266,7 @@ class NameFinder:
         for match in _NAME_LINE.finditer(view) if "\n" in view else ():
             found.setdefault(match.span("name"), NameSpan(match.start("name"), match.end("name"), True))
         if _is_lower_case_writing(view):
-            for span in self._lower_case(view):
+            for span in (*self._lower_case(view, care), *self._lower_case_lists(view)):
                 found.setdefault((span.start, span.end), span)
         return sorted(found.values(), key=lambda s: (s.start, s.end))
 
@@ -329,9 +348,11 @@ class NameFinder:
                     out.append(NameSpan(b, e, most))
         return out
 
-    def _lower_case(self, view: str) -> list[NameSpan]:
-        """Names in text written without capitals: a listed first name and surname together,
-        or a name word after a strong cue ("dr healey", "son bill")."""
+    def _lower_case(self, view: str, care: bool = False) -> list[NameSpan]:
+        """Names in text written without capitals: a listed first name and surname together
+        (a middle initial between them: "benjamin a seiler"), a listed first name and a word
+        of no English vocabulary ("tracy wiśniewska"; not in clinical shorthand), or a name
+        word after a strong cue ("dr healey", "son bill")."""
         lex = self.lexicon
         words = list(_LOWER_WORD.finditer(view))
         out: list[NameSpan] = []
@@ -341,14 +362,38 @@ class NameFinder:
                 continue
             before = view[max(0, match.start() - 24) : match.start()]
             following = words[index + 1] if index + 1 < len(words) else match
-            adjacent = view[match.end() : following.start()] in (" ", "\t")
+            between = view[match.end() : following.start()]
+            adjacent = between in (" ", "\t") or _MIDDLE_INITIAL.fullmatch(between) is not None
             surname = following.group() if adjacent else ""
-            if surname and lex.is_first(word) and lex.is_last(surname) and not lex.is_common(word) and (
+            first = bool(surname) and lex.is_first(word) and not lex.is_common(word)
+            listed_pair = first and lex.is_last(surname) and (
                 not lex.is_ordinary(word) or not lex.is_ordinary(surname)
-            ):
+            )
+            unknown_surname = first and not care and len(surname) > 2 and not (
+                lex.is_ordinary(surname) or lex.is_common(surname)
+            )
+            if listed_pair or unknown_surname:
                 out.append(NameSpan(match.start(), following.end(), True))
             elif _STRONG_CUE.search(before) and lex.is_name(word):
                 out.append(NameSpan(match.start(), match.end(), True))
+        return out
+
+    def _lower_case_lists(self, view: str) -> list[NameSpan]:
+        """The items of a list in text written without capitals when most of them are listed
+        names and two at least are no English word ("they had 6: silvana, adam, christopher,
+        kristina, chad and caleb"; "norberg and smith"): every item that is a listed name or
+        no word at all."""
+        lex = self.lexicon
+        out: list[NameSpan] = []
+        for match in _LOWER_LIST.finditer(view):
+            items = [(match.start() + m.start(), match.start() + m.end(), m.group())
+                     for m in _LOWER_WORD.finditer(match.group()) if m.group() not in _LIST_JOINS]
+            listed = [(lex.is_first(w) or lex.is_last(w)) and not lex.is_common(w) for _, _, w in items]
+            unknown = [not lex.is_ordinary(w) for _, _, w in items]
+            if sum(listed) * 3 < len(items) * 2 or sum(unknown) < 2:
+                continue
+            out.extend(NameSpan(b, e, True)
+                       for (b, e, _), named, odd in zip(items, listed, unknown, strict=True) if named or odd)
         return out
 
 

@@ -52,7 +52,12 @@ _NOT_PERSONAL_PLACES = frozenset({
 })
 _SIGNOFF_LINE = regex.compile(r"(?im)^\s*(?:--\s*|best|regards|thanks|cheers|sincerely)[\s,!]*$")
 _IDENTIFIER = regex.compile(r"[_./\\()\[\]{}<>=:@#$%^&*+|~`\d]|[a-z][A-Z]|^[A-Z]{2,}[a-z]")
-_CODE_CONTEXT = regex.compile(r"[{};=`]|::|->|\w\(|\b(?:def|class|import|return|function|null|None)\b")
+# A semicolon followed by a word is prose ("Asya's kid; and everybody"), not code.
+_CODE_CONTEXT = regex.compile(
+    r"[{}=`]|;(?![ \t]+\p{L})|::|->|\w\(|\b(?:def|class|import|return|function|null|None)\b"
+)
+_TITLES = frozenset({"mr", "mrs", "ms", "mx", "dr", "prof", "sir", "madam", "miss"})
+_AFTER_LOWER_WORD = regex.compile(r"(?<![\w.])\p{Ll}+[ \t]+$")  # "the Jensen novel"
 _INITIAL = regex.compile(r"\p{Lu}\.?")  # a middle initial: "Gladys L. Leblanc"
 _CODE_WINDOW = 12  # characters each side of a span in which code lowers its score
 
@@ -60,9 +65,14 @@ _CODE_WINDOW = 12  # characters each side of a span in which code lowers its sco
 def ner_score(
     entity: str, text: str, start: int, end: int, base: float, is_common_word: Callable[[str], bool],
     lexicon: NameLexicon | None = None, places: PlaceFinder | None = None, caseless: bool = False,
+    care: bool = False, evidence: bool = False,
 ) -> float:
     """A score for an NER span in ``text``, starting from Presidio's ``base``; ``caseless``:
-    the text is written in ALL CAPS or without capitals."""
+    the text is written in ALL CAPS or without capitals; ``care``: it holds a clinical marker
+    (:func:`~chatdlp.detect.clinical.is_clinical` with one), and its misspelt shorthand and
+    product names are no evidence of a name ("as per Carevue", "Banadryl given"); ``evidence``:
+    the name finder has two kinds of evidence for a PERSON here (a listed first name and
+    surname, a strong cue, a list of names), so one word or lower case does not lower it."""
     value = text[start:end]
     words = value.split()
     before = text[max(0, start - 40) : start]
@@ -83,9 +93,12 @@ def ner_score(
     place = entity == "LOCATION" and places is not None and (places.is_listed(value) or (
         not caseless and len(value) > 4 and places.cued(text, start) and not is_common_word(value.lower())
     ))
-    listed = person and lexicon is not None and _listed_name(words, lexicon) and not (
-        len(words) == 1 and lexicon.is_world(words[0].strip(".,'’")) and opens_sentence(text, start, end)
-    )
+    running = _AFTER_LOWER_WORD.search(before) is not None
+    listed = person and (evidence or (
+        lexicon is not None and _listed_name(words, lexicon, caseless, running) and not (
+            len(words) == 1 and lexicon.is_world(words[0].strip(".,'’")) and opens_sentence(text, start, end)
+        )
+    ))
     if value == value.lower() and not listed and not place:
         score -= 0.35
     # In ALL-CAPS notes the case says nothing: a name needs a listed name or a cue.
@@ -98,16 +111,29 @@ def ner_score(
     if person:
         cue = bool(_PERSON_CUE_BEFORE.search(before) or _PERSON_CUE_AFTER.match(after))
         signature = bool(_SIGNOFF_LINE.search(text[max(0, line_start - 30) : line_start]))
-        if cue or signature:
+        if len(words) == 1 and lexicon is not None and lexicon.is_product(value):
+            score -= 0.3  # "hey, Kafka keeps timing out": the product, cue or not
+        elif cue or signature:
             score += 0.1
         elif caps_unlisted or (value.isupper() and len(value.replace(" ", "")) <= 3):
             score -= 0.3  # "LE", "SR": abbreviations
         elif not listed:
             in_list = bool(_LIST_BEFORE.search(before) or _LIST_AFTER.match(after))
-            if len(words) == 1 and not in_list:
+            # A word of no English vocabulary, written as a name where case marks names
+            # ("Unlike the Dratchev novel"): the model's PERSON is not a lone common word.
+            foreign = (
+                len(words) == 1 and not caseless and not care and lexicon is not None
+                and NAME_WORD.fullmatch(value) is not None and not lexicon.is_ordinary(value)
+                and not opens_sentence(text, start, end)
+            )
+            if len(words) == 1 and not in_list and not foreign:
                 score -= 0.15
             common = lexicon.is_common if lexicon is not None else is_common_word
-            if all(common(w.lower().strip(".,'")) for w in words):
+            # In a list of names, a listed surname that is also a word is a name ("Willis and Green").
+            listed_in_list = in_list and lexicon is not None and all(
+                lexicon.is_first(w) or lexicon.is_last(w) for w in words
+            )
+            if all(common(w.lower().strip(".,'")) for w in words) and not listed_in_list:
                 score -= 0.2
     elif entity in ("LOCATION", "ORGANIZATION") and len(words) == 1 and is_common_word(
         words[0].lower().strip(".,'")
@@ -125,13 +151,26 @@ def ner_score(
     return max(0.0, min(1.0, score))
 
 
-def _listed_name(words: list[str], lexicon: NameLexicon) -> bool:
-    """A listed first name alone, or a listed first name and surname, neither an ordinary word."""
+def _listed_name(
+    words: list[str], lexicon: NameLexicon, caseless: bool = False, running: bool = False
+) -> bool:
+    """A listed first name or surname alone, or a listed first name and surname, not both
+    ordinary words; ``running``: the words follow a lower-case word."""
     clean = [w.strip(".,'’") for w in words if len(w.strip(".,'’")) > 1]
+    while clean and clean[0].lower() in _TITLES:  # "mr. larry lombardo": the title is no name
+        clean = clean[1:]
     if not clean:
         return False
     if len(clean) == 1:  # a lone name in lower case is not evidence enough ("max dose")
-        return clean[0][0].isupper() and lexicon.is_first(clean[0]) and lexicon.is_name(clean[0])
+        # A lone surname only where case marks names ("Unlike the Jensen novel"; not
+        # "RIGHT HICKMAN" in a note in capitals), and one that is also a noun only in running
+        # text, after a lower-case word ("Lung sounds coarse" opening a sentence, "# Runner
+        # token" in a comment are nouns).
+        word = clean[0]
+        surname = not caseless and not word.isupper() and lexicon.is_last(word) and (
+            not lexicon.is_ordinary(word) or running
+        )
+        return word[0].isupper() and (lexicon.is_first(word) or surname) and lexicon.is_name(word)
     return lexicon.is_first(clean[0]) and lexicon.is_last(clean[-1]) and (
         lexicon.is_name(clean[0]) or lexicon.is_name(clean[-1])
     )

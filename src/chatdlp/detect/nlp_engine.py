@@ -15,8 +15,9 @@ from spacy.tokens import Span
 from spacy.util import filter_spans
 
 from chatdlp.detect.chunks import split_text
+from chatdlp.detect.clinical import is_clinical
 from chatdlp.detect.gating import NerGate
-from chatdlp.detect.names import NameFinder, NameSpan, is_caseless, list_spans
+from chatdlp.detect.names import NAME_WORD, NameFinder, NameLexicon, NameSpan, is_caseless, list_spans
 from chatdlp.detect.nlp import NlpProfile
 from chatdlp.detect.places import PlaceFinder, PlaceSpan
 
@@ -86,7 +87,10 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
                 for at, piece in split_text(run, self.max_chunk_chars, self.chunk_overlap_chars)
             ])
             caseless.append(is_caseless(text))
-            names.append(self.names.find(view, masked or "", caseless[-1]) if self.names is not None else ())
+            names.append(
+                self.names.find(view, masked or "", caseless[-1], is_clinical(text, 1))
+                if self.names is not None else ()
+            )
             places.append(self.places.find(view, caseless[-1]) if self.places is not None else ())
             views.append(view)
         ner_docs = nlp.pipe([run for text_runs in runs for _, run in text_runs], batch_size=batch_size)
@@ -114,15 +118,22 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
                     if span is not None:
                         spans.append(span)
             spans = _within_lines(doc, spans)
+            evidence: list[NameSpan] = []
             if self.names is not None:
+                lexicon = self.names.lexicon.caseless if no_case else self.names.lexicon
+                spans = _names_read_as_places(doc, spans, lexicon, self.places)
                 spans = _add_names(doc, spans, text_names)
                 persons = [(s.start_char, s.end_char) for s in spans if s.label_ == "PERSON"]
-                spans = _add_names(doc, spans, self.names.in_lists(view, persons, no_case))
+                listed = self.names.in_lists(view, persons, no_case)
+                spans = _add_names(doc, spans, listed)
+                evidence = [n for n in (*text_names, *listed) if n.strong]
             if self.places is not None:
                 spans = _add_places(doc, spans, text_places)
             if spans:
                 doc.set_ents(filter_spans(_with_titles(doc, _join_split_names(doc, spans))))
-            yield text, self._doc_to_nlp_artifact(doc, language)
+            artifacts = self._doc_to_nlp_artifact(doc, language)
+            artifacts.name_evidence = [(n.start, n.end) for n in evidence]  # type: ignore[attr-defined]
+            yield text, artifacts
 
     def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
         # Entities only: context words are read around each hit (WindowContextEnhancer),
@@ -266,6 +277,10 @@ class FixedRegistry(RecognizerRegistry):
 
 _NAME_PART_LABELS = frozenset({"GPE", "LOC", "NORP", "ORG", "FAC"})
 _NOT_PLACES = frozenset({"NORP", "ORG"})
+_PLACE_LABELS = frozenset({"GPE", "LOC"})
+# spaCy labels no rule reports (the profile's labels_to_ignore): a name found inside one is a name.
+_IGNORED_LABELS = frozenset({"CARDINAL", "EVENT", "LANGUAGE", "LAW", "MONEY", "ORDINAL", "PERCENT",
+                             "PRODUCT", "QUANTITY", "WORK_OF_ART"})
 # Names found by a pattern after a cue ("Patient:", "Dr."), checked against the name lexicon.
 NAME_PATTERN_ENTITIES = frozenset({"PERSON", "PATIENT_NAME"})
 
@@ -284,6 +299,32 @@ def _within_lines(doc: Any, spans: list[Any]) -> list[Any]:
             span = Span(doc, span.start, cut + 1, label=span.label_)
         out.append(span)
     return out
+
+
+def _names_read_as_places(
+    doc: Any, spans: list[Any], lexicon: NameLexicon, places: PlaceFinder | None
+) -> list[Any]:
+    """A place NER read in a person's name is a person: every word of it a listed name
+    (given name or surname, no ordinary word: "Why is Rebecca so impulsive?", "Unlike the
+    Nielsen novel"), written as a name, no known country or city ("Florence", "Charlotte"
+    stay places) and no place word before it ("from Mette" stays a place)."""
+    out = []
+    for span in spans:
+        if span.label_ in _PLACE_LABELS and len(span) <= 3 and _is_listed_name(span, lexicon) and not (
+            places is not None and (
+                places.is_listed(span.text) or places.after_preposition(doc.text, span.start_char)
+            )
+        ):
+            span = Span(doc, span.start, span.end, label="PERSON")
+        out.append(span)
+    return out
+
+
+def _is_listed_name(span: Any, lexicon: NameLexicon) -> bool:
+    words = [t.text for t in span if not t.is_punct]
+    return bool(words) and all(
+        NAME_WORD.fullmatch(word) is not None and lexicon.is_name(word) for word in words
+    )
 
 
 def _add_found(
@@ -316,14 +357,23 @@ def _add_names(doc: Any, spans: list[Any], names: Sequence[NameSpan]) -> list[An
     """
 
     def replaces(name: NameSpan, span: Any, overlapping: list[Any]) -> bool:
+        if all(s.label_ in _IGNORED_LABELS for s in overlapping):
+            return True  # "Teresa and Jodi" read as a work of art: no entity chatdlp reports
         longer = all(s.label_ == "PERSON" and len(s) < len(span) for s in overlapping)
-        inside = all(s.start >= span.start and s.end <= span.end for s in overlapping)
+        inside = all(s.start >= span.start and _end_without_possessive(s) <= span.end for s in overlapping)
         # A listed first name read as an organisation ("said Einar to Kristy" -> ORG) is a
         # name; one read as a place is left to the model ("Florence", "Georgia").
         labels = _NAME_PART_LABELS if name.strong else _NOT_PLACES
         return longer or (inside and all(s.label_ in labels for s in overlapping))
 
     return _add_found(doc, spans, names, "PERSON", replaces)
+
+
+def _end_without_possessive(span: Any) -> int:
+    """Where ``span`` ends without a possessive "'s" ("Teresa Walker's" read as an organisation)."""
+    if len(span) > 1 and span[-1].lower_ in ("'s", "’s", "'", "’"):
+        return int(span.end) - 1
+    return int(span.end)
 
 
 def _add_places(doc: Any, spans: list[Any], places: Sequence[PlaceSpan]) -> list[Any]:

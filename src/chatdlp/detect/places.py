@@ -111,6 +111,12 @@ class PlaceFinder:
         """A place cue ("lives in", "moved to", "in") right before ``start``."""
         return bool(_CUE_BEFORE.search(text, max(0, start - 40), start))
 
+    @staticmethod
+    def after_preposition(text: str, start: int) -> bool:
+        """A place word ("in", "from", "to", "near" ...) or a place cue right before ``start``."""
+        window = max(0, start - 40)
+        return bool(_PREPOSITION.search(text, window, start) or _CUE_BEFORE.search(text, window, start))
+
     def find(self, view: str, caseless: bool | None = None) -> list[PlaceSpan]:
         """Places in ``view``; ``caseless``: the text is written in ALL CAPS or without
         capitals (default: judged from ``view``), where only listed places are taken."""
