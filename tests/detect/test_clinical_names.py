@@ -69,3 +69,34 @@ def test_no_places_in_notes(detector, text: str) -> None:
 def test_pager_numbers(detector) -> None:
     assert _values(detector, NOTE + "P: F/U tomorrow for therapy. Pager # 48213", "PHONE_NUMBER") == ["48213"]
     assert not _values(detector, "Turn to pg 12345 of the manual.", "PHONE_NUMBER")
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("PER DR BRANDT DR WOJCIK HAD TALKED TO THE FAMILY.", "WOJCIK"),   # two roles in a row
+    ("RESP RATE 22. DR TOWNLEY NOTIFIED AND PT RECEIVED MSO4.", "TOWNLEY"),  # "-ly" is no inflection
+    ("SOCIAL; sister in to visit, spoke w/ physicians Dr. Foley. Remains full code.", "Foley"),
+])
+def test_names_after_roles_in_notes(detector, text: str, name: str) -> None:
+    values = _values(detector, NOTE + text, *NAMES)
+    assert any(name in v for v in values), values
+
+
+def test_a_clinical_word_without_a_title_is_no_name(detector) -> None:
+    assert not _values(detector, NOTE + "Foley draining clear yellow urine, 40 cc/hr.", *NAMES)
+
+
+@pytest.mark.parametrize(("text", "ward"), [
+    ("PLAN ? TRANSFER TODAY TO WHITCOMBE 2", "WHITCOMBE 2"),
+    ("Did well and ready to go out again to Halstead 4.", "Halstead 4"),
+])
+def test_wards_named_like_people(detector, text: str, ward: str) -> None:
+    assert ward in _values(detector, NOTE + text, *PLACES)
+
+
+@pytest.mark.parametrize("text", [
+    "weaned to CPAP 10 overnight, then back to PS 5.",   # settings, not wards
+    "levo titrated to 2 mcg, on lasix 40 iv.",           # doses
+    "pt transferred to floor 5 at noon.",                # an ordinary word and a floor
+])
+def test_no_wards_in_settings(detector, text: str) -> None:
+    assert not _values(detector, NOTE + text, *PLACES)

@@ -68,3 +68,10 @@ def test_detector_reports_labelled_postcodes_only(detector) -> None:
     assert any(d.reported and d.entity_type == "POSTAL_CODE" for d in found)
     [found] = detector.detect([Message("c", "m", "user", "Unzip the 48750 files first.")])
     assert not any(d.entity_type == "POSTAL_CODE" for d in found)
+
+
+def test_a_country_that_is_only_a_country_needs_no_place_word(places) -> None:
+    # the word tables list every country as a noun; only everyday words need a cue
+    assert _found(places, "Slovakia was lovely last summer.") == ["Slovakia"]
+    assert _found(places, "Turkey was dry this year, and China broke.") == []
+    assert _found(places, "We flew to Turkey in May.") == ["Turkey"]

@@ -163,7 +163,11 @@ def _vocabulary_veto(text: str, entity: str, start: int, end: int, lexicon: Name
         if entity == "HEALTHCARE_FACILITY" and words and not all(is_clinical_word(w) for w in words):
             return ""  # "GH", "GBMC": a hospital's initials after a transfer cue
         return "an abbreviation in a clinical note, not a name or a place"
-    if all(is_clinical_word(w) for w in long_words):
+    # After a title a word written as a name is a name, clinical word or not ("Dr. Foley").
+    titled_name = cue and words[0].lower() in _TITLES and all(
+        w[0].isupper() and not w.isupper() for w in long_words
+    )
+    if all(is_clinical_word(w) for w in long_words) and not titled_name:
         return "clinical vocabulary (a drug, device or abbreviation), not a name or a place"
     if entity in _PLACE_ENTITIES and any(w.lower() in _FACILITY_WORDS for w in words) and not any(
         (w.lower() in STOP_WORDS and w.lower() != "of") or w.lower() in GENERIC_PLACE_WORDS

@@ -58,6 +58,9 @@ _NAME_BEFORE = regex.compile(
 _NOT_AFTER_ROLE = frozenset({"aware", "notified", "made", "called", "informed", "in", "at", "to", "team"})
 _AMBIGUOUS_ROLES = frozenset({"np", "rn", "ms"})
 _ENDS = frozenset({"and", "or", "the", "with"})
+_ROLE_WORDS = frozenset({
+    "drs", "dr's", "dr", "doctor", "np", "rn", "nurse", "rabbi", "rev", "mr", "mrs", "ms", "miss",
+})
 
 
 def _clean(word: str | None) -> str:
@@ -98,7 +101,8 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
     ENTITY = "PATIENT_NAME"
 
     def _find(self, text: str, lexicon: NameLexicon) -> Iterator[tuple[int, int, float]]:
-        for match in _ROLE.finditer(text):
+        # Overlapping: "PER DR TYRO DR KLEIN HAD" holds two names after two roles.
+        for match in _ROLE.finditer(text, overlapped=True):
             yield from self._cued(match, lexicon, relation=False)
         for match in _RELATION.finditer(text):
             yield from self._cued(match, lexicon, relation=True)
@@ -133,7 +137,9 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
         if not ok:
             return
         end = match.end("first")
-        if second and second.lower() not in _ENDS and self._surname(second, lexicon):
+        if second and second.lower() not in _ENDS and second.lower() not in _ROLE_WORDS and self._surname(
+            second, lexicon
+        ):
             end = match.end("second")
         initial = match.groupdict().get("initial")
         yield match.start("initial") if initial else match.start("first"), end, 0.8
@@ -150,7 +156,8 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
             return True
         if lexicon.is_common(word):
             return False
-        inflected = word.lower().endswith(("ed", "ing", "s", "ly")) and lexicon.is_ordinary(word)
+        # Adverbs are in the word tables themselves: "LAVELY" is no inflection of "lave".
+        inflected = word.lower().endswith(("ed", "ing", "s")) and lexicon.is_ordinary(word)
         return not inflected
 
     @staticmethod
@@ -173,6 +180,13 @@ _INITIALS = regex.compile(
     r"transported|flown|presented|back|(?:is|was|in)[ \t]+(?:the[ \t]+)?(?:ed|er|ew))[ \t]+(?:back[ \t]+)?"
     r"(?:to|from|at|into|in)[ \t]+(?:the[ \t]+)?(?:(?:ed|er|ew)[ \t]+(?:at|of)[ \t]+)?)"
     r"(?P<name>\p{Lu}{2,4})\b(?![ \t]*[\d/:-]|['’])"
+)
+# A ward or building named like a person, with its floor or unit number, after a movement or
+# a place word: "TRANSFERRED TO QUARTERMAIN 2", "INTUBATED ON Wilkins 4", "PLAN: HALSTEAD 3 WHEN BED".
+_WARD = regex.compile(
+    r"(?i:\b(?:to|on|from|transfer|transferred|transfered|tx'?d|plan:?|back[ \t]+to)[ \t]+(?:the[ \t]+)?)"
+    rf"(?P<name>{_W})[ \t]+(?P<number>\d{{1,2}})(?![\w/:%-]|[.,]\d|[ \t]*(?i:mg|mcg|ml|cc|l\b|units?|"
+    r"hours?|hrs?|mins?|days?|x\b|times|lpm|liters?|%))"
 )
 _TOWN = regex.compile(
     rf"(?i:\b(?:lives?|living|resides?|residing|home)(?:[ \t]+(?:nearby|alone|here|there))?[ \t]+in[ \t]+|"
@@ -212,6 +226,10 @@ class ClinicalFacilityRecognizer(_ClinicalRecognizer):
             value = match.group("name")
             if not (is_clinical_word(value) or lexicon.is_ordinary(value) or value.lower() in STOP_WORDS):
                 yield match.start("name"), match.end("name"), 0.8
+        for match in _WARD.finditer(text):
+            value = match.group("name")
+            if len(value) > 3 and name_like(value, lexicon) and not lexicon.is_first(value):
+                yield match.start("name"), match.end("number"), 0.7
         for match in _TOWN.finditer(text):
             words = [w for w in regex.finditer(_W, match.group("name"))]
             kept = []

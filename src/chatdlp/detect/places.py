@@ -97,8 +97,11 @@ class PlaceFinder:
         for name in self.countries:
             self._automaton.add_word(name, name)
         self._automaton.make_automaton()
+        # The word tables hold every country as a noun ("cameroon", "slovenia"): only those
+        # that are also another English word need a place word before them, and names.
         self._ambiguous = frozenset(
-            c for c in self.countries if " " not in c and (is_word(c) or is_name(c))
+            c for c in self.countries
+            if " " not in c and ((is_word(c) and c in _WORD_COUNTRIES) or is_name(c))
         )
 
     def is_listed(self, value: str) -> bool:
@@ -202,5 +205,11 @@ def _written_as_name(surface: str) -> bool:
     return all(w[0].isupper() for w in surface.split() if w.lower() not in _CONNECTORS)
 
 
+# Countries whose name is also an everyday English word (the rest are nouns only as the
+# country): "chad", "turkey", "china" (porcelain), "japan" (lacquer), "jersey", "guinea" ...
+_WORD_COUNTRIES = frozenset({
+    "chad", "turkey", "jordan", "georgia", "guinea", "china", "japan", "jersey", "guernsey", "panama",
+    "man", "brazil", "chile", "niger",
+})
 _NEXT_NAME = regex.compile(r"[ \t]+\p{Lu}\p{Ll}")
 _NON_SPACE = regex.compile(r"\S+")
