@@ -27,6 +27,7 @@ from chatdlp.pipeline.outcome import ScanOutcome
 from chatdlp.pipeline.plan import ScanPlan
 from chatdlp.pipeline.reports import write_formats
 from chatdlp.pipeline.scan import FindingSink, Stages, stream_scan
+from chatdlp.policy.check_cache import PolicyCheckCache, cache_path_beside
 from chatdlp.records import Conversation, Diagnostics, Finding, LedgerCommit, Message, ScanStats
 from chatdlp.report.analytics import AnalyticsCollector
 from chatdlp.report.fingerprint import FingerprintKey
@@ -87,7 +88,11 @@ def run_scan(
                   for spec in plan.sources]
         edm_key = edm_secret() if plan.edm else b""
         # Policies and indexes are read now; spaCy and Presidio load with the first batch.
-        detector = LazyDetector(plan.policies, plan.include_test_values, edm=plan.edm, edm_key=edm_key)
+        # With --state, the policy files that passed the regex checks before are not checked again.
+        checks = (PolicyCheckCache(cache_path_beside(plan.state_path), warn=loud)
+                  if plan.state_path is not None else None)
+        detector = LazyDetector(plan.policies, plan.include_test_values, edm=plan.edm, edm_key=edm_key,
+                                checks=checks)
         # Built before anything is written: a bad engine setting exits 2 with no output.
         runner = make_runner(detector, plan.policies, plan.workers, plan.engine, plan.ray_address,
                              edm_key)
