@@ -19,8 +19,6 @@ from typing import Literal
 import regex
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from chatdlp.policy.regex_plan import plan_pattern
-from chatdlp.policy.regex_safety import catastrophic
 from chatdlp.policy.validators import VALIDATORS
 from chatdlp.records import Category, Severity
 
@@ -68,6 +66,10 @@ def check_regex(pattern: str, allow: bool = False) -> str:
     """Refuse a pattern that does not compile, or that may run on the backtracking engine
     (see ``regex_plan``) and has a catastrophic shape (``regex_safety``). Patterns RE2 runs
     on every text are linear whatever their shape."""
+    # (imported here: a scan whose policy files passed before does not check again)
+    from chatdlp.policy.regex_plan import plan_pattern
+    from chatdlp.policy.regex_safety import catastrophic
+
     try:
         regex.compile(pattern, flags=regex.VERSION0)
     except (regex.error, OverflowError, RecursionError) as exc:
