@@ -52,9 +52,14 @@ def checker_digest() -> str:
     import regex
 
     digest = hashlib.sha256(f"{FORMAT}|{sys.version}|{regex.__version__}".encode())
-    for module in sorted(Path(__file__).parent.glob("*.py")):
+    modules = sorted(Path(__file__).parent.glob("*.py"))
+    for module in modules:
         digest.update(module.name.encode())
         digest.update(module.read_bytes())
+    if not modules:  # an install without sources: its version stands for the code
+        import chatdlp
+
+        digest.update(chatdlp.__version__.encode())
     return digest.hexdigest()
 
 
