@@ -40,6 +40,7 @@ def main() -> None:
     from harness import scan_cli
     from tests.state.corpus import write_corpus
 
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as work:
         corpus = write_corpus(Path(work) / "corpus.jsonl", args.conversations, args.messages)
         state = str(Path(work) / "state.db")
@@ -53,6 +54,8 @@ def main() -> None:
     total = args.conversations * args.messages
     print(f"corpus: {args.conversations:,} conversations, {total:,} messages; "
           f"--workers {args.workers}; machine: {os.cpu_count()} cores")
+    print("load average (1, 5, 15 min): before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f}".format(
+        *load_before, *os.getloadavg()))
     for name, wall, cpu, scan, summary in figures:
         print(f"{name:<6} whole process {wall:7.2f} s, CPU {cpu:7.2f} s, scan {scan:6.1f} s  ({summary})")
     (_, first_wall, first_cpu, _, _), (_, rerun_wall, rerun_cpu, _, _) = figures
