@@ -7,7 +7,6 @@ import re
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -74,6 +73,8 @@ def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -
         return max(0.0, float(text))
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime  # (the email package: only for an HTTP date)
+
     try:
         moment = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):

@@ -90,6 +90,27 @@ def test_a_state_rerun_over_unchanged_data_loads_no_detector(
     assert (tmp_path / "o2" / "findings.jsonl").read_text() == ""
 
 
+# What a rerun over unchanged files has no use for either: the HTTP client (the live API,
+# --sink), the HTML template engine (no report.html is written without --format html), and
+# the checks of policy files that passed before (their cache sits beside the state).
+RERUN_LIGHT = ("httpx", "tenacity", "jinja2", "chatdlp.policy.regex_plan", "chatdlp.policy.regex_safety")
+
+
+def test_a_state_rerun_over_files_loads_neither_http_nor_templates_nor_the_regex_checks(
+    run_cli, tmp_path: Path
+) -> None:
+    from tests.conftest import EXAMPLES
+
+    state = tmp_path / "state.db"
+    run_cli("scan", str(EXAMPLES), "--out", str(tmp_path / "o"), "--state", str(state), "-q")
+    assert (tmp_path / "state.db.policy-cache").is_file()
+    rerun = ["scan", str(EXAMPLES), "--out", str(tmp_path / "o2"), "--state", str(state), "-q"]
+    probe = PROBE.format(heavy=RERUN_LIGHT)
+    done = subprocess.run([sys.executable, "-c", probe, json.dumps(rerun)], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=120, check=False)
+    assert json.loads(done.stderr.strip().splitlines()[-1]) == []
+
+
 def test_a_first_scan_does_load_the_detector(tmp_path: Path) -> None:
     """The probe above is not blind: a scan with messages to detect here loads spaCy."""
     from tests.conftest import EXAMPLES

@@ -9,6 +9,8 @@ import tracemalloc
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from chatdlp.sources import open_source
 from chatdlp.sources._guard import MAX_DEPTH, JsonTextGuard, clean_conversation
 from chatdlp.sources.files import DirectorySource, FileSource, StreamSource
@@ -270,3 +272,26 @@ def test_node_ids_that_are_values_are_not_quoted(tmp_path: Path) -> None:
     text = " ".join(diagnostics.warnings)
     assert "078-05" not in text and "node #" in text
     assert "5d1f3c2e-9a7b-4c1d-8e2f-0a1b2c3d4e5f" in text  # a real node id is named
+
+
+@pytest.mark.parametrize("text", [
+    '{"text": "plain"}',
+    '{"a": [[[[1]]]]}',  # nesting at the limit (4 here)
+    '{"a": [[[[[1]]]]]}',  # one past it: cut
+    '{"text": "[[[[[ brackets in a string count too ]]]]]"}',
+    '{"text": "' + "x" * 1020 + '"}',  # a string at the cap (1024 characters here)
+    '{"text": "' + "x" * 1030 + '"}',  # past it: cut
+    '{"text": "ends in an escape \\',
+    '{"text": "ends in half a \\u00',
+    '{"text": "an escaped quote \\" and \\\\ a backslash"}',
+    '{"open": "never closed',
+    '\ufeff{"bom": 1}',
+])
+def test_a_whole_line_reads_the_same_through_the_fast_path_and_the_full_scan(text: str) -> None:
+    """A line that cannot hold a cut is passed through as is: what the full scan gives back."""
+    data = text.encode("utf-8")
+    fast = JsonTextGuard(max_depth=4, max_string=1024)
+    slow = JsonTextGuard(max_depth=4, max_string=1024)
+    slow._within_limits = lambda _text: False  # type: ignore[method-assign]
+    assert fast.feed(data, final=True) == slow.feed(data, final=True)
+    assert (fast.cuts, fast.long_strings, fast.replaced) == (slow.cuts, slow.long_strings, slow.replaced)

@@ -138,3 +138,45 @@ def test_a_second_run_on_the_same_state_is_refused_while_one_runs(tmp_path: Path
         ConfigError, match="another chatdlp run"
     ):
         FindingsStore.open(tmp_path / "s.db", lock=True)
+
+
+POLICY = """\
+version: 1
+name: acme
+rules:
+  - id: acme.badge
+    entity: BADGE_ID
+    category: confidential
+    severity: high
+    patterns:
+      - {name: badge, regex: 'BADGE-[0-9]{6}', score: 0.9}
+"""
+
+
+def test_a_rerun_checks_a_changed_policy_before_scanning_and_survives_a_corrupt_cache(
+    tmp_path: Path, run_cli
+) -> None:
+    policy = tmp_path / "acme.yaml"
+    policy.write_text(POLICY)
+    corpus = tmp_path / "in.jsonl"
+    corpus.write_text(json.dumps({"conversation_id": "c", "message_id": "1", "role": "user",
+                                  "text": "My badge is BADGE-123456."}) + "\n")
+    state, cache = tmp_path / "state.db", tmp_path / "state.db.policy-cache"
+    scan = ["scan", str(corpus), "--policy", str(policy), "--state", str(state), "--fail-on", "critical"]
+    first = run_cli(*scan, "--out", str(tmp_path / "o1"))
+    assert first.exit_code == 0, first.stderr
+    assert cache.is_file() and cache.stat().st_mode & 0o777 == 0o600
+
+    policy.write_text(POLICY.replace("BADGE-[0-9]{6}", "BADGE-[0-9"))  # what passed, broken
+    broken = run_cli(*scan, "--out", str(tmp_path / "o2"))
+    assert broken.exit_code == 2
+    assert "acme.yaml:9:" in broken.stderr and "invalid regular expression" in broken.stderr
+    assert not (tmp_path / "o2").exists()  # refused before anything was read or written
+
+    policy.write_text(POLICY)
+    cache.write_text("{ not a cache")
+    rerun = run_cli(*scan, "--out", str(tmp_path / "o3"))
+    assert rerun.exit_code == 0, rerun.stderr
+    assert "ignoring the policy check cache (not JSON)" in rerun.stderr
+    assert "unchanged" in rerun.stderr and (tmp_path / "o3" / "findings.jsonl").read_text() == ""
+    assert json.loads(cache.read_text())["format"] == 1

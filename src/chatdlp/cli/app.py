@@ -24,7 +24,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import click
 
-from chatdlp import __version__
+import chatdlp
 from chatdlp.errors import ChatdlpError, ExitCode
 
 log = logging.getLogger("chatdlp.cli")
@@ -139,7 +139,7 @@ def crash_report_text(exc: BaseException) -> str:
         parts.append("Traceback (most recent call last):\n" + "".join(frames.format())
                      + f"{type(current).__module__}.{type(current).__qualname__}\n")
         current = current.__cause__ or current.__context__
-    return f"chatdlp {__version__}: internal error\n" + "\n".join(reversed(parts))
+    return f"chatdlp {chatdlp.__version__}: internal error\n" + "\n".join(reversed(parts))
 
 
 def _crash_directory(args: list[str]) -> Path:
@@ -218,7 +218,7 @@ def _version_message() -> str:
         pipeline = NlpProfile.load().installed_package()
     except ChatdlpError:
         pipeline = "none installed"
-    return f"chatdlp {__version__} (spaCy pipeline: {pipeline})"
+    return f"chatdlp {chatdlp.__version__} (spaCy pipeline: {pipeline})"
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

@@ -14,7 +14,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import ahocorasick
 
@@ -47,11 +47,17 @@ class HealthVocabulary:
     and its provenance in ``models/health_terms/``), found whole-word and case-insensitively."""
 
     def __init__(self, terms: Sequence[tuple[str, str]]) -> None:
-        self._automaton = ahocorasick.Automaton()
-        for kind, term in terms:
-            self._automaton.add_word(term, (len(term), kind))
-        self._automaton.make_automaton()
-        self.size = len(terms)
+        self._terms = tuple(terms)
+        self.size = len(self._terms)
+
+    @cached_property
+    def _automaton(self) -> ahocorasick.Automaton:
+        # Built for the first text to read: a rerun with --state over unchanged data reads none.
+        automaton = ahocorasick.Automaton()
+        for kind, term in self._terms:
+            automaton.add_word(term, (len(term), kind))
+        automaton.make_automaton()
+        return automaton
 
     @classmethod
     @lru_cache(maxsize=1)

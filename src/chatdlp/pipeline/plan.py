@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from chatdlp.records import Severity, TimeWindow
 from chatdlp.report.model import ReportOptions
 from chatdlp.report.redact import NO_REVEAL, RevealPolicy
-from chatdlp.report.sinks import SinkSpec
 from chatdlp.sources.compliance_api import ComplianceOptions
+
+if TYPE_CHECKING:
+    from chatdlp.report.sinks import SinkSpec
 
 
 @dataclass(frozen=True, slots=True)

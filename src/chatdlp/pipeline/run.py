@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Container, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chatdlp import boundary
 from chatdlp.atomic import prepare_out_dir
@@ -27,15 +28,18 @@ from chatdlp.pipeline.outcome import ScanOutcome
 from chatdlp.pipeline.plan import ScanPlan
 from chatdlp.pipeline.reports import write_formats
 from chatdlp.pipeline.scan import FindingSink, Stages, stream_scan
+from chatdlp.policy.check_cache import PolicyCheckCache, cache_path_beside
 from chatdlp.records import Conversation, Diagnostics, Finding, LedgerCommit, Message, ScanStats
 from chatdlp.report.analytics import AnalyticsCollector
 from chatdlp.report.fingerprint import FingerprintKey
 from chatdlp.report.formats import formatters_for, parse_formats
 from chatdlp.report.jsonl import JsonlFindingsWriter, JsonlStreamWriter
-from chatdlp.report.sinks import BATCH_SIZE, HttpSink, StreamingSink
 from chatdlp.sources import open_source
 from chatdlp.sources.compliance_api.checkpoints import resume_options
 from chatdlp.state import ContentHasher, FindingsStore
+
+if TYPE_CHECKING:
+    from chatdlp.report.sinks import HttpSink, StreamingSink
 
 
 class StateLedger:
@@ -72,7 +76,7 @@ def run_scan(
     """
     loud = loud or warn
     formatters = formatters_for(parse_formats(plan.formats))
-    http_sinks = [HttpSink.from_environment(spec) for spec in plan.sinks]
+    http_sinks = _http_sinks(plan)
     store = FindingsStore.open(plan.state_path, lock=True) if plan.state_path is not None else None
     runner: BatchRunner | None = None
     try:
@@ -87,7 +91,11 @@ def run_scan(
                   for spec in plan.sources]
         edm_key = edm_secret() if plan.edm else b""
         # Policies and indexes are read now; spaCy and Presidio load with the first batch.
-        detector = LazyDetector(plan.policies, plan.include_test_values, edm=plan.edm, edm_key=edm_key)
+        # With --state, the policy files that passed the regex checks before are not checked again.
+        checks = (PolicyCheckCache(cache_path_beside(plan.state_path), warn=loud)
+                  if plan.state_path is not None else None)
+        detector = LazyDetector(plan.policies, plan.include_test_values, edm=plan.edm, edm_key=edm_key,
+                                checks=checks)
         # Built before anything is written: a bad engine setting exits 2 with no output.
         runner = make_runner(detector, plan.policies, plan.workers, plan.engine, plan.ray_address,
                              edm_key)
@@ -103,7 +111,7 @@ def run_scan(
         sinks: list[FindingSink] = [writer]
         if plan.stream_findings is not None:
             sinks.append(JsonlStreamWriter(plan.stream_findings))
-        streaming = [StreamingSink(s) for s in http_sinks] if store is None else []
+        streaming = _streaming(http_sinks) if store is None else []
         sinks.extend(streaming)
         ledger: StateLedger | None = None
         run_id = 0
@@ -191,6 +199,22 @@ def _stop(runner: BatchRunner) -> None:
         stop()
 
 
+def _http_sinks(plan: ScanPlan) -> list[HttpSink]:
+    if not plan.sinks:
+        return []  # (delivery imports httpx: a run without --sink never does)
+    from chatdlp.report.sinks import HttpSink
+
+    return [HttpSink.from_environment(spec) for spec in plan.sinks]
+
+
+def _streaming(sinks: Sequence[HttpSink]) -> list[StreamingSink]:
+    if not sinks:
+        return []
+    from chatdlp.report.sinks import StreamingSink
+
+    return [StreamingSink(s) for s in sinks]
+
+
 def _deliver_pending(
     store: FindingsStore, sinks: Sequence[HttpSink], outcome: ScanOutcome,
     warn: Callable[[str], None],
@@ -198,6 +222,8 @@ def _deliver_pending(
     """Send every finding waiting in the outbox (this run's and earlier runs' leftovers)."""
     configured = {s.spec.key for s in sinks}
     for sink in sinks:
+        from chatdlp.report.sinks import BATCH_SIZE  # (httpx: only with a --sink)
+
         while batch := store.pending(sink.spec.key, BATCH_SIZE):
             try:
                 sink.send(batch)

@@ -3,12 +3,19 @@
 Every error is a PolicyError whose message names the file, line and column,
 the rule id and the field, says what is wrong and, for a misspelt key, what
 was probably meant.
+
+A file is read once, with PyYAML's pure-Python loader; its node tree (the
+positions of errors) is composed only when an error needs it. With a
+:class:`~chatdlp.policy.check_cache.PolicyCheckCache` (``scan --state``), bytes that
+passed before are read with the libyaml loader and their regex checks are skipped,
+as long as the data read is the data the pure loader read then.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,8 +27,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from chatdlp.errors import PolicyError
+from chatdlp.policy.check_cache import PolicyCheckCache, content_digest, data_digest
 from chatdlp.policy.model import PatternDef, Policy, PolicySet, Rule
-from chatdlp.policy.schema import OverrideSpec, PolicySpec, RuleSpec
+from chatdlp.policy.schema import REGEXES_CHECKED, OverrideSpec, PolicySpec, RuleSpec
 
 # Shipped packs that apply when no --policy is given.
 EXAMPLE_PACK_SUFFIX = ".example"
@@ -79,6 +87,21 @@ def expand_policy_refs(refs: Sequence[str] | None) -> list[str]:
     return list(dict.fromkeys(expanded))
 
 
+class PolicyDocument:
+    """A policy file's bytes, and its YAML node tree (for the positions of errors),
+    composed by the pure-Python loader when an error first asks for it: most loads need none."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+    @functools.cached_property
+    def node(self) -> yaml.Node | None:
+        try:
+            return yaml.compose(self.raw.decode("utf-8"), Loader=yaml.SafeLoader)
+        except (UnicodeDecodeError, yaml.YAMLError):  # read whole before: cannot happen
+            return None
+
+
 @dataclass
 class _Loaded:
     """A pack being loaded: its policy, the packs it extends (all the way up), its overrides."""
@@ -86,35 +109,43 @@ class _Loaded:
     policy: Policy
     ancestors: set[str]
     overrides: dict[str, OverrideSpec]
-    node: yaml.Node | None
+    document: PolicyDocument
 
 
-def load_policies(refs: Sequence[str] | None = None) -> PolicySet:
+def load_policies(refs: Sequence[str] | None = None, checks: PolicyCheckCache | None = None) -> PolicySet:
     """Load the named packs or files (all shipped packs when none), with what they extend;
     ``default`` and ``+NAME`` as :func:`expand_policy_refs` says. A rule a pack redefines
-    replaces the one of a pack it extends; ``overrides`` change or disable rules of others."""
+    replaces the one of a pack it extends; ``overrides`` change or disable rules of others.
+    With ``checks``, files that passed the regex checks before are not checked again, and
+    the cache is saved once everything loaded."""
     loaded: dict[Path, _Loaded] = {}
     for ref in expand_policy_refs(refs):
-        _load_with_parents(resolve_policy_ref(ref), loaded, stack=())
+        _load_with_parents(resolve_policy_ref(ref), loaded, stack=(), checks=checks)
     policies = _replace_redefined(list(loaded.values()))
     policies = _apply_overrides(policies, list(loaded.values()))
     policy_set = PolicySet(tuple(policies))
     _check_unique_ids(policy_set.policies)
+    if checks is not None:
+        checks.save()
     return policy_set
 
 
-def _load_with_parents(path: Path, loaded: dict[Path, _Loaded], stack: tuple[Path, ...]) -> set[str]:
+def _load_with_parents(
+    path: Path, loaded: dict[Path, _Loaded], stack: tuple[Path, ...], checks: PolicyCheckCache | None,
+) -> set[str]:
     path = path.resolve()
     if path in loaded:
         return {str(path), *loaded[path].ancestors}
     if path in stack:
         chain = " -> ".join(p.name for p in (*stack, path))
         raise PolicyError(f"{path}: 'extends' makes a cycle: {chain}")
-    spec, raw, node = parse_policy_file(path)
+    spec, document = parse_policy_file(path, checks)
     ancestors: set[str] = set()
     for parent in spec.extends:
-        ancestors |= _load_with_parents(resolve_policy_ref(parent, path.parent), loaded, (*stack, path))
-    loaded[path] = _Loaded(_build(spec, path, raw, node), ancestors, dict(spec.overrides), node)
+        ancestors |= _load_with_parents(
+            resolve_policy_ref(parent, path.parent), loaded, (*stack, path), checks
+        )
+    loaded[path] = _Loaded(_build(spec, path, document), ancestors, dict(spec.overrides), document)
     return {str(path), *ancestors}
 
 
@@ -145,7 +176,7 @@ def _apply_overrides(policies: list[Policy], packs: list[_Loaded]) -> list[Polic
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 reason = (f"no loaded pack defines rule {rule_id}{hint} (extend its pack, or "
                           "give it with --policy +FILE to add to the shipped packs)")
-                line, column = _position(pack.node, ("overrides", rule_id))
+                line, column = _position(pack.document.node, ("overrides", rule_id))
                 where = f"{pack.policy.origin}:{line}:{column}" if line else pack.policy.origin
                 raise PolicyError(f"{where}: field 'overrides.{rule_id}': {reason}")
             changes[rule_id] = override
@@ -167,13 +198,21 @@ def _overridden(rule: Rule, override: OverrideSpec) -> Rule:
     )
 
 
-def parse_policy_file(path: Path) -> tuple[PolicySpec, bytes, yaml.Node | None]:
+def parse_policy_file(
+    path: Path, checks: PolicyCheckCache | None = None
+) -> tuple[PolicySpec, PolicyDocument]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise PolicyError(f"{path}: cannot read policy file ({exc.strerror})") from exc
+    content = content_digest(raw) if checks is not None else ""
+    if checks is not None and (passed := checks.known(content)) is not None:
+        spec = _parse_checked_before(raw, passed)
+        if spec is not None:
+            checks.remember(content, passed)
+            return spec, PolicyDocument(raw)
     try:
-        node = yaml.compose(raw.decode("utf-8"), Loader=yaml.SafeLoader)
+        raw.decode("utf-8")
         data = yaml.safe_load(raw)
     except UnicodeDecodeError as exc:
         raise PolicyError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
@@ -185,9 +224,30 @@ def parse_policy_file(path: Path) -> tuple[PolicySpec, bytes, yaml.Node | None]:
     if not isinstance(data, dict):
         raise PolicyError(f"{path}: a policy file is a YAML mapping with 'version', 'name', 'rules'")
     try:
-        return PolicySpec.model_validate(data), raw, node
+        spec = PolicySpec.model_validate(data)
     except ValidationError as exc:
-        raise PolicyError(_explain(path, node, data, exc)) from None
+        raise PolicyError(_explain(path, PolicyDocument(raw).node, data, exc)) from None
+    if checks is not None:
+        checks.remember(content, data_digest(data))
+    return spec, PolicyDocument(raw)
+
+
+def _parse_checked_before(raw: bytes, passed: str) -> PolicySpec | None:
+    """Bytes that passed every check before, read the fast way without the regex checks;
+    None, for the full way, when the data is not what the full way read then (or on any error)."""
+    loader_class = getattr(yaml, "CSafeLoader", None)
+    if loader_class is None:
+        return None
+    try:
+        data = yaml.load(raw, Loader=loader_class)  # the C twin of SafeLoader: as safe
+    except yaml.YAMLError:
+        return None
+    if not isinstance(data, dict) or data_digest(data) != passed:
+        return None
+    try:
+        return PolicySpec.model_validate(data, context={REGEXES_CHECKED: True})
+    except ValidationError:
+        return None  # a registry changed (a validator, Presidio's recognizers): say why, the full way
 
 
 def _explain(path: Path, node: yaml.Node | None, data: dict[str, Any], exc: ValidationError) -> str:
@@ -261,17 +321,18 @@ def _position(node: yaml.Node | None, loc: Iterable[Any]) -> tuple[int, int]:
     return best.start_mark.line + 1, best.start_mark.column + 1
 
 
-def _build(spec: PolicySpec, path: Path, raw: bytes, node: yaml.Node | None) -> Policy:
+def _build(spec: PolicySpec, path: Path, document: PolicyDocument) -> Policy:
     seen: set[str] = set()
     rules = []
-    digest = hashlib.sha256(raw)
+    digest = hashlib.sha256(document.raw)
     for index, rule in enumerate(spec.rules):
         if rule.id in seen:
-            raise PolicyError(_where(path, node, ("rules", index, "id"), rule.id, "id", "duplicate rule id"))
+            raise PolicyError(_where(path, document.node, ("rules", index, "id"), rule.id, "id",
+                                     "duplicate rule id"))
         seen.add(rule.id)
         terms = list(rule.terms)
         if rule.terms_file:
-            file_terms, file_bytes = _read_terms(path, node, index, rule)
+            file_terms, file_bytes = _read_terms(path, document, index, rule)
             terms.extend(file_terms)
             digest.update(file_bytes)
         rules.append(
@@ -311,7 +372,7 @@ def _build(spec: PolicySpec, path: Path, raw: bytes, node: yaml.Node | None) -> 
 
 
 def _read_terms(
-    path: Path, node: yaml.Node | None, index: int, rule: RuleSpec
+    path: Path, document: PolicyDocument, index: int, rule: RuleSpec
 ) -> tuple[list[str], bytes]:
     """One term per line; blank lines and lines starting with # are ignored."""
     assert rule.terms_file is not None
@@ -322,10 +383,10 @@ def _read_terms(
         text = data.decode("utf-8")
     except OSError as exc:
         reason = f"cannot read terms file {rule.terms_file} ({exc.strerror}; looked in {terms_path.parent})"
-        raise PolicyError(_where(path, node, loc, rule.id, "terms_file", reason)) from None
+        raise PolicyError(_where(path, document.node, loc, rule.id, "terms_file", reason)) from None
     except UnicodeDecodeError as exc:
         reason = f"terms file {rule.terms_file} is not UTF-8 text (byte {exc.start})"
-        raise PolicyError(_where(path, node, loc, rule.id, "terms_file", reason)) from None
+        raise PolicyError(_where(path, document.node, loc, rule.id, "terms_file", reason)) from None
     terms = [line.strip() for line in text.splitlines()]
     return [t for t in terms if t and not t.startswith("#")], data
 

@@ -1,8 +1,10 @@
 """The policy file schema (pydantic), strict: unknown keys are errors.
 
 Regexes are compiled here (with the ``regex`` module the detector uses) and
-refused when invalid or prone to catastrophic backtracking; validator and
-recognizer names are checked against their registries.
+refused when invalid or prone to catastrophic backtracking, unless the validation
+context says these very bytes passed those checks before (``REGEXES_CHECKED``: ``scan``
+with its check cache, :mod:`chatdlp.policy.check_cache`); validator and recognizer
+names are checked against their registries.
 """
 
 from __future__ import annotations
@@ -15,10 +17,8 @@ from pathlib import Path
 from typing import Literal
 
 import regex
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from chatdlp.policy.regex_plan import plan_pattern
-from chatdlp.policy.regex_safety import catastrophic
 from chatdlp.policy.validators import VALIDATORS
 from chatdlp.records import Category, Severity
 
@@ -50,6 +50,14 @@ def presidio_recognizer_names() -> frozenset[str]:
     return frozenset()
 
 
+# Validation context key: these bytes passed the regex checks before (``check_cache``).
+REGEXES_CHECKED = "regexes_checked"
+
+
+def _regexes_checked(info: ValidationInfo) -> bool:
+    return isinstance(info.context, dict) and info.context.get(REGEXES_CHECKED) is True
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -58,6 +66,10 @@ def check_regex(pattern: str, allow: bool = False) -> str:
     """Refuse a pattern that does not compile, or that may run on the backtracking engine
     (see ``regex_plan``) and has a catastrophic shape (``regex_safety``). Patterns RE2 runs
     on every text are linear whatever their shape."""
+    # (imported here: a scan whose policy files passed before does not check again)
+    from chatdlp.policy.regex_plan import plan_pattern
+    from chatdlp.policy.regex_safety import catastrophic
+
     try:
         regex.compile(pattern, flags=regex.VERSION0)
     except (regex.error, OverflowError, RecursionError) as exc:
@@ -95,8 +107,8 @@ class PatternSpec(_Strict):
 
     @field_validator("regex")
     @classmethod
-    def _valid_regex(cls, value: str) -> str:
-        return check_regex(value)
+    def _valid_regex(cls, value: str, info: ValidationInfo) -> str:
+        return value if _regexes_checked(info) else check_regex(value)
 
 
 class ContextSpec(_Strict):
@@ -168,8 +180,8 @@ class RuleSpec(_Strict):
 
     @field_validator("allow")
     @classmethod
-    def _allow_compiles(cls, values: list[str]) -> list[str]:
-        return check_allow(values)
+    def _allow_compiles(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        return values if _regexes_checked(info) else check_allow(values)
 
     @field_validator("keywords")
     @classmethod
@@ -209,8 +221,8 @@ class OverrideSpec(_Strict):
 
     @field_validator("allow")
     @classmethod
-    def _allow_compiles(cls, values: list[str] | None) -> list[str] | None:
-        return check_allow(values) if values is not None else None
+    def _allow_compiles(cls, values: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        return check_allow(values) if values is not None and not _regexes_checked(info) else values
 
 
 class PolicySpec(_Strict):

@@ -8,16 +8,13 @@ the match.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from stdnum import iban as stdnum_iban
-from stdnum import luhn as stdnum_luhn
-from stdnum.fr import nir as stdnum_nir
-from stdnum.nl import bsn as stdnum_bsn
-from stdnum.us import rtn as stdnum_rtn
+from types import ModuleType
 
 from chatdlp.policy import secret_values
 from chatdlp.policy.secret_values import shannon_entropy
@@ -26,18 +23,25 @@ _NON_DIGITS = re.compile(r"\D")
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
 
 
+@functools.cache
+def _stdnum(name: str) -> ModuleType:
+    """A python-stdnum module, imported on the first value it checks (stdnum imports ssl
+    and more: loading a policy, as a rerun with --state does, needs only the names)."""
+    return importlib.import_module(f"stdnum.{name}")
+
+
 def _digits(value: str) -> str:
     return _NON_DIGITS.sub("", value)
 
 
 def luhn(value: str) -> bool:
     digits = _digits(value)
-    return len(digits) >= 2 and stdnum_luhn.is_valid(digits)
+    return len(digits) >= 2 and _stdnum("luhn").is_valid(digits)
 
 
 def iban(value: str) -> bool:
     compact = _NON_ALNUM.sub("", value).upper()
-    return bool(re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", compact)) and stdnum_iban.is_valid(compact)
+    return bool(re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", compact)) and _stdnum("iban").is_valid(compact)
 
 
 # Issuer identification number ranges (first digits) and PAN lengths of the card networks:
@@ -102,19 +106,19 @@ def dea(value: str) -> bool:
 
 def aba(value: str) -> bool:
     digits = _digits(value)
-    return len(digits) == 9 and stdnum_rtn.is_valid(digits)
+    return len(digits) == 9 and _stdnum("us.rtn").is_valid(digits)
 
 
 def nl_bsn(value: str) -> bool:
     digits = _digits(value)
-    return len(digits) == 9 and digits != "000000000" and stdnum_bsn.is_valid(digits)
+    return len(digits) == 9 and digits != "000000000" and _stdnum("nl.bsn").is_valid(digits)
 
 
 def fr_nir(value: str) -> bool:
     """French social security number (NIR): 13 characters and a 2-digit key, mod 97."""
     compact = _NON_ALNUM.sub("", value).upper()
     return bool(re.fullmatch(r"[12]\d{2}(0[1-9]|1[0-2]|[2-9]\d)(\d{2}|2A|2B)\d{6}\d{2}", compact)) and (
-        stdnum_nir.is_valid(compact)
+        _stdnum("fr.nir").is_valid(compact)
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chatdlp import __version__
+import chatdlp
 from chatdlp.policy.model import PolicySet
 from chatdlp.records import Diagnostics, Finding, Severity
 from chatdlp.report.analytics import AnalyticsCollector
@@ -43,7 +43,7 @@ def run_info(
     )
     return RunInfo(
         tool="chatdlp",
-        version=__version__,
+        version=chatdlp.__version__,
         generated_at=utc_now_iso(),
         sources=tuple(stats.sources),
         policies=tuple(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from chatdlp import __version__
+import chatdlp
 from chatdlp.atomic import AtomicFile
 from chatdlp.errors import BundleMismatch, ChatdlpError, ConfigError
 from chatdlp.policy.model import PolicySet
@@ -100,7 +100,7 @@ def write_manifest(
     manifest = {
         "schema": SCHEMA,
         "tool": "chatdlp",
-        "version": __version__,
+        "version": chatdlp.__version__,
         "policies": [
             {"name": p.name, "version": p.version, "origin": p.origin, "sha256": p.sha256}
             for p in outcome.policies.policies

@@ -22,6 +22,8 @@ import codecs
 import dataclasses
 import os
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import IO, Any, TypeVar
 
 from chatdlp.errors import ConfigError
@@ -88,10 +90,23 @@ class JsonTextGuard:
             self._started = True
             if text.startswith("\ufeff"):
                 text = text[1:]
+        if final and self._at_top_level() and self._within_limits(text):
+            return text  # what _cap would give back: nothing can be cut (a JSONL line, mostly)
         out = self._cap(text)
         if final and self._carry:
             out, self._carry = out + self._carry, ""
         return out
+
+    def _at_top_level(self) -> bool:
+        """Outside any string, value or escape: what _cap does next depends on the text only."""
+        return (self._depth == 0 and not self._in_string and self._cut_at is None
+                and not self._string_cut and not self._carry and not self._escaped_first)
+
+    def _within_limits(self, text: str) -> bool:
+        """No string in ``text`` can pass max_string and no value can open deeper than
+        max_depth (every bracket counted, in strings too: an upper bound)."""
+        return (len(text) <= self._max_string
+                and text.count("[") + text.count("{") <= self._max_depth)
 
     @staticmethod
     def _open_escape(text: str, start: int) -> int:
@@ -258,15 +273,20 @@ def _clean_value(value: _T, counter: list[int]) -> _T:
     return value
 
 
-def _clean_fields(record: Any, counter: list[int]) -> Any:
+# The fields cleaned of each record type (a conversation's messages are cleaned one by one).
+_FIELD_NAMES: Mapping[type, tuple[str, ...]] = MappingProxyType({
+    kind: tuple(item.name for item in dataclasses.fields(kind) if item.name != "messages")
+    for kind in (Conversation, Message)
+})
+
+
+def _clean_fields(record: Conversation | Message, counter: list[int]) -> Any:
     changes: dict[str, Any] = {}
-    for item in dataclasses.fields(record):
-        if item.name == "messages":
-            continue
-        value = getattr(record, item.name)
+    for name in _FIELD_NAMES[type(record)]:
+        value = getattr(record, name)
         cleaned = _clean_value(value, counter)
         if cleaned is not value:
-            changes[item.name] = cleaned
+            changes[name] = cleaned
     return dataclasses.replace(record, **changes) if changes else record
 
 

@@ -17,9 +17,12 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chatdlp.records import Detection, Message
+
+if TYPE_CHECKING:
+    from chatdlp.policy.check_cache import PolicyCheckCache
 
 BatchResult = tuple[list[Message], list[list[Detection]]]
 
@@ -67,11 +70,13 @@ class LazyDetector:
     def __init__(
         self, policies: Sequence[str], include_test_values: bool = False,
         profile: str | None = None, edm: Sequence[Path] = (), edm_key: bytes = b"",
+        checks: PolicyCheckCache | None = None,
     ) -> None:
         from chatdlp.detect.nlp import NlpProfile
         from chatdlp.policy import load_policies
 
-        self.policies = load_policies(list(policies))
+        # With ``checks`` (scan --state), policy files that passed before skip the regex checks.
+        self.policies = load_policies(list(policies), checks)
         self.edm: tuple[Any, ...] = ()
         if edm:  # (imports spaCy's stop words)
             from chatdlp.detect.edm import EdmIndex

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
-from multiprocessing.pool import AsyncResult, Pool
+from typing import TYPE_CHECKING
 
 from chatdlp.detect.backends.base import (
     BatchResult,
@@ -15,6 +14,9 @@ from chatdlp.detect.backends.base import (
     timeouts_of,
 )
 from chatdlp.records import Detection, Message
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import AsyncResult, Pool
 
 # The detector of a worker process, built once by the pool initializer.
 _worker: WorkerDetector | None = None
@@ -68,6 +70,8 @@ class ProcessPoolRunner:
     def start(self) -> None:
         """Start the worker processes now (idempotent); each builds its detector at once."""
         if self._pool is None:
+            import multiprocessing  # (when there is a batch for the workers: a rerun has none)
+
             context = multiprocessing.get_context("spawn")
             self._pool = context.Pool(self.workers, initializer=_init_worker, initargs=(self.spec,))
 

@@ -13,13 +13,14 @@ import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
-
-import jinja2
+from typing import TYPE_CHECKING, ClassVar
 
 from chatdlp.atomic import AtomicFile
 from chatdlp.records import Finding, Severity
 from chatdlp.report.model import LinkTemplate, ReportModel
+
+if TYPE_CHECKING:
+    import jinja2
 
 FILE_NAME = "report.html"
 TEMPLATE = "report.html.j2"
@@ -88,6 +89,8 @@ def groups_most_severe_first(
 
 
 def _environment() -> jinja2.Environment:
+    import jinja2  # only when a report.html is written (a rerun with --state writes none)
+
     return jinja2.Environment(
         loader=jinja2.PackageLoader("chatdlp.report", "templates"),
         autoescape=True,

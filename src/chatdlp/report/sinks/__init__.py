@@ -11,13 +11,29 @@ whose ``repr`` is masked; URLs are shown without query or credentials.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from chatdlp.errors import ConfigError
 from chatdlp.report.sinks.base import SinkKind, SinkSpec, SinkToken
-from chatdlp.report.sinks.http import BATCH_SIZE, HttpSink, StreamingSink
 from chatdlp.report.sinks.kinds import SINK_KINDS
-from chatdlp.report.sinks.retry import SinkRetry
+
+if TYPE_CHECKING:
+    from chatdlp.report.sinks.http import BATCH_SIZE, HttpSink, StreamingSink
+    from chatdlp.report.sinks.retry import SinkRetry
+
+# Delivery imports httpx and tenacity: loaded when first named (a run with a --sink).
+_LAZY = {"BATCH_SIZE": "http", "HttpSink": "http", "StreamingSink": "http", "SinkRetry": "retry"}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
 
 def parse_sink(value: str) -> SinkSpec:

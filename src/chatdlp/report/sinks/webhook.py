@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from chatdlp import __version__
+import chatdlp
 from chatdlp.records import Finding
 
 
@@ -18,6 +18,6 @@ class WebhookSink:
 
     def body(self, findings: Sequence[Finding]) -> bytes:
         return json.dumps(
-            {"tool": "chatdlp", "version": __version__, "findings": [f.to_dict() for f in findings]},
+            {"tool": "chatdlp", "version": chatdlp.__version__, "findings": [f.to_dict() for f in findings]},
             ensure_ascii=False,
         ).encode()

@@ -9,20 +9,12 @@ Platform, the default path), ``objects`` (``--include``), ``retention`` (what
 expires when), and ``workspace`` (:func:`open_compliance_source`, the entry point).
 """
 
-from chatdlp.sources.compliance_api.limiter import RateLimiter
-from chatdlp.sources.compliance_api.logs import LogsPlatformSource
-from chatdlp.sources.compliance_api.logs_settings import (
-    LogsSettings,
-    logs_settings_from_environment,
-    parse_event_types,
-)
-from chatdlp.sources.compliance_api.objects import (
-    ComplianceObjectsSource,
-    ObjectsSettings,
-    parse_include,
-)
-from chatdlp.sources.compliance_api.page_stream import FetchStats
-from chatdlp.sources.compliance_api.retry import RetryBudget, RetryPolicy, TransientFault
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+# Light: what the scan of a file needs too (a plan's options, checkpoints).
 from chatdlp.sources.compliance_api.settings import (
     SCHEME,
     ApiKey,
@@ -32,12 +24,59 @@ from chatdlp.sources.compliance_api.settings import (
     parse_since,
     settings_from_environment,
 )
-from chatdlp.sources.compliance_api.source import ApiRecord, ComplianceApiSource
-from chatdlp.sources.compliance_api.workspace import (
-    ComplianceSelection,
-    ComplianceWorkspaceSource,
-    open_compliance_source,
-)
+
+if TYPE_CHECKING:
+    from chatdlp.sources.compliance_api.limiter import RateLimiter
+    from chatdlp.sources.compliance_api.logs import LogsPlatformSource
+    from chatdlp.sources.compliance_api.logs_settings import (
+        LogsSettings,
+        logs_settings_from_environment,
+        parse_event_types,
+    )
+    from chatdlp.sources.compliance_api.objects import (
+        ComplianceObjectsSource,
+        ObjectsSettings,
+        parse_include,
+    )
+    from chatdlp.sources.compliance_api.page_stream import FetchStats
+    from chatdlp.sources.compliance_api.retry import RetryBudget, RetryPolicy, TransientFault
+    from chatdlp.sources.compliance_api.source import ApiRecord, ComplianceApiSource
+    from chatdlp.sources.compliance_api.workspace import (
+        ComplianceSelection,
+        ComplianceWorkspaceSource,
+        open_compliance_source,
+    )
+
+# The rest imports httpx and tenacity: loaded when first named, so that a scan of files
+# (a rerun with --state above all) does not pay for the live API's client.
+_LAZY = {
+    "RateLimiter": "limiter",
+    "LogsPlatformSource": "logs",
+    "LogsSettings": "logs_settings",
+    "logs_settings_from_environment": "logs_settings",
+    "parse_event_types": "logs_settings",
+    "ComplianceObjectsSource": "objects",
+    "ObjectsSettings": "objects",
+    "parse_include": "objects",
+    "FetchStats": "page_stream",
+    "RetryBudget": "retry",
+    "RetryPolicy": "retry",
+    "TransientFault": "retry",
+    "ApiRecord": "source",
+    "ComplianceApiSource": "source",
+    "ComplianceSelection": "workspace",
+    "ComplianceWorkspaceSource": "workspace",
+    "open_compliance_source": "workspace",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "SCHEME",

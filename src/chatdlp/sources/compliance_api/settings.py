@@ -14,13 +14,15 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
-
-import httpx
 
 from chatdlp.errors import ConfigError
 from chatdlp.sources.compliance_api.paging import PagingLimits
 from chatdlp.timefmt import parse_when
+
+if TYPE_CHECKING:
+    import httpx
 
 ENV_KEY = "CHATDLP_COMPLIANCE_API_KEY"
 ENV_KEY_FILE = "CHATDLP_COMPLIANCE_API_KEY_FILE"

@@ -1,0 +1,162 @@
+"""The policy check cache: bytes that passed the regex checks are not checked again, and
+nothing else changes (a changed file, a changed checker, a corrupt cache: checked again)."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from chatdlp.errors import PolicyError
+from chatdlp.policy import check_cache as cache_module
+from chatdlp.policy import load_policies, schema
+from chatdlp.policy.check_cache import PolicyCheckCache, cache_path_beside
+
+POLICY = """\
+version: 1
+name: acme
+rules:
+  - id: acme.badge
+    entity: BADGE_ID
+    category: confidential
+    severity: high
+    patterns:
+      - {name: badge, regex: 'BADGE-[0-9]{6}', score: 0.8}
+    allow: ['BADGE-000000']
+  - id: acme.codename
+    entity: CODENAME
+    category: confidential
+    severity: high
+    terms: [Falcon]
+"""
+
+
+@pytest.fixture
+def checks_counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every pattern the schema checks, in order."""
+    seen: list[str] = []
+    real = schema.check_regex
+
+    def counting(pattern: str, allow: bool = False) -> str:
+        seen.append(pattern)
+        return real(pattern, allow)
+
+    monkeypatch.setattr(schema, "check_regex", counting)
+    return seen
+
+
+def _cache(tmp_path: Path, warnings: list[str] | None = None) -> PolicyCheckCache:
+    sink = warnings if warnings is not None else []
+    return PolicyCheckCache(cache_path_beside(tmp_path / "state.db"), warn=sink.append)
+
+
+def test_bytes_that_passed_are_not_checked_again_and_load_the_same(
+    tmp_path: Path, checks_counted: list[str]
+) -> None:
+    path = tmp_path / "acme.yaml"
+    path.write_text(POLICY)
+    first = load_policies([str(path)], _cache(tmp_path))
+    assert checks_counted == ["BADGE-[0-9]{6}", "BADGE-000000"]
+    checks_counted.clear()
+    second = load_policies([str(path)], _cache(tmp_path))
+    assert checks_counted == []
+    assert second == first == load_policies([str(path)])  # the same frozen policies
+    assert (tmp_path / "state.db.policy-cache").is_file()
+
+
+def test_the_shipped_packs_load_the_same_through_the_cache(tmp_path: Path) -> None:
+    load_policies(None, _cache(tmp_path))
+    assert load_policies(None, _cache(tmp_path)) == load_policies(None)
+
+
+def test_a_changed_policy_file_is_checked_again(tmp_path: Path, checks_counted: list[str]) -> None:
+    path = tmp_path / "acme.yaml"
+    path.write_text(POLICY)
+    load_policies([str(path)], _cache(tmp_path))
+    path.write_text(POLICY.replace("BADGE-[0-9]{6}", "(?<=id )(\\w+\\s?)+$"))
+    with pytest.raises(PolicyError, match="backtrack catastrophically"):
+        load_policies([str(path)], _cache(tmp_path))
+    path.write_text(POLICY.replace("BADGE-[0-9]{6}", "BADGE-[0-9"))
+    with pytest.raises(PolicyError, match=r"acme.yaml:9:.*invalid regular expression"):
+        load_policies([str(path)], _cache(tmp_path))
+
+
+def test_a_changed_checker_checks_every_file_again(
+    tmp_path: Path, checks_counted: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "acme.yaml"
+    path.write_text(POLICY)
+    load_policies([str(path)], _cache(tmp_path))
+    monkeypatch.setattr(cache_module, "checker_digest", lambda: "another chatdlp")
+    checks_counted.clear()
+    load_policies([str(path)], _cache(tmp_path))
+    assert checks_counted == ["BADGE-[0-9]{6}", "BADGE-000000"]
+
+
+def test_data_read_otherwise_than_the_first_time_is_checked_again(
+    tmp_path: Path, checks_counted: list[str]
+) -> None:
+    path = tmp_path / "acme.yaml"
+    path.write_text(POLICY)
+    load_policies([str(path)], _cache(tmp_path))
+    cache_file = tmp_path / "state.db.policy-cache"
+    document = json.loads(cache_file.read_text())
+    document["files"] = {content: "0" * 64 for content in document["files"]}
+    cache_file.write_text(json.dumps(document))
+    checks_counted.clear()
+    load_policies([str(path)], _cache(tmp_path))
+    assert checks_counted == ["BADGE-[0-9]{6}", "BADGE-000000"]
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe", b'{"format": 1, "files": []}', b"[]"])
+def test_a_corrupt_cache_is_ignored_with_a_warning_and_rewritten(
+    tmp_path: Path, checks_counted: list[str], content: bytes
+) -> None:
+    path = tmp_path / "acme.yaml"
+    path.write_text(POLICY)
+    cache_file = tmp_path / "state.db.policy-cache"
+    cache_file.write_bytes(content)
+    warnings: list[str] = []
+    assert load_policies([str(path)], _cache(tmp_path, warnings)) == load_policies([str(path)])
+    assert len(warnings) == 1 and "ignoring the policy check cache" in warnings[0]
+    assert str(cache_file) in warnings[0]
+    assert json.loads(cache_file.read_text())["format"] == 1  # written again, whole
+    checks_counted.clear()
+    load_policies([str(path)], _cache(tmp_path))
+    assert checks_counted == []
+
+
+def test_the_cache_is_private_and_holds_digests_only(tmp_path: Path) -> None:
+    path = tmp_path / "acme.yaml"
+    path.write_text(POLICY)
+    load_policies([str(path)], _cache(tmp_path))
+    cache_file = tmp_path / "state.db.policy-cache"
+    assert stat.S_IMODE(cache_file.stat().st_mode) == 0o600
+    text = cache_file.read_text()
+    for value in ("BADGE", "Falcon", "acme"):
+        assert value not in text
+    document = json.loads(text)
+    assert set(document) == {"format", "checker", "files"}
+    assert all(len(k) == 64 and len(v) == 64 for k, v in document["files"].items())
+    assert not list(tmp_path.glob(".state.db.policy-cache.*"))  # no temporary file left
+
+
+def test_a_load_that_fails_leaves_the_cache_as_it_was(tmp_path: Path) -> None:
+    good, bad = tmp_path / "acme.yaml", tmp_path / "other.yaml"
+    good.write_text(POLICY)
+    bad.write_text(POLICY.replace("name: acme", "name: other").replace("acme.", "other.")
+                   .replace("BADGE-[0-9]{6}", "BADGE-[0-9"))
+    with pytest.raises(PolicyError):
+        load_policies([str(good), str(bad)], _cache(tmp_path))
+    assert not (tmp_path / "state.db.policy-cache").exists()
+
+
+def test_an_unwritable_cache_is_a_warning_not_a_failure(tmp_path: Path) -> None:
+    path = tmp_path / "acme.yaml"
+    path.write_text(POLICY)
+    warnings: list[str] = []
+    missing = PolicyCheckCache(tmp_path / "no-such-dir" / "state.db.policy-cache", warn=warnings.append)
+    assert load_policies([str(path)], missing) == load_policies([str(path)])
+    assert len(warnings) == 1 and "cannot write the policy check cache" in warnings[0]
