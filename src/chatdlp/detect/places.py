@@ -172,9 +172,10 @@ class PlaceFinder:
         for count in range(len(words), 0, -1):
             candidate = " ".join(words[:count])
             if candidate.lower() in self.cities or candidate.lower() in self.countries:
-                if count == 1 and (self.is_word(candidate.lower()) or (not inside and self.is_name(
-                    candidate.lower()
-                ))):
+                # After a cue ("lives in Reading", "university of Maryland") a listed place is
+                # one even when it is also a word; after a bare preposition it is not ("in Bath").
+                lower = candidate.lower()
+                if count == 1 and not cue and (self.is_word(lower) or (not inside and self.is_name(lower))):
                     break
                 return PlaceSpan(position, _end_of(match, count), True)
         if not cue or caseless or not match.group()[0].isupper():
