@@ -106,6 +106,9 @@ class Conversation:
     updated_at: float | None = None
     source: str = ""
     source_format: str = ""
+    # A later part of the same conversation (a huge one is handed out in parts, see
+    # chatdlp.sources.export_stream): its messages are scanned, the conversation counted once.
+    continued: bool = False
 
 
 @dataclass(frozen=True, slots=True)
