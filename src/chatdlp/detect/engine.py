@@ -10,6 +10,7 @@ excerpts can mask it.
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Container, Sequence
 from dataclasses import dataclass, replace
@@ -353,21 +354,32 @@ def _resolve_overlaps(judgements: list[Judgement]) -> list[Judgement]:
     """Among overlapping reported spans keep the most specific (then most severe, most
     certain, longest): a password inside a URL is a secret before it is an e-mail address.
 
-    The others stay, unreported, so excerpts still mask them.
+    The others stay, unreported, so excerpts still mask them. The spans kept are disjoint:
+    held by start, a candidate is checked against its neighbours only (n log n, where a long
+    message has thousands of spans).
     """
     order = sorted(
         (j for j in judgements if j.reported),
         key=lambda j: (-_specificity(j.rule), -j.rule.severity.rank, -j.score, -(j.end - j.start), j.start),
     )
-    kept: list[Judgement] = []
-    for candidate in order:
-        if all(candidate.end <= k.start or candidate.start >= k.end for k in kept):
-            kept.append(candidate)
+    starts: list[int] = []
+    kept: list[tuple[Judgement, int]] = []  # by start, with the rank it was kept at
+    for rank, candidate in enumerate(order):
+        at = bisect.bisect_right(starts, candidate.start)
+        if any(_overlap(candidate, kept[i][0]) for i in (at - 1, at) if 0 <= i < len(kept)):
+            continue
+        starts.insert(at, candidate.start)
+        kept.insert(at, (candidate, rank))
+    winners = {id(k) for k, _ in kept}
     return [
-        j if not j.reported or any(j is k for k in kept)
-        else replace(j, reported=False, reason=f"overlaps a stronger {_winner(j, kept)} finding")
+        j if not j.reported or id(j) in winners
+        else replace(j, reported=False, reason=f"overlaps a stronger {_winner(j, starts, kept)} finding")
         for j in judgements
     ]
+
+
+def _overlap(a: Judgement, b: Judgement) -> bool:
+    return not (a.end <= b.start or a.start >= b.end)
 
 
 def _specificity(rule: Rule) -> int:
@@ -383,8 +395,9 @@ def _specificity(rule: Rule) -> int:
     return int(rank)
 
 
-def _winner(loser: Judgement, kept: list[Judgement]) -> str:
-    for k in kept:
-        if not (loser.end <= k.start or loser.start >= k.end):
-            return k.rule.entity
-    return "other"
+def _winner(loser: Judgement, starts: list[int], kept: list[tuple[Judgement, int]]) -> str:
+    """The entity of the first kept span (in the order they were kept) that ``loser`` overlaps."""
+    low = max(0, bisect.bisect_right(starts, loser.start) - 1)
+    high = bisect.bisect_left(starts, loser.end)
+    overlapping = [(rank, k) for k, rank in kept[low:high] if _overlap(loser, k)]
+    return min(overlapping, key=lambda pair: pair[0])[1].rule.entity if overlapping else "other"

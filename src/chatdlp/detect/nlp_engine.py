@@ -204,6 +204,7 @@ class WindowContextEnhancer(LemmaContextAwareEnhancer):
         self._engine = engine
         self._language = language
         self._text = ""
+        self._windows: dict[tuple[int, int], NlpArtifacts] = {}  # of this text, by span
 
     def enhance_using_context(
         self, text: str, raw_results: list[RecognizerResult], nlp_artifacts: NlpArtifacts,
@@ -214,6 +215,7 @@ class WindowContextEnhancer(LemmaContextAwareEnhancer):
             return super().enhance_using_context(text, raw_results, nlp_artifacts, recognizers, context)
         finally:
             self._text = ""
+            self._windows = {}
 
     def _extract_surrounding_words(
         self, nlp_artifacts: NlpArtifacts, word: str, start: int
@@ -225,13 +227,15 @@ class WindowContextEnhancer(LemmaContextAwareEnhancer):
             low = space.end() if space is not None else start
         space = _SPACE.search(text, start, start + self.LOOKAHEAD)
         high = space.start() if space is not None else min(len(text), start + self.LOOKAHEAD)
-        nlp = self._engine.nlp[self._language]  # type: ignore[index]
-        doc = nlp.tokenizer(text[low:high])
-        window = NlpArtifacts(
-            entities=[], tokens=doc, tokens_indices=[token.idx + low for token in doc],
-            lemmas=[token.lower_ for token in doc], nlp_engine=self._engine,
-            language=self._language,
-        )
+        window = self._windows.get((low, high))
+        if window is None:  # hits of several recognizers on one value share their window
+            nlp = self._engine.nlp[self._language]  # type: ignore[index]
+            doc = nlp.tokenizer(text[low:high])
+            window = self._windows[low, high] = NlpArtifacts(
+                entities=[], tokens=doc, tokens_indices=[token.idx + low for token in doc],
+                lemmas=[token.lower_ for token in doc], nlp_engine=self._engine,
+                language=self._language,
+            )
         words: list[str] = super()._extract_surrounding_words(window, word, start)
         return words
 
@@ -293,17 +297,54 @@ def _add_found(
     """NER's entities with spans found by other means (``found``: items with ``start`` and
     ``end``), labelled ``label``: each is added where NER found nothing, and replaces what NER
     read there when ``replaces(item, span, overlapping)`` says so."""
-    out = list(spans)
+    out = _SpanIndex(spans)
     for item in found:
         span = doc.char_span(item.start, item.end, label=label, alignment_mode="expand")
         if span is None:
             continue
-        overlapping = [s for s in out if s.start < span.end and span.start < s.end]
+        overlapping = out.overlapping(span)
         if not overlapping:
-            out.append(span)
-        elif replaces(item, span, overlapping):
-            out = [s for s in out if not any(s is o for o in overlapping)] + [span]
-    return out
+            out.add(span)
+        elif replaces(item, span, [s for _, s in overlapping]):
+            for key, _ in overlapping:
+                out.remove(key)
+            out.add(span)
+    return out.spans()
+
+
+class _SpanIndex:
+    """Spans in the order they were added (the ones removed left out), found by the tokens
+    they cover: a look-up reads the spans near one, not all of them (a long message has
+    thousands)."""
+
+    WIDTH = 32  # tokens per bucket
+
+    def __init__(self, spans: Iterable[Any]) -> None:
+        self._spans: dict[int, Any] = {}
+        self._buckets: dict[int, list[int]] = {}
+        self._next = 0
+        for span in spans:
+            self.add(span)
+
+    def _range(self, span: Any) -> range:
+        return range(span.start // self.WIDTH, max(span.start, span.end - 1) // self.WIDTH + 1)
+
+    def add(self, span: Any) -> None:
+        key, self._next = self._next, self._next + 1
+        self._spans[key] = span
+        for bucket in self._range(span):
+            self._buckets.setdefault(bucket, []).append(key)
+
+    def remove(self, key: int) -> None:
+        del self._spans[key]
+
+    def overlapping(self, span: Any) -> list[tuple[int, Any]]:
+        keys = {key for bucket in self._range(span) for key in self._buckets.get(bucket, ())}
+        return [(key, self._spans[key]) for key in sorted(keys) if key in self._spans
+                and self._spans[key].start < span.end and span.start < self._spans[key].end]
+
+    def spans(self) -> list[Any]:
+        return list(self._spans.values())
 
 
 def _add_names(doc: Any, spans: list[Any], names: Sequence[NameSpan]) -> list[Any]:
