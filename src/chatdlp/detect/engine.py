@@ -19,6 +19,7 @@ from typing import Any
 import regex
 from presidio_analyzer import AnalyzerEngine, RecognizerResult
 
+from chatdlp.detect.bounded import CUT_NER, RecognizerBounds
 from chatdlp.detect.clinical import is_clinical, veto
 from chatdlp.detect.edm import EdmIndex, edm_detections
 from chatdlp.detect.gating import NerGate
@@ -35,7 +36,7 @@ from chatdlp.detect.nlp_engine import (
 )
 from chatdlp.detect.places import PlaceFinder
 from chatdlp.detect.prefilter import Prefilter
-from chatdlp.detect.recognizers import build_recognizer
+from chatdlp.detect.recognizers import NER_RECOGNIZER, build_recognizer
 from chatdlp.detect.rules import RuleRecognizer
 from chatdlp.detect.segments import CaseRestorer, ner_view
 from chatdlp.entities import Specificity, entity, is_test_value
@@ -43,7 +44,7 @@ from chatdlp.entities.disguise import plain_view
 from chatdlp.policy import secret_values
 from chatdlp.policy.model import PolicySet, Rule
 from chatdlp.policy.regex_plan import plan_pattern
-from chatdlp.records import Category, Detection, Message
+from chatdlp.records import Category, Detection, Message, cut_key
 
 
 def _word_regex(words: Sequence[str]) -> Any:
@@ -126,6 +127,8 @@ class Detector:
         self.budget = Budget.from_environment()  # of the backtracking regex engine
         # (recognizer name, entity) -> rule, for results of shared Presidio recognizers.
         self._by_recognizer: dict[tuple[str, str], str] = {}
+        self.bounds: dict[str, RecognizerBounds] = {}  # Presidio's own recognizers, by name
+        self._ner_rules = tuple(rule.id for rule in policies.rules if rule.uses_ner)
         recognizers = self._recognizers(policies)
         self.analyzer = AnalyzerEngine(
             registry=FixedRegistry(recognizers, self.language),
@@ -151,7 +154,13 @@ class Detector:
                 recognizers.append(RuleRecognizer(rule, self.language, self.budget, prefilter, use_prefilter))
         for reference, rules in sorted(shared.items()):
             entities = sorted({rule.entity for rule in rules})
-            recognizer = build_recognizer(reference, entities, self.language)
+            name = reference.split(":", 1)[-1]
+            bounds = None
+            if reference.startswith("presidio:") and name != NER_RECOGNIZER:
+                # Presidio's own read the text only: in windows, within bounds (NER has its own).
+                bounds = self.bounds[name] = RecognizerBounds(
+                    self.budget, [rule.id for rule in rules], phone=name == "PhoneRecognizer")
+            recognizer = build_recognizer(reference, entities, self.language, bounds)
             if hasattr(recognizer, "use_lexicon"):
                 recognizer.use_lexicon(self.names)  # the clinical recognizers share the name lists
             for rule in rules:
@@ -162,7 +171,9 @@ class Detector:
     @property
     def regex_timeouts(self) -> dict[str, int]:
         """Per rule id, how many pattern (or allow) runs hit a timeout or the message or run
-        budget of the backtracking engine (retried on windows, or skipped)."""
+        budget of the backtracking engine (retried on windows, or skipped); and, under
+        :func:`~chatdlp.records.cut_key`, the messages a Presidio recognizer or NER
+        read only in part because a bound was reached."""
         return {rule_id: count for rule_id, count in self.budget.timeouts.items() if count}
 
     # -- analysis -----------------------------------------------------------------
@@ -171,6 +182,7 @@ class Detector:
         """Presidio results for each text. Pattern rules read each text whole (a value is
         never cut by a chunk boundary); NER reads the runs the gate keeps, a long one in
         overlapping chunks (:meth:`PreloadedSpacyNlpEngine.process_batch`)."""
+        cut_before = self.nlp_engine.ner_cuts
         artifacts = self.nlp_engine.process_batch(texts, self.language, batch_size=self.batch_size)
         found: list[list[RecognizerResult]] = []
         for text, (_, nlp_artifacts) in zip(texts, artifacts, strict=True):
@@ -183,6 +195,9 @@ class Detector:
                 if key not in results or results[key].score < result.score:
                     results[key] = result
             found.append(list(results.values()))
+        if self.nlp_engine.ner_cuts > cut_before:
+            for rule_id in self._ner_rules:
+                self.budget.timeouts[cut_key(rule_id, CUT_NER)] += self.nlp_engine.ner_cuts - cut_before
         return found
 
     def _rule_id(self, result: RecognizerResult) -> str | None:

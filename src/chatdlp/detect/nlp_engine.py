@@ -14,6 +14,7 @@ from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, Sp
 from spacy.tokens import Span
 from spacy.util import filter_spans
 
+from chatdlp.detect.bounded import NER_MESSAGE_CHARS
 from chatdlp.detect.chunks import split_text
 from chatdlp.detect.gating import NerGate
 from chatdlp.detect.names import NameFinder, NameSpan, is_caseless, list_spans
@@ -51,6 +52,8 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         self.places = places
         self.view = view or (lambda text: text)
         self.ner_characters = 0  # characters actually sent through NER
+        self.ner_message_chars = NER_MESSAGE_CHARS  # at most this many per message
+        self.ner_cuts = 0  # messages whose kept runs were longer: NER read the first ones
 
     def load(self) -> None:  # the pipeline is injected
         return None
@@ -80,11 +83,11 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
             # Computed once: it feeds both the NER gate and the name finder.
             view = without_long_runs(self.view(text))
             masked = self.ner_text(view)
-            runs.append([
+            runs.append(self._capped([
                 (offset + at, piece)
                 for offset, run in (NerGate.segments(masked) if masked is not None else [])
                 for at, piece in split_text(run, self.max_chunk_chars, self.chunk_overlap_chars)
-            ])
+            ]))
             caseless.append(is_caseless(text))
             names.append(self.names.find(view, masked or "", caseless[-1]) if self.names is not None else ())
             places.append(self.places.find(view, caseless[-1]) if self.places is not None else ())
@@ -123,6 +126,22 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
             if spans:
                 doc.set_ents(filter_spans(_with_titles(doc, _join_split_names(doc, spans))))
             yield text, self._doc_to_nlp_artifact(doc, language)
+
+    def _capped(self, runs: list[tuple[int, str]]) -> list[tuple[int, str]]:
+        """The first runs of a text up to :attr:`ner_message_chars` characters in all (the
+        last one cut at a space); counted in :attr:`ner_cuts` when some are left out."""
+        kept: list[tuple[int, str]] = []
+        left = self.ner_message_chars
+        for offset, run in runs:
+            if len(run) > left:
+                cut = run.rfind(" ", 0, left) if left > 0 else -1
+                if cut > 0:
+                    kept.append((offset, run[:cut]))
+                self.ner_cuts += 1
+                break
+            kept.append((offset, run))
+            left -= len(run)
+        return kept
 
     def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
         # Entities only: context words are read around each hit (WindowContextEnhancer),
