@@ -12,7 +12,9 @@ minified JSON. Each is detected alone with the default policy by a Detector buil
 this process) is the primary figure, wall time beside it, and what the bounds did: the
 characters handed to the phone matcher and to NER, and the cuts counted (they reach the
 summary and fail ``--strict``). ``--unbounded`` lifts the phone cap, NER's per-message cap
-and the budgets (the windows stay) for the figure without bounds.
+and the budgets (the windows stay) for the figure without bounds; ``--src DIR`` runs another
+checkout's ``src`` (``--src /work/main/src``: the code before the bounds, whose figures have
+no "read" columns).
 """
 
 from __future__ import annotations
@@ -25,11 +27,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
-from chatdlp.detect import bounded
-from chatdlp.records import Message
 
 
 def digit_json(size: int) -> str:
@@ -76,8 +73,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--unbounded", action="store_true", help="lift the caps and budgets (windows stay)")
     parser.add_argument("--only", choices=sorted(CASES), action="append")
+    parser.add_argument("--src", type=Path, default=Path(__file__).resolve().parents[1] / "src")
     args = parser.parse_args()
+    sys.path.insert(0, str(args.src))
+    from chatdlp.records import Message
+
     if args.unbounded:
+        from chatdlp.detect import bounded
+
         bounded.PHONE_CANDIDATES = 10**12
         for name in ("CHATDLP_REGEX_MESSAGE_BUDGET", "CHATDLP_REGEX_RUN_BUDGET"):
             os.environ[name] = str(10**9)
@@ -89,11 +92,13 @@ def main() -> None:
     detector = Detector(load_policies(), load_pipeline(profile), profile)
     if args.unbounded:
         detector.nlp_engine.ner_message_chars = 10**12
-    phone = detector.bounds["PhoneRecognizer"]
-    print(f"{'bounds lifted' if args.unbounded else 'bounded'}; load {os.getloadavg()[0]:.1f}", flush=True)
+    phone = getattr(detector, "bounds", {}).get("PhoneRecognizer")  # None: code without bounds
+    print(f"{args.src}: {'bounds lifted' if args.unbounded else 'as is'}; load {os.getloadavg()[0]:.1f}",
+          flush=True)
     for name in args.only or list(CASES):
         text = CASES[name]()
-        phone_read, ner_read = phone.characters_read, detector.nlp_engine.ner_characters
+        phone_read = phone.characters_read if phone else 0
+        ner_read = detector.nlp_engine.ner_characters
         cuts_before = dict(detector.regex_timeouts)
         cpu, wall = time.process_time(), time.perf_counter()
         [found] = detector.detect([Message("c", name, "user", text)])
@@ -101,7 +106,7 @@ def main() -> None:
         cuts = {k: n - cuts_before.get(k, 0) for k, n in detector.regex_timeouts.items()
                 if n != cuts_before.get(k, 0)}
         print(f"{name:>20}  {len(text):>9,} chars  CPU {cpu:6.2f} s  wall {wall:6.2f} s  "
-              f"phone read {phone.characters_read - phone_read:>9,}  NER read "
+              f"phone read {f'{phone.characters_read - phone_read:,}' if phone else '-':>9}  NER read "
               f"{detector.nlp_engine.ner_characters - ner_read:>9,}  findings {sum(d.reported for d in found):>5,}  "
               f"cuts {sum(cuts.values())} {sorted(cuts)}  load {os.getloadavg()[0]:.1f}", flush=True)
 
