@@ -133,3 +133,15 @@ def test_the_phone_cap_counts_each_digit_group_once(monkeypatch: pytest.MonkeyPa
     recognizer = _windowed(PhoneRecognizer, phone=True)
     recognizer.analyze(text, ["PHONE_NUMBER"])
     assert recognizer.bounds.cuts == 0 and recognizer.bounds.characters_read >= len(text)
+
+
+def test_a_spent_regex_run_budget_does_not_stop_presidios_recognizers(
+    detector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(detector.budget, "spent_run", detector.budget.run_budget)  # all spent
+    text = _prose(50_000) + " call +1 (212) 555-0198"
+    before = dict(detector.regex_timeouts)
+    [found] = detector.detect([Message("c", "m", "user", text)])
+    assert any(d.rule_id == "pii.phone" and text[d.start:d.end] == "+1 (212) 555-0198" for d in found)
+    assert not any(CUT_BUDGET in key for key, n in detector.regex_timeouts.items() if n != before.get(key))
+    assert detector.recognizer_budget.timeouts is detector.budget.timeouts  # cuts reported alike

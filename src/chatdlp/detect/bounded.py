@@ -10,9 +10,13 @@ for that reason), and stops when a bound is reached:
 
 - the phone matcher is handed at most :data:`PHONE_CANDIDATES` digit groups per message
   (digit-dense text such as a JSON dump of numbers is where its time goes);
-- every recognizer stops when the message or run budget of the detector's
-  :class:`~chatdlp.detect.matching.Budget` is spent (checked between windows, so a window's
-  time is the most it can overrun).
+- every recognizer stops when its :class:`~chatdlp.detect.matching.Budget` for the message
+  is spent (checked between windows, so a window's time is the most it can overrun): the
+  detector gives them the regex engine's message budget on an account of their own, with
+  no run budget (their time is ordinary work, and must not starve the regex engine's).
+
+A value of up to ``WINDOW_OVERLAP - 2 * EDGE`` (224) characters is found whole in some
+window, away from its cut edges.
 
 What a bound leaves unread is counted by rule id (:func:`chatdlp.records.cut_key`) in the same counter as the
 regex timeouts: it reaches the summary and fails ``--strict``. NER's bound is
@@ -69,7 +73,7 @@ class RecognizerBounds:
         candidates = 0
         self.budget.remaining(text)  # the message budget is this text's from here on
         for index, (offset, piece) in enumerate(pieces):
-            if index and self.budget.remaining(text) <= 0:
+            if index and self.budget.remaining(text) <= 0:  # the first window always runs
                 self._cut(CUT_BUDGET)
                 break
             if self.phone:

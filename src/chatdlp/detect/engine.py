@@ -125,6 +125,11 @@ class Detector:
         )
         self._rules = {rule.id: _CompiledRule.of(rule) for rule in policies.rules}
         self.budget = Budget.from_environment()  # of the backtracking regex engine
+        # Presidio's own recognizers: the same message budget on an account of their own (their
+        # time is ordinary work, not backtracking: it must not spend the regex engine's run
+        # budget), their cuts counted with the regex timeouts.
+        self.recognizer_budget = Budget(message_budget=self.budget.message_budget,
+                                        run_budget=float("inf"), timeouts=self.budget.timeouts)
         # (recognizer name, entity) -> rule, for results of shared Presidio recognizers.
         self._by_recognizer: dict[tuple[str, str], str] = {}
         self.bounds: dict[str, RecognizerBounds] = {}  # Presidio's own recognizers, by name
@@ -159,7 +164,7 @@ class Detector:
             if reference.startswith("presidio:") and name != NER_RECOGNIZER:
                 # Presidio's own read the text only: in windows, within bounds (NER has its own).
                 bounds = self.bounds[name] = RecognizerBounds(
-                    self.budget, [rule.id for rule in rules], phone=name == "PhoneRecognizer")
+                    self.recognizer_budget, [rule.id for rule in rules], phone=name == "PhoneRecognizer")
             recognizer = build_recognizer(reference, entities, self.language, bounds)
             if hasattr(recognizer, "use_lexicon"):
                 recognizer.use_lexicon(self.names)  # the clinical recognizers share the name lists
