@@ -48,7 +48,7 @@ _DIGIT_GROUP = re.compile(r"\d(?:[ ().\-/]{0,2}\d)+")
 _PHONE_DIGITS = 5  # the phone matcher tries no group with fewer digits in these regions
 
 CUT_PHONE = "phone matching cut: digit groups over the per-message cap"
-CUT_BUDGET = "recognizer stopped: message or run budget spent"
+CUT_BUDGET = "recognizer stopped: its message budget spent"
 CUT_NER = "NER text cut: characters over the per-message cap"
 
 
