@@ -106,6 +106,9 @@ class Conversation:
     updated_at: float | None = None
     source: str = ""
     source_format: str = ""
+    # A later part of the same conversation (a huge one is handed out in parts, see
+    # chatdlp.sources.export_stream): its messages are scanned, the conversation counted once.
+    continued: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +329,16 @@ class TimeWindow:
         return when >= self.start and (self.end is None or when <= self.end)
 
 
+def cut_key(rule_id: str, why: str) -> str:
+    """The key under which a time bound's cut of a message is counted, beside the regex
+    timeouts (plain rule ids) in :attr:`ScanStats.regex_timeouts`: "rule (why)"."""
+    return f"{rule_id} ({why})"
+
+
+def is_cut_key(key: str) -> bool:
+    return key.endswith(")") and " (" in key
+
+
 @dataclass
 class ScanStats:
     sources: list[str] = field(default_factory=list)
@@ -342,13 +355,22 @@ class ScanStats:
     by_category: Counter[str] = field(default_factory=Counter)
     by_severity: Counter[str] = field(default_factory=Counter)
     by_entity: Counter[str] = field(default_factory=Counter)
-    # Per rule id: patterns skipped on a message because they hit the regex timeout.
+    # Per rule id: patterns skipped on a message because they hit the regex timeout; and per
+    # cut_key(rule id, why): messages a Presidio recognizer or NER read in part (a time bound).
     regex_timeouts: Counter[str] = field(default_factory=Counter)
     resumed: list[str] = field(default_factory=list)  # --state: sources resumed, and from when
     started: float = field(default_factory=time.time)
     finished: float | None = None
     max_severity: Severity | None = None
     error: str | None = None
+
+    @property
+    def pattern_timeouts(self) -> dict[str, int]:
+        return {k: n for k, n in self.regex_timeouts.items() if n and not is_cut_key(k)}
+
+    @property
+    def detection_cuts(self) -> dict[str, int]:
+        return {k: n for k, n in self.regex_timeouts.items() if n and is_cut_key(k)}
 
     @property
     def seconds(self) -> float:

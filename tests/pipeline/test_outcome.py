@@ -10,7 +10,7 @@ from chatdlp.errors import ExitCode, StrictModeAbort
 from chatdlp.pipeline.outcome import ScanOutcome
 from chatdlp.pipeline.plan import ScanPlan
 from chatdlp.policy.model import PolicySet
-from chatdlp.records import Detection, Diagnostics, Message, ScanStats
+from chatdlp.records import Detection, Diagnostics, Message, ScanStats, cut_key
 from chatdlp.report.summary import render_summary
 
 
@@ -54,3 +54,16 @@ def test_regex_timeouts_are_in_the_summary_and_fail_a_strict_run() -> None:
 
 def test_a_clean_strict_run_exits_0() -> None:
     assert _outcome(strict=True, timeouts=Counter()).exit_code() == ExitCode.OK
+
+
+def test_time_bound_cuts_are_in_the_summary_apart_from_regex_timeouts_and_fail_a_strict_run() -> None:
+    cut = cut_key("pii.phone", "phone matching cut")
+    lenient = _outcome(strict=False, timeouts=Counter({cut: 3, "pii.slow": 1}))
+    assert lenient.problem() is None
+    summary = render_summary(lenient.stats, lenient.diagnostics, "out")
+    assert "regex timeouts 1 pattern runs skipped" in summary
+    assert "time bounds    3 message reads cut" in summary and f"     3  {cut}" in summary
+    strict = _outcome(strict=True, timeouts=Counter({cut: 3}))
+    problem = strict.problem()
+    assert isinstance(problem, StrictModeAbort) and cut in str(problem)
+    assert strict.exit_code() == ExitCode.INCOMPLETE

@@ -139,3 +139,26 @@ def test_bad_nodes_are_named_and_the_rest_of_the_conversation_is_read(tmp_path: 
                                    "message is not a JSON object": 1,
                                    "record is not a JSON object": 1}
     assert any("conversation 0 node #2: mapping node" in w for w in diagnostics.warnings)  # by position
+
+
+def test_the_parts_after_the_first_are_marked_continued(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _small_parts(monkeypatch)
+    path = tmp_path / "conversations.json"
+    path.write_text(json.dumps(RECORDS))
+    parts = list(FileSource(path).conversations(Diagnostics()))
+    firsts = [p.conversation_id for p in parts if not p.continued]
+    assert firsts == ["c-small", "c-large", "c-last"]
+    assert sum(p.continued for p in parts) == len(parts) - 3 > 4
+
+
+def test_a_conversation_in_parts_is_counted_once_in_the_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: Any
+) -> None:
+    _small_parts(monkeypatch)
+    path = tmp_path / "conversations.json"
+    path.write_text(json.dumps(RECORDS))
+    result = run_cli("scan", str(path), "--out", str(tmp_path / "out"), "--fail-on", "critical")
+    assert result.exit_code == 0, result.output
+    messages = sum(len(_whole(r, "x", i).messages) for i, r in enumerate(RECORDS))
+    assert "conversations  3\n" in result.output
+    assert f"messages       {messages:,}" in result.output

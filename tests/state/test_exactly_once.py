@@ -4,6 +4,13 @@ random points mid-scan, rerun to completion, ends with every finding stored once
 The corpus takes a few seconds to scan; each kill waits until the state holds a
 random number of committed messages, then a random fraction of a batch more,
 so kills land inside detection, inside a commit and between the two.
+
+Kills follow the scan's progress, never the clock: the wait for the target has no
+deadline but a safety one (a scan that never gets there fails the test, it is not killed
+at whatever point it reached), and "a fraction of a batch" is a fraction of the time the
+last batch took on this machine, so a loaded machine (slower start-up, slower batches)
+moves the kills to the same places as an idle one. Each kill comes after its target: the
+first one, at most half-way, always cuts a run short.
 """
 
 from __future__ import annotations
@@ -27,7 +34,12 @@ MESSAGES = CONVERSATIONS * 6
 KILLS = 4
 
 
-def _committed(db: Path) -> int:
+SAFETY_SECONDS = 900  # a scan that has not reached its target by then is stuck: the test fails
+FIRST_BATCH_SECONDS = 0.3  # under the time of one batch of 64 messages on an idle machine
+
+
+def _committed(db: Path) -> int | None:
+    """Messages committed; None when the state cannot be read just now (locked by a commit)."""
     if not db.exists():
         return 0
     try:
@@ -36,8 +48,31 @@ def _committed(db: Path) -> int:
             return int(connection.execute("SELECT count(*) FROM messages").fetchone()[0])
         finally:
             connection.close()
-    except sqlite3.Error:  # schema not created yet
-        return 0
+    except sqlite3.OperationalError as exc:
+        return 0 if "no such table" in str(exc) else None  # schema not created yet, or locked
+
+
+def _kill_after(process: subprocess.Popen[bytes], db: Path, before: int, target: int,
+                fraction: float) -> None:
+    """SIGKILL ``process`` once ``target`` messages are committed, ``fraction`` of a batch's time
+    later: the time between the last two commits seen (when the first commit of this process
+    reaches the target, the time to it is mostly start-up: FIRST_BATCH_SECONDS instead)."""
+    started = time.monotonic()
+    changes: list[float] = [started]  # when the committed count was seen to change
+    last = before
+    while process.poll() is None:
+        now = _committed(db)
+        if now is not None and now != last:
+            changes.append(time.monotonic())
+            last = now
+        if last >= target:
+            break
+        assert time.monotonic() - started < SAFETY_SECONDS, f"no progress to {target}: {last}"
+        time.sleep(0.01)
+    batch_seconds = changes[-1] - changes[-2] if len(changes) > 2 else FIRST_BATCH_SECONDS
+    time.sleep(fraction * min(batch_seconds, 30.0))
+    if process.poll() is None:
+        process.send_signal(signal.SIGKILL)
 
 
 def _scan(corpus: Path, db: Path, out: Path) -> subprocess.Popen[bytes]:
@@ -66,23 +101,25 @@ def test_killed_runs_rerun_to_exactly_once(tmp_path: Path, run_cli) -> None:
     kill_points: list[tuple[int, int]] = []  # (messages committed when killed, after the kill)
     for attempt in range(KILLS):
         before = _committed(db)
+        assert before is not None  # no scan runs now: nothing holds the state
         target = before + rng.randint(1, max(1, (MESSAGES - before) // 2))
         process = _scan(corpus, db, tmp_path / f"out-{attempt}")
-        deadline = time.monotonic() + 30
-        while process.poll() is None and _committed(db) < target and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(rng.uniform(0, 0.3))  # somewhere inside the next batch: detection or commit
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-        process.communicate(timeout=30)  # reaps it and closes the pipe
-        kill_points.append((target, _committed(db)))
-    assert any(0 < after < MESSAGES for _, after in kill_points), (seed, kill_points)
+        # Somewhere inside the next batch: detection or commit.
+        _kill_after(process, db, before, target, rng.uniform(0, 1))
+        process.communicate(timeout=SAFETY_SECONDS)  # reaps it and closes the pipe
+        after = _committed(db)
+        assert after is not None
+        kill_points.append((target, after))
+    # Every kill came after its target was committed (none was killed early, none crashed) ...
+    assert all(after >= target for target, after in kill_points), (seed, kill_points)
+    # ... and the first left at least half the messages to scan: a run was cut half-way.
+    assert 0 < kill_points[0][1] < MESSAGES, (seed, kill_points)
     # A batch is committed whole or not at all: never part of one.
     assert all(after % BATCH_MESSAGES == 0 or after == MESSAGES for _, after in kill_points), (
         seed, kill_points)
 
     final = _scan(corpus, db, tmp_path / "out-final")
-    _, stderr = final.communicate(timeout=60)
+    _, stderr = final.communicate(timeout=SAFETY_SECONDS)
     assert final.returncode in (0, 1), stderr.decode()
 
     with sqlite3.connect(db) as connection:

@@ -10,6 +10,7 @@ excerpts can mask it.
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -18,6 +19,7 @@ from typing import Any
 import regex
 from presidio_analyzer import AnalyzerEngine, RecognizerResult
 
+from chatdlp.detect.bounded import CUT_NER, RecognizerBounds
 from chatdlp.detect.clinical import is_clinical, veto
 from chatdlp.detect.edm import EdmIndex, edm_detections
 from chatdlp.detect.gating import NerGate
@@ -34,7 +36,7 @@ from chatdlp.detect.nlp_engine import (
 )
 from chatdlp.detect.places import PlaceFinder
 from chatdlp.detect.prefilter import Prefilter
-from chatdlp.detect.recognizers import build_recognizer
+from chatdlp.detect.recognizers import NER_RECOGNIZER, build_recognizer
 from chatdlp.detect.rules import RuleRecognizer
 from chatdlp.detect.segments import CaseRestorer, ner_view
 from chatdlp.entities import Specificity, entity, is_test_value
@@ -42,7 +44,7 @@ from chatdlp.entities.disguise import plain_view
 from chatdlp.policy import secret_values
 from chatdlp.policy.model import PolicySet, Rule
 from chatdlp.policy.regex_plan import plan_pattern
-from chatdlp.records import Category, Detection, Message
+from chatdlp.records import Category, Detection, Message, cut_key
 
 
 def _word_regex(words: Sequence[str]) -> Any:
@@ -123,8 +125,15 @@ class Detector:
         )
         self._rules = {rule.id: _CompiledRule.of(rule) for rule in policies.rules}
         self.budget = Budget.from_environment()  # of the backtracking regex engine
+        # Presidio's own recognizers: the same message budget on an account of their own (their
+        # time is ordinary work, not backtracking: it must not spend the regex engine's run
+        # budget), their cuts counted with the regex timeouts.
+        self.recognizer_budget = Budget(message_budget=self.budget.message_budget,
+                                        run_budget=float("inf"), timeouts=self.budget.timeouts)
         # (recognizer name, entity) -> rule, for results of shared Presidio recognizers.
         self._by_recognizer: dict[tuple[str, str], str] = {}
+        self.bounds: dict[str, RecognizerBounds] = {}  # Presidio's own recognizers, by name
+        self._ner_rules = tuple(rule.id for rule in policies.rules if rule.uses_ner)
         recognizers = self._recognizers(policies)
         self.analyzer = AnalyzerEngine(
             registry=FixedRegistry(recognizers, self.language),
@@ -150,7 +159,13 @@ class Detector:
                 recognizers.append(RuleRecognizer(rule, self.language, self.budget, prefilter, use_prefilter))
         for reference, rules in sorted(shared.items()):
             entities = sorted({rule.entity for rule in rules})
-            recognizer = build_recognizer(reference, entities, self.language)
+            name = reference.split(":", 1)[-1]
+            bounds = None
+            if reference.startswith("presidio:") and name != NER_RECOGNIZER:
+                # Presidio's own read the text only: in windows, within bounds (NER has its own).
+                bounds = self.bounds[name] = RecognizerBounds(
+                    self.recognizer_budget, [rule.id for rule in rules], phone=name == "PhoneRecognizer")
+            recognizer = build_recognizer(reference, entities, self.language, bounds)
             if hasattr(recognizer, "use_lexicon"):
                 recognizer.use_lexicon(self.names)  # the clinical recognizers share the name lists
             for rule in rules:
@@ -161,7 +176,9 @@ class Detector:
     @property
     def regex_timeouts(self) -> dict[str, int]:
         """Per rule id, how many pattern (or allow) runs hit a timeout or the message or run
-        budget of the backtracking engine (retried on windows, or skipped)."""
+        budget of the backtracking engine (retried on windows, or skipped); and, under
+        :func:`~chatdlp.records.cut_key`, the messages a Presidio recognizer or NER
+        read only in part because a bound was reached."""
         return {rule_id: count for rule_id, count in self.budget.timeouts.items() if count}
 
     # -- analysis -----------------------------------------------------------------
@@ -170,6 +187,7 @@ class Detector:
         """Presidio results for each text. Pattern rules read each text whole (a value is
         never cut by a chunk boundary); NER reads the runs the gate keeps, a long one in
         overlapping chunks (:meth:`PreloadedSpacyNlpEngine.process_batch`)."""
+        cut_before = self.nlp_engine.ner_cuts
         artifacts = self.nlp_engine.process_batch(texts, self.language, batch_size=self.batch_size)
         found: list[list[RecognizerResult]] = []
         for text, (_, nlp_artifacts) in zip(texts, artifacts, strict=True):
@@ -183,6 +201,9 @@ class Detector:
                     results[key] = result
             _mark_name_evidence(results.values(), getattr(nlp_artifacts, "name_evidence", ()))
             found.append(list(results.values()))
+        if self.nlp_engine.ner_cuts > cut_before:
+            for rule_id in self._ner_rules:
+                self.budget.timeouts[cut_key(rule_id, CUT_NER)] += self.nlp_engine.ner_cuts - cut_before
         return found
 
     def _rule_id(self, result: RecognizerResult) -> str | None:
@@ -357,21 +378,32 @@ def _resolve_overlaps(judgements: list[Judgement]) -> list[Judgement]:
     """Among overlapping reported spans keep the most specific (then most severe, most
     certain, longest): a password inside a URL is a secret before it is an e-mail address.
 
-    The others stay, unreported, so excerpts still mask them.
+    The others stay, unreported, so excerpts still mask them. The spans kept are disjoint:
+    held by start, a candidate is checked against its neighbours only (n log n, where a long
+    message has thousands of spans).
     """
     order = sorted(
         (j for j in judgements if j.reported),
         key=lambda j: (-_specificity(j.rule), -j.rule.severity.rank, -j.score, -(j.end - j.start), j.start),
     )
-    kept: list[Judgement] = []
-    for candidate in order:
-        if all(candidate.end <= k.start or candidate.start >= k.end for k in kept):
-            kept.append(candidate)
+    starts: list[int] = []
+    kept: list[tuple[Judgement, int]] = []  # by start, with the rank it was kept at
+    for rank, candidate in enumerate(order):
+        at = bisect.bisect_right(starts, candidate.start)
+        if any(_overlap(candidate, kept[i][0]) for i in (at - 1, at) if 0 <= i < len(kept)):
+            continue
+        starts.insert(at, candidate.start)
+        kept.insert(at, (candidate, rank))
+    winners = {id(k) for k, _ in kept}
     return [
-        j if not j.reported or any(j is k for k in kept)
-        else replace(j, reported=False, reason=f"overlaps a stronger {_winner(j, kept)} finding")
+        j if not j.reported or id(j) in winners
+        else replace(j, reported=False, reason=f"overlaps a stronger {_winner(j, starts, kept)} finding")
         for j in judgements
     ]
+
+
+def _overlap(a: Judgement, b: Judgement) -> bool:
+    return not (a.end <= b.start or a.start >= b.end)
 
 
 def _specificity(rule: Rule) -> int:
@@ -387,11 +419,12 @@ def _specificity(rule: Rule) -> int:
     return int(rank)
 
 
-def _winner(loser: Judgement, kept: list[Judgement]) -> str:
-    for k in kept:
-        if not (loser.end <= k.start or loser.start >= k.end):
-            return k.rule.entity
-    return "other"
+def _winner(loser: Judgement, starts: list[int], kept: list[tuple[Judgement, int]]) -> str:
+    """The entity of the first kept span (in the order they were kept) that ``loser`` overlaps."""
+    low = max(0, bisect.bisect_right(starts, loser.start) - 1)
+    high = bisect.bisect_left(starts, loser.end)
+    overlapping = [(rank, k) for k, rank in kept[low:high] if _overlap(loser, k)]
+    return min(overlapping, key=lambda pair: pair[0])[1].rule.entity if overlapping else "other"
 
 
 NAME_EVIDENCE = "chatdlp_name_evidence"

@@ -77,6 +77,13 @@ class Budget:
         return min(self.pattern_timeout, self.message_budget - self.spent_message,
                    self.run_budget - self.spent_run)
 
+    def remaining(self, text: str) -> float:
+        """Seconds left for ``text`` of the message and run budgets (for work that is not one
+        pattern run: Presidio's recognizers, :mod:`chatdlp.detect.bounded`)."""
+        if id(text) != self.message:
+            self.message, self.spent_message = id(text), 0.0
+        return min(self.message_budget - self.spent_message, self.run_budget - self.spent_run)
+
     def spend(self, seconds: float) -> None:
         self.spent_message += seconds
         self.spent_run += seconds

@@ -14,6 +14,7 @@ from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, Sp
 from spacy.tokens import Span
 from spacy.util import filter_spans
 
+from chatdlp.detect.bounded import NER_MESSAGE_CHARS
 from chatdlp.detect.chunks import split_text
 from chatdlp.detect.clinical import is_clinical
 from chatdlp.detect.gating import NerGate
@@ -52,6 +53,8 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         self.places = places
         self.view = view or (lambda text: text)
         self.ner_characters = 0  # characters actually sent through NER
+        self.ner_message_chars = NER_MESSAGE_CHARS  # at most this many per message
+        self.ner_cuts = 0  # messages whose kept runs were longer: NER read the first ones
 
     def load(self) -> None:  # the pipeline is injected
         return None
@@ -81,11 +84,11 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
             # Computed once: it feeds both the NER gate and the name finder.
             view = without_long_runs(self.view(text))
             masked = self.ner_text(view)
-            runs.append([
+            runs.append(self._capped([
                 (offset + at, piece)
                 for offset, run in (NerGate.segments(masked) if masked is not None else [])
                 for at, piece in split_text(run, self.max_chunk_chars, self.chunk_overlap_chars)
-            ])
+            ]))
             caseless.append(is_caseless(text))
             names.append(
                 self.names.find(view, masked or "", caseless[-1], is_clinical(text, 1))
@@ -134,6 +137,22 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
             artifacts = self._doc_to_nlp_artifact(doc, language)
             artifacts.name_evidence = [(n.start, n.end) for n in evidence]  # type: ignore[attr-defined]
             yield text, artifacts
+
+    def _capped(self, runs: list[tuple[int, str]]) -> list[tuple[int, str]]:
+        """The first runs of a text up to :attr:`ner_message_chars` characters in all (the
+        last one cut at a space); counted in :attr:`ner_cuts` when some are left out."""
+        kept: list[tuple[int, str]] = []
+        left = self.ner_message_chars
+        for offset, run in runs:
+            if len(run) > left:
+                cut = run.rfind(" ", 0, left) if left > 0 else -1
+                if cut > 0:
+                    kept.append((offset, run[:cut]))
+                self.ner_cuts += 1
+                break
+            kept.append((offset, run))
+            left -= len(run)
+        return kept
 
     def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
         # Entities only: context words are read around each hit (WindowContextEnhancer),
@@ -215,6 +234,7 @@ class WindowContextEnhancer(LemmaContextAwareEnhancer):
         self._engine = engine
         self._language = language
         self._text = ""
+        self._windows: dict[tuple[int, int], NlpArtifacts] = {}  # of this text, by span
 
     def enhance_using_context(
         self, text: str, raw_results: list[RecognizerResult], nlp_artifacts: NlpArtifacts,
@@ -225,6 +245,7 @@ class WindowContextEnhancer(LemmaContextAwareEnhancer):
             return super().enhance_using_context(text, raw_results, nlp_artifacts, recognizers, context)
         finally:
             self._text = ""
+            self._windows = {}
 
     def _extract_surrounding_words(
         self, nlp_artifacts: NlpArtifacts, word: str, start: int
@@ -236,13 +257,15 @@ class WindowContextEnhancer(LemmaContextAwareEnhancer):
             low = space.end() if space is not None else start
         space = _SPACE.search(text, start, start + self.LOOKAHEAD)
         high = space.start() if space is not None else min(len(text), start + self.LOOKAHEAD)
-        nlp = self._engine.nlp[self._language]  # type: ignore[index]
-        doc = nlp.tokenizer(text[low:high])
-        window = NlpArtifacts(
-            entities=[], tokens=doc, tokens_indices=[token.idx + low for token in doc],
-            lemmas=[token.lower_ for token in doc], nlp_engine=self._engine,
-            language=self._language,
-        )
+        window = self._windows.get((low, high))
+        if window is None:  # hits of several recognizers on one value share their window
+            nlp = self._engine.nlp[self._language]  # type: ignore[index]
+            doc = nlp.tokenizer(text[low:high])
+            window = self._windows[low, high] = NlpArtifacts(
+                entities=[], tokens=doc, tokens_indices=[token.idx + low for token in doc],
+                lemmas=[token.lower_ for token in doc], nlp_engine=self._engine,
+                language=self._language,
+            )
         words: list[str] = super()._extract_surrounding_words(window, word, start)
         return words
 
@@ -334,17 +357,54 @@ def _add_found(
     """NER's entities with spans found by other means (``found``: items with ``start`` and
     ``end``), labelled ``label``: each is added where NER found nothing, and replaces what NER
     read there when ``replaces(item, span, overlapping)`` says so."""
-    out = list(spans)
+    out = _SpanIndex(spans)
     for item in found:
         span = doc.char_span(item.start, item.end, label=label, alignment_mode="expand")
         if span is None:
             continue
-        overlapping = [s for s in out if s.start < span.end and span.start < s.end]
+        overlapping = out.overlapping(span)
         if not overlapping:
-            out.append(span)
-        elif replaces(item, span, overlapping):
-            out = [s for s in out if not any(s is o for o in overlapping)] + [span]
-    return out
+            out.add(span)
+        elif replaces(item, span, [s for _, s in overlapping]):
+            for key, _ in overlapping:
+                out.remove(key)
+            out.add(span)
+    return out.spans()
+
+
+class _SpanIndex:
+    """Spans in the order they were added (the ones removed left out), found by the tokens
+    they cover: a look-up reads the spans near one, not all of them (a long message has
+    thousands)."""
+
+    WIDTH = 32  # tokens per bucket
+
+    def __init__(self, spans: Iterable[Any]) -> None:
+        self._spans: dict[int, Any] = {}
+        self._buckets: dict[int, list[int]] = {}
+        self._next = 0
+        for span in spans:
+            self.add(span)
+
+    def _range(self, span: Any) -> range:
+        return range(span.start // self.WIDTH, max(span.start, span.end - 1) // self.WIDTH + 1)
+
+    def add(self, span: Any) -> None:
+        key, self._next = self._next, self._next + 1
+        self._spans[key] = span
+        for bucket in self._range(span):
+            self._buckets.setdefault(bucket, []).append(key)
+
+    def remove(self, key: int) -> None:
+        del self._spans[key]
+
+    def overlapping(self, span: Any) -> list[tuple[int, Any]]:
+        keys = {key for bucket in self._range(span) for key in self._buckets.get(bucket, ())}
+        return [(key, self._spans[key]) for key in sorted(keys) if key in self._spans
+                and self._spans[key].start < span.end and span.start < self._spans[key].end]
+
+    def spans(self) -> list[Any]:
+        return list(self._spans.values())
 
 
 def _add_names(doc: Any, spans: list[Any], names: Sequence[NameSpan]) -> list[Any]:

@@ -12,6 +12,7 @@ from presidio_analyzer import EntityRecognizer
 from presidio_analyzer import predefined_recognizers as predefined
 
 from chatdlp.detect.addresses import PostalAddressRecognizer
+from chatdlp.detect.bounded import RecognizerBounds, windowed_class
 from chatdlp.detect.clinical_names import ClinicalFacilityRecognizer, ClinicalNameRecognizer
 from chatdlp.errors import PolicyError
 
@@ -62,11 +63,20 @@ def recognizer_class(reference: str) -> type[EntityRecognizer]:
 _ANY_CASE = frozenset({"IbanRecognizer"})
 
 
-def build_recognizer(reference: str, entities: list[str], language: str) -> Any:
+def build_recognizer(reference: str, entities: list[str], language: str,
+                     bounds: RecognizerBounds | None = None) -> Any:
+    """The recognizer ``reference`` names; with ``bounds``, one that reads a text in windows
+    within them (:mod:`chatdlp.detect.bounded`; for recognizers that read the text only)."""
     cls: Any = recognizer_class(reference)  # predefined classes take keyword defaults
     name = reference.split(":", 1)[-1]
     if name == NER_RECOGNIZER:
         return cls(supported_language=language, supported_entities=entities)
+    if bounds is not None:
+        cls = windowed_class(cls)
     if name in _ANY_CASE:
-        return cls(supported_language=language, regex_flags=re.DOTALL | re.MULTILINE | re.IGNORECASE)
-    return cls(supported_language=language)
+        recognizer = cls(supported_language=language, regex_flags=re.DOTALL | re.MULTILINE | re.IGNORECASE)
+    else:
+        recognizer = cls(supported_language=language)
+    if bounds is not None:
+        recognizer.bounds = bounds
+    return recognizer

@@ -52,12 +52,18 @@ class ScanOutcome:
         skipped = self.diagnostics.skipped_total
         if self.plan.strict and skipped:
             return StrictModeAbort(f"--strict: {skipped} bad record(s) skipped; findings were written")
-        timeouts = self.stats.regex_timeouts
+        timeouts = self.stats.pattern_timeouts
         if self.plan.strict and timeouts:
             rules = ", ".join(sorted(timeouts))
             return StrictModeAbort(
                 f"--strict: {sum(timeouts.values())} pattern run(s) of {rules} hit the regex "
                 "timeout and were skipped; findings were written"
+            )
+        cuts = self.stats.detection_cuts
+        if self.plan.strict and cuts:
+            return StrictModeAbort(
+                f"--strict: {sum(cuts.values())} message read(s) cut by a time bound: "
+                f"{', '.join(sorted(cuts))}; findings were written"
             )
         if self.plan.fail_on_gap and self.retention_gaps:
             return RetentionGap(

@@ -112,7 +112,10 @@ def _batches(
             if isinstance(conversation, _SourceDone):  # the source was read to the end
                 batch.advance(source, conversation.position)
                 continue
-            stats.conversations += 1
+            # A later part of a huge conversation is the same conversation; the Logs Platform's
+            # end-of-window marker (no id, no messages) is none.
+            if not conversation.continued and (conversation.conversation_id or conversation.messages):
+                stats.conversations += 1
             if window is not None and not window.keeps_conversation(conversation):
                 stats.outside_window += len(conversation.messages)
                 continue

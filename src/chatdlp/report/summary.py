@@ -103,12 +103,19 @@ def render_summary(stats: ScanStats, diagnostics: Diagnostics, out_dir: str) -> 
             f"{name} {count:,}" for name, count in sorted(diagnostics.unknown_content_types.items())
         )
         lines.append(f"  unknown content types (scanned as text): {kinds}")
-    if stats.regex_timeouts:
+    if timeouts := stats.pattern_timeouts:
         lines.append(
-            f"  regex timeouts {sum(stats.regex_timeouts.values()):,} pattern runs skipped "
+            f"  regex timeouts {sum(timeouts.values()):,} pattern runs skipped "
             "(the text was scanned without them)"
         )
-        for rule, count in sorted(stats.regex_timeouts.items(), key=lambda kv: (-kv[1], kv[0])):
+        for rule, count in sorted(timeouts.items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"    {count:>6,}  {rule}")
+    if cuts := stats.detection_cuts:
+        lines.append(
+            f"  time bounds    {sum(cuts.values()):,} message reads cut (the rest of those "
+            "messages was not read by that rule)"
+        )
+        for rule, count in sorted(cuts.items(), key=lambda kv: (-kv[1], kv[0])):
             lines.append(f"    {count:>6,}  {rule}")
     if stats.error:
         lines.append(f"  INCOMPLETE: {stats.error}")

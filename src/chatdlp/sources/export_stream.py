@@ -5,7 +5,8 @@ other than ``mapping`` are built as values (they are small; strings are capped b
 the guard); its ``mapping`` is read one node at a time, each node turned into its
 message at once. The messages of a conversation are handed out in parts of at most
 :data:`PART_CHARACTERS` characters (or :data:`PART_MESSAGES` messages): consecutive
-Conversations with the same id, the title in the first, the update time in the last.
+Conversations with the same id, the title in the first, the update time in the last,
+every part after the first marked ``continued`` (the summary counts the conversation once).
 
 A message needs its conversation's id, which OpenAI's exports write after the
 mapping. When a conversation outgrows one part before its id has been read, and
@@ -172,7 +173,8 @@ class _Conversation:
                  for m in messages]
         self._parts += 1
         yield dataclasses.replace(shell, messages=shell.messages + tuple(moved),
-                                  updated_at=shell.updated_at if last else None)
+                                  updated_at=shell.updated_at if last else None,
+                                  continued=self._parts > 1)
 
 
 def stream_export_array(
