@@ -120,7 +120,11 @@ _CLASSES: dict[type, type] = {}
 
 
 def windowed_class(cls: type) -> type:
-    """``cls`` with its ``analyze`` bounded (same class name, so the same recognizer name)."""
+    """``cls`` with its ``analyze`` bounded. The class has a name of its own: Presidio finds
+    its predefined recognizers by class name among every subclass of ``EntityRecognizer``,
+    and a vanilla registry built later in the same process (``--baseline presidio``) must
+    not get this one; :func:`~chatdlp.detect.recognizers.build_recognizer` gives the
+    instance the original recognizer name."""
     if cls not in _CLASSES:
-        _CLASSES[cls] = type(cls.__name__, (_Windowed, cls), {"__module__": cls.__module__})
+        _CLASSES[cls] = type(f"Bounded{cls.__name__}", (_Windowed, cls), {"__module__": __name__})
     return _CLASSES[cls]

@@ -79,4 +79,5 @@ def build_recognizer(reference: str, entities: list[str], language: str,
         recognizer = cls(supported_language=language)
     if bounds is not None:
         recognizer.bounds = bounds
+        recognizer.name = name  # the recognizer's own name, as results and rules know it
     return recognizer
