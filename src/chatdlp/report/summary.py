@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -103,21 +104,22 @@ def render_summary(stats: ScanStats, diagnostics: Diagnostics, out_dir: str) -> 
             f"{name} {count:,}" for name, count in sorted(diagnostics.unknown_content_types.items())
         )
         lines.append(f"  unknown content types (scanned as text): {kinds}")
-    if timeouts := stats.pattern_timeouts:
-        lines.append(
-            f"  regex timeouts {sum(timeouts.values()):,} pattern runs skipped "
-            "(the text was scanned without them)"
-        )
-        for rule, count in sorted(timeouts.items(), key=lambda kv: (-kv[1], kv[0])):
-            lines.append(f"    {count:>6,}  {rule}")
-    if cuts := stats.detection_cuts:
-        lines.append(
-            f"  time bounds    {sum(cuts.values()):,} message reads cut (the rest of those "
-            "messages was not read by that rule)"
-        )
-        for rule, count in sorted(cuts.items(), key=lambda kv: (-kv[1], kv[0])):
-            lines.append(f"    {count:>6,}  {rule}")
+    _counted(lines, stats.pattern_timeouts,
+             "  regex timeouts {total:,} pattern runs skipped (the text was scanned without them)")
+    _counted(lines, stats.detection_cuts,
+             "  time bounds    {total:,} message reads cut (the rest of those messages was not read "
+             "by that rule)")
     if stats.error:
         lines.append(f"  INCOMPLETE: {stats.error}")
     lines.append(f"  output         {out_dir}")
     return "\n".join(lines)
+
+
+def _counted(lines: list[str], counts: Mapping[str, int], heading: str) -> None:
+    """``heading`` (with the ``total``) and a line per rule, the most frequent first; nothing
+    when ``counts`` is empty."""
+    if not counts:
+        return
+    lines.append(heading.format(total=sum(counts.values())))
+    for rule, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        lines.append(f"    {count:>6,}  {rule}")

@@ -11,11 +11,11 @@ whose ``repr`` is masked; URLs are shown without query or credentials.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from chatdlp.errors import ConfigError
+from chatdlp.lazy import lazy_getattr
 from chatdlp.report.sinks.base import SinkKind, SinkSpec, SinkToken
 from chatdlp.report.sinks.kinds import SINK_KINDS
 
@@ -27,13 +27,7 @@ if TYPE_CHECKING:
 _LAZY = {"BATCH_SIZE": "http", "HttpSink": "http", "StreamingSink": "http", "SinkRetry": "retry"}
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 def parse_sink(value: str) -> SinkSpec:

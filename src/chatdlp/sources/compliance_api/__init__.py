@@ -11,10 +11,10 @@ expires when), and ``workspace`` (:func:`open_compliance_source`, the entry poin
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
 # Light: what the scan of a file needs too (a plan's options, checkpoints).
+from chatdlp.lazy import lazy_getattr
 from chatdlp.sources.compliance_api.settings import (
     SCHEME,
     ApiKey,
@@ -70,13 +70,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 __all__ = [
     "SCHEME",
