@@ -5,6 +5,7 @@ recognizer registry whose answers are worked out once."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import regex
@@ -19,6 +20,7 @@ from chatdlp.detect.gating import NerGate
 from chatdlp.detect.names import NameFinder, NameSpan, is_caseless, list_spans
 from chatdlp.detect.nlp import NlpProfile
 from chatdlp.detect.places import PlaceFinder, PlaceSpan
+from chatdlp.detect.recognizers import has_digit, meets, requirements
 
 
 class PreloadedSpacyNlpEngine(SpacyNlpEngine):
@@ -250,6 +252,24 @@ class FixedRegistry(RecognizerRegistry):
     def __init__(self, recognizers: list[Any], language: str) -> None:
         super().__init__(recognizers=recognizers, supported_languages=[language])
         self._answers: dict[tuple[str, tuple[str, ...] | None, bool], list[Any]] = {}
+        self._text: str | None = None  # see :meth:`for_text`
+        needs = {r.id: requirements(r) for r in recognizers}
+        self._needs = {key: need for key, need in needs.items() if need is not None}
+
+    @contextmanager
+    def for_text(self, text: str) -> Iterator[None]:
+        """While analysing ``text``: leave out the recognizers sure to find nothing in it
+        (a rule recognizer whose keywords the prefilter did not find, see
+        :meth:`~chatdlp.detect.rules.RuleRecognizer.may_match`; a Presidio pattern
+        recognizer in a text without what its patterns need, see
+        :func:`~chatdlp.detect.recognizers.requirements`). Presidio loops over every
+        recognizer it is given several times per text; one that finds nothing changes
+        none of its results."""
+        self._text = text
+        try:
+            yield
+        finally:
+            self._text = None
 
     def get_recognizers(
         self, language: str, entities: list[str] | None = None, all_fields: bool = False,
@@ -261,7 +281,16 @@ class FixedRegistry(RecognizerRegistry):
         if key not in self._answers:
             found = super().get_recognizers(language, entities, all_fields)
             self._answers[key] = sorted(found, key=lambda r: (r.name, r.id))
-        return self._answers[key]
+        answer = self._answers[key]
+        text = self._text
+        if text is None:
+            return answer
+        digits = has_digit(text)
+        return [
+            r for r in answer
+            if (r.id not in self._needs or meets(text, self._needs[r.id], digits))
+            and (getattr(r, "may_match", None) is None or r.may_match(text))
+        ]
 
 
 _NAME_PART_LABELS = frozenset({"GPE", "LOC", "NORP", "ORG", "FAC"})

@@ -86,6 +86,8 @@ class RuleRecognizer(EntityRecognizer):
         ]
         self._validators = [VALIDATORS[name] for name in rule.validators]
         self._terms = TermMatcher(rule.terms)
+        # Runs on every text: terms, or a pattern without keywords.
+        self._always = bool(rule.terms) or any(gate is None for gate in self._gates)
         super().__init__(
             supported_entities=[rule.entity],
             name=rule.id,
@@ -99,6 +101,14 @@ class RuleRecognizer(EntityRecognizer):
 
     def load(self) -> None:  # nothing to load: compiled in __init__
         return None
+
+    def may_match(self, text: str) -> bool:
+        """False when :meth:`analyze` is sure to find nothing in ``text``: the rule has no
+        terms and the prefilter found none of its patterns' keywords there."""
+        if self._always:
+            return True
+        found = self._prefilter.found(text)
+        return any(gate is not None and not gate.isdisjoint(found) for gate in self._gates)
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: Any = None
