@@ -94,13 +94,16 @@ def requirements(recognizer: Any) -> frozenset[str] | None:
         predefined.PhoneRecognizer.analyze
     ):
         return frozenset({DIGIT})
-    if not isinstance(recognizer, PatternRecognizer) or recognizer.deny_list or not recognizer.patterns:
+    if not isinstance(recognizer, PatternRecognizer):
         return None
+    patterns: list[Any] = list(getattr(recognizer, "patterns", None) or [])
     cls = type(recognizer)
-    if cls.analyze is not PatternRecognizer.analyze and cls.__name__ not in _PATTERNS_ONLY:
+    if recognizer.deny_list or not patterns or (
+        cls.analyze is not PatternRecognizer.analyze and cls.__name__ not in _PATTERNS_ONLY
+    ):
         return None
     needs = set()
-    for pattern in recognizer.patterns:
+    for pattern in patterns:
         need = pattern_needs(pattern.regex)
         if need is None:
             return None

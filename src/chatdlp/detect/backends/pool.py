@@ -117,8 +117,8 @@ class ProcessPoolRunner:
                 gc.collect()
                 gc.freeze()  # the loaded objects stay out of the workers' collections: pages stay shared
                 try:
-                    context = multiprocessing.get_context("fork")
-                    self._pool = context.Pool(self.workers, initializer=_init_worker, initargs=(built,))
+                    forking = multiprocessing.get_context("fork")
+                    self._pool = forking.Pool(self.workers, initializer=_init_worker, initargs=(built,))
                 finally:
                     gc.unfreeze()
                 return
@@ -163,7 +163,7 @@ class ProcessPoolRunner:
 def _build(local: MessageDetector) -> MessageDetector:
     """The detector behind ``local`` (a LazyDetector is built now)."""
     build = getattr(local, "build", None)
-    return build() if build is not None else local  # type: ignore[no-any-return]
+    return build() if build is not None else local
 
 
 def _until_failure(batches: Iterable[list[Message]], box: list[Exception]) -> Iterator[list[Message]]:
