@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from chatdlp.detect.recognizers import DIGIT, pattern_needs, requirements
+from chatdlp.detect.needs import DIGIT, pattern_needs
+from chatdlp.detect.recognizers import requirements
 
 TEXTS = [
     "Please send the contract to Maria Garcia by Friday.",
@@ -67,3 +68,25 @@ def test_the_registry_leaves_out_only_recognizers_that_find_nothing(detector) ->
                 assert recognizer.analyze(text, entities, None) == [], recognizer.name
     assert left_out > len(TEXTS) * 50  # most rule recognizers are left out of most texts
     assert registry.get_recognizers("en", entities) == everyone  # outside for_text: all of them
+
+
+def test_rule_patterns_with_a_need_match_nothing_without_it(detector) -> None:
+    # Every rule's own examples, with what a pattern needs taken out, hold no match of it.
+    from chatdlp.detect.matching import Budget, TextView
+    from chatdlp.detect.rules import RuleRecognizer
+
+    proven = 0
+    for recognizer in detector.registry.recognizers:
+        if not isinstance(recognizer, RuleRecognizer):
+            continue
+        examples = [*recognizer.rule.examples_match, *recognizer.rule.examples_no_match, *TEXTS]
+        for (_, matcher, _), need in zip(recognizer._patterns, recognizer._needs, strict=True):
+            if need is None:
+                continue
+            proven += 1
+            for text in examples:
+                if recognizer._meets(text, need):
+                    bare = "".join(" " if c.isdecimal() or c in need else c for c in text)
+                    assert not recognizer._meets(bare, need)
+                    assert matcher.spans(TextView(bare), Budget(), recognizer.rule.id) == [], recognizer.rule.id
+    assert proven >= 10

@@ -18,9 +18,10 @@ from spacy.util import filter_spans
 from chatdlp.detect.chunks import split_text
 from chatdlp.detect.gating import NerGate
 from chatdlp.detect.names import NameFinder, NameSpan, is_caseless, list_spans
+from chatdlp.detect.needs import has_digit, meets
 from chatdlp.detect.nlp import NlpProfile
 from chatdlp.detect.places import PlaceFinder, PlaceSpan
-from chatdlp.detect.recognizers import has_digit, meets, requirements
+from chatdlp.detect.recognizers import requirements
 
 
 class PreloadedSpacyNlpEngine(SpacyNlpEngine):
