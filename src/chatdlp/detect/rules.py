@@ -100,6 +100,8 @@ class RuleRecognizer(EntityRecognizer):
         self._always = bool(rule.terms) or any(
             gate is None and need is None for gate, need in zip(self._gates, self._needs, strict=True)
         )
+        self._any_keyword = frozenset().union(*(gate for gate in self._gates if gate is not None))
+        self._any_need = tuple(need for need in self._needs if need is not None)
         super().__init__(
             supported_entities=[rule.entity],
             name=rule.id,
@@ -119,10 +121,9 @@ class RuleRecognizer(EntityRecognizer):
         terms and the prefilter found none of its patterns' keywords there."""
         if self._always:
             return True
-        found = self._prefilter.found(text)
-        if any(gate is not None and not gate.isdisjoint(found) for gate in self._gates):
+        if self._any_keyword and not self._any_keyword.isdisjoint(self._prefilter.found(text)):
             return True
-        return any(need is not None and self._meets(text, need) for need in self._needs)
+        return any(self._meets(text, need) for need in self._any_need)
 
     def _meets(self, text: str, need: frozenset[str]) -> bool:
         return meets(text, need, DIGIT in need and has_digit(text))
