@@ -53,7 +53,10 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         self.names = names
         self.places = places
         self.view = view or (lambda text: text)
-        self.ner_characters = 0  # characters actually sent through NER
+        self.ner_characters = 0  # characters the gate sends to NER (read, or found in the cache)
+        # NER's entities for runs already read (identical sentences recur: greetings,
+        # boilerplate, text quoted from an earlier turn), oldest dropped first.
+        self._ner_cache: dict[str, tuple[tuple[int, int, str], ...]] = {}
 
     def load(self) -> None:  # the pipeline is injected
         return None
@@ -92,7 +95,9 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
             names.append(self.names.find(view, masked or "", caseless[-1]) if self.names is not None else ())
             places.append(self.places.find(view, caseless[-1]) if self.places is not None else ())
             views.append(view)
-        ner_docs = nlp.pipe([run for text_runs in runs for _, run in text_runs], batch_size=batch_size)
+        ner_entities = iter(self._ner_entities(
+            nlp, [run for text_runs in runs for _, run in text_runs], batch_size
+        ))
         # Tokens where an entity can be placed: NER's runs, the lines of the names and places
         # found, and of the lists whose items may be names (NameFinder.in_lists).
         docs = nlp.tokenizer.pipe(
@@ -109,11 +114,8 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
             spans = []
             for offset, run in text_runs:
                 self.ner_characters += len(run)
-                for ent in next(ner_docs).ents:
-                    span = doc.char_span(
-                        ent.start_char + offset, ent.end_char + offset, label=ent.label_,
-                        alignment_mode="expand",
-                    )
+                for start, end, label in next(ner_entities):
+                    span = doc.char_span(start + offset, end + offset, label=label, alignment_mode="expand")
                     if span is not None:
                         spans.append(span)
             spans = _within_lines(doc, spans)
@@ -127,6 +129,25 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
                 doc.set_ents(filter_spans(_with_titles(doc, _join_split_names(doc, spans))))
             yield text, self._doc_to_nlp_artifact(doc, language)
 
+    def _ner_entities(
+        self, nlp: Any, runs: Sequence[str], batch_size: int
+    ) -> list[tuple[tuple[int, int, str], ...]]:
+        """NER's entities (start, end, label) in each run: each distinct run not read before
+        goes through ``nlp.pipe`` once, as a document of its own."""
+        cache = self._ner_cache
+        unread = list(dict.fromkeys(run for run in runs if run not in cache))
+        read = dict(zip(unread, (
+            tuple((ent.start_char, ent.end_char, ent.label_) for ent in doc.ents)
+            for doc in nlp.pipe(unread, batch_size=batch_size)
+        ), strict=True))
+        found = [cache[run] if run in cache else read[run] for run in runs]
+        for run, entities in read.items():
+            if len(run) <= NER_CACHE_RUN_CHARS:
+                cache[run] = entities
+        while len(cache) > NER_CACHE_RUNS:
+            del cache[next(iter(cache))]
+        return found
+
     def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
         # Entities only: context words are read around each hit (WindowContextEnhancer),
         # so the tokens of the text (mostly blank here) are not listed.
@@ -138,6 +159,10 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
             language=language, scores=scores,
         )
 
+
+# NER's answers kept per process: runs of up to this many characters (a few MB at most).
+NER_CACHE_RUNS = 10_000
+NER_CACHE_RUN_CHARS = 1_000
 
 # Runs of more than this many characters without a space are blanked for spaCy: its
 # tokenizer takes time quadratic in a run's length (30 KB of "(" took 73 s), and no
