@@ -3,7 +3,7 @@ not identifiers there. Through the real pipeline and the default policy."""
 
 import pytest
 
-from chatdlp.detect.clinical import is_clinical, is_clinical_word
+from chatdlp.detect.clinical import _may_be_clinical, _vocabulary, is_clinical, is_clinical_word
 from chatdlp.records import Message
 
 
@@ -27,6 +27,28 @@ def test_clinical_text_is_recognised(text: str) -> None:
 ])
 def test_other_text_is_not_clinical(text: str) -> None:
     assert not is_clinical(text)
+
+
+def _by_regex(text: str) -> bool:
+    pattern, _ = _vocabulary()
+    return len({m.group().lower() for m in pattern.finditer(text)}) >= 2
+
+
+@pytest.mark.parametrize("text", [
+    "Pt s/p CABG, on heparin gtt.",
+    "pt ſ/p cabg",  # IGNORECASE reads the long s as s
+    "İCU and PRN",  # and the dotted capital I as i
+    "\u212aCL given, ICU",  # the Kelvin sign as K
+    "(prn) [icu] pt: ngt.",  # markers between punctuation
+    "pt\u0301 icu prn",  # a combining accent after a marker (a word character for the regex)
+    "pt/icu prn_ icu",  # "/" and "_" next to a marker
+    "Can you review the PR before the standup?",
+    "Mark the pt. where the curve bends.",
+])
+def test_the_marker_automaton_never_rules_out_what_the_regex_accepts(text: str) -> None:
+    # The automaton decides most texts; the regex decides the others: never a different answer.
+    assert not _by_regex(text) or _may_be_clinical(text)
+    assert is_clinical(text) == _by_regex(text)
 
 
 def test_clinical_vocabulary() -> None:

@@ -177,3 +177,22 @@ def test_names_inside_what_the_model_reads_otherwise(detector, text: str, name: 
     [found] = detector.detect([_message(text)])
     start = text.index(name)
     assert any(d.reported and d.entity_type == "PERSON" and d.start <= start < d.end for d in found), found
+
+
+def test_a_run_read_before_gives_the_entities_a_fresh_read_gives(detector, recorded: _Recording,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import chatdlp.detect.nlp_engine as nlp_engine
+
+    engine = detector.nlp_engine
+    monkeypatch.setattr(engine, "_ner_cache", {})
+    monkeypatch.setattr(nlp_engine, "NER_CACHE_RUNS", 3)
+    runs = ["I spoke with Maria Garcia in Oslo.", "Thanks, Henrik Solberg.", "I spoke with Maria Garcia in Oslo.",
+            "Lena Marsh moved to Austin.", "Dana Whitfield", "Thanks, Henrik Solberg."]
+    fresh = [tuple((e.start_char, e.end_char, e.label_) for e in detector.nlp_engine.nlp["en"]._nlp(run).ents)
+             for run in runs]
+    assert engine._ner_entities(recorded, runs, 64) == fresh
+    assert recorded.texts == list(dict.fromkeys(runs))  # each distinct run read once
+    assert len(engine._ner_cache) == 3  # bounded: the oldest went first
+    assert engine._ner_entities(recorded, runs[3:], 64) == fresh[3:]
+    assert recorded.texts[4:] == []  # all three were kept
+    assert any(fresh)

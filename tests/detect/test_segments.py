@@ -1,8 +1,16 @@
 """Prose segmentation and ALL-CAPS re-casing keep every offset."""
 
 import pytest
+import regex
 
-from chatdlp.detect.segments import CaseRestorer, looks_like_code, ner_view, non_prose_spans
+from chatdlp.detect.segments import (
+    CaseRestorer,
+    count_upper,
+    is_mostly_upper,
+    looks_like_code,
+    ner_view,
+    non_prose_spans,
+)
 
 CODE_LINES = [
     "import os.path",
@@ -54,3 +62,15 @@ def test_all_caps_prose_is_recased_same_length() -> None:
     assert len(view) == len(text)
     assert view == "patient John Whitfield seen by Dr. Garcia at the ICU"
     assert ner_view("Mixed Case Text Stays As It Is", restorer) == "Mixed Case Text Stays As It Is"
+
+
+@pytest.mark.parametrize("text", [
+    "", "PT ADMITTED TO MICU, FIO2 40%", "Pt admitted to the MICU on Tuesday", "ÉTÉ À PARIS ÉTÉ À PARIS",
+    "ÀÉÎ abc DEF GHI JKL MNO", "İSTANBUL ſTREET KELVIN \u212a", "ΣΣΣΣ ΑΒΓΔ abc", "\ud800 ABCDEFGHIJKLMNOP",
+    "A" * 11, "A" * 12, "AAAAAAAbbb" * 2, "AAAAAAAbbbb" * 2,
+])
+def test_letter_counts_are_those_of_the_character_by_character_reading(text: str) -> None:
+    letters = [c for c in text if c.isalpha() and c.isascii()]
+    mostly_upper = len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) >= 0.7
+    assert is_mostly_upper(text) == mostly_upper
+    assert count_upper(text) == len(regex.findall(r"\p{Lu}", text))

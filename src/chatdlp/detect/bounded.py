@@ -128,3 +128,11 @@ def windowed_class(cls: type) -> type:
     if cls not in _CLASSES:
         _CLASSES[cls] = type(f"Bounded{cls.__name__}", (_Windowed, cls), {"__module__": __name__})
     return _CLASSES[cls]
+
+
+def unwrapped(cls: type) -> type:
+    """The Presidio class a :func:`windowed_class` bounds (``cls`` itself for any other)."""
+    for original, windowed in _CLASSES.items():
+        if windowed is cls:
+            return original
+    return cls

@@ -33,10 +33,12 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+import ahocorasick
 import regex
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from chatdlp.detect.names import NameLexicon
+from chatdlp.detect.prefilter import fold
 
 MIN_MARKERS = 2
 _NAME_ENTITIES = frozenset({"PERSON", "PATIENT_NAME"})
@@ -67,10 +69,45 @@ def _vocabulary() -> tuple[Any, frozenset[str]]:
     return pattern, frozenset(words)
 
 
+@lru_cache(maxsize=1)
+def _marker_automaton() -> Any:
+    """The markers in one Aho-Corasick automaton (lower-case; every marker is ASCII)."""
+    rows = _read("clinical_terms.txt")
+    automaton = ahocorasick.Automaton()
+    for marker in {t.lower() for k, t in rows if k == "marker"}:
+        automaton.add_word(marker, len(marker))
+    automaton.make_automaton()
+    return automaton
+
+
+def _surely_word(char: str) -> bool:
+    """A character the marker regex's ``[\\w/]`` surely matches."""
+    return char == "/" or (char.isascii() and (char.isalnum() or char == "_"))
+
+
+def _may_be_clinical(text: str, markers: int = MIN_MARKERS) -> bool:
+    """False when ``text`` cannot hold ``markers`` distinct markers: every place the
+    marker regex can match is a place the automaton finds in the folded text (IGNORECASE
+    matches an ASCII character only where :func:`~chatdlp.detect.prefilter.fold` gives it),
+    unless a word character is surely next to it."""
+    folded = fold(text)
+    seen: set[str] = set()
+    for end_index, length in _marker_automaton().iter(folded):
+        start, end = end_index - length + 1, end_index + 1
+        if (start and _surely_word(text[start - 1])) or (end < len(text) and _surely_word(text[end])):
+            continue
+        seen.add(text[start:end].lower())
+        if len(seen) >= markers:
+            return True
+    return False
+
+
 @lru_cache(maxsize=512)
 def is_clinical(text: str, markers: int = MIN_MARKERS) -> bool:
     """Whether ``text`` reads as a clinical note: ``markers`` distinct clinical markers
     (one is enough to say it may be about care: :func:`~chatdlp.detect.ner_scoring.ner_score`)."""
+    if not _may_be_clinical(text, markers):
+        return False  # the regex would find fewer: most chat text is decided here, in C
     pattern, _ = _vocabulary()
     seen: set[str] = set()
     for match in pattern.finditer(text):

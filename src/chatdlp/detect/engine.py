@@ -135,8 +135,9 @@ class Detector:
         self.bounds: dict[str, RecognizerBounds] = {}  # Presidio's own recognizers, by name
         self._ner_rules = tuple(rule.id for rule in policies.rules if rule.uses_ner)
         recognizers = self._recognizers(policies)
+        self.registry = FixedRegistry(recognizers, self.language)
         self.analyzer = AnalyzerEngine(
-            registry=FixedRegistry(recognizers, self.language),
+            registry=self.registry,
             nlp_engine=self.nlp_engine,
             supported_languages=[self.language],
             context_aware_enhancer=WindowContextEnhancer(self.nlp_engine, self.language),
@@ -192,10 +193,12 @@ class Detector:
         found: list[list[RecognizerResult]] = []
         for text, (_, nlp_artifacts) in zip(texts, artifacts, strict=True):
             results: dict[tuple[str, int, int, str], RecognizerResult] = {}
-            for result in self.analyzer.analyze(
-                text, self.language, entities=self.entities, nlp_artifacts=nlp_artifacts,
-                return_decision_process=explain,
-            ):
+            with self.registry.for_text(text):
+                analyzed = self.analyzer.analyze(
+                    text, self.language, entities=self.entities, nlp_artifacts=nlp_artifacts,
+                    return_decision_process=explain,
+                )
+            for result in analyzed:
                 key = (result.entity_type, result.start, result.end, self._rule_id(result) or "")
                 if key not in results or results[key].score < result.score:
                     results[key] = result

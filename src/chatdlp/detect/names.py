@@ -31,7 +31,7 @@ from typing import Any
 import regex
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from chatdlp.detect.segments import is_mostly_upper
+from chatdlp.detect.segments import count_upper, is_mostly_upper
 
 # A name word: Titlecase, with surname particles and hyphenated parts.
 _PART = r"(?:(?:Mc|Mac|Fitz|De|Di|Da|Du|La|Le|Van|Von|Del|Della|O['’]|D['’])?\p{Lu}\p{Ll}+)"
@@ -397,7 +397,6 @@ class NameFinder:
         return out
 
 
-_UPPER = regex.compile(r"\p{Lu}")
 _NON_SPACE = regex.compile(r"\S+")
 _NAME_JOINS = regex.compile(r"[-'’]")
 
@@ -424,7 +423,7 @@ def _is_lower_case_writing(view: str) -> bool:
     characters = len(view) - view.count(" ") - view.count("\n")
     if characters < 20:
         return False
-    return len(_UPPER.findall(view)) / characters < 0.02
+    return count_upper(view) / characters < 0.02
 
 
 def list_spans(view: str) -> list[tuple[int, int]]:

@@ -5,6 +5,7 @@ recognizer registry whose answers are worked out once."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import regex
@@ -19,8 +20,10 @@ from chatdlp.detect.chunks import split_text
 from chatdlp.detect.clinical import is_clinical
 from chatdlp.detect.gating import NerGate
 from chatdlp.detect.names import NAME_WORD, NameFinder, NameLexicon, NameSpan, is_caseless, list_spans
+from chatdlp.detect.needs import has_digit, meets
 from chatdlp.detect.nlp import NlpProfile
 from chatdlp.detect.places import PlaceFinder, PlaceSpan
+from chatdlp.detect.recognizers import requirements
 
 
 class PreloadedSpacyNlpEngine(SpacyNlpEngine):
@@ -52,9 +55,12 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         self.names = names
         self.places = places
         self.view = view or (lambda text: text)
-        self.ner_characters = 0  # characters actually sent through NER
+        self.ner_characters = 0  # characters the gate sends to NER (read, or found in the cache)
         self.ner_message_chars = NER_MESSAGE_CHARS  # at most this many per message
         self.ner_cuts = 0  # messages whose kept runs were longer: NER read the first ones
+        # NER's entities for runs already read (identical sentences recur: greetings,
+        # boilerplate, text quoted from an earlier turn), oldest dropped first.
+        self._ner_cache: dict[str, tuple[tuple[int, int, str], ...]] = {}
 
     def load(self) -> None:  # the pipeline is injected
         return None
@@ -96,7 +102,9 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
             )
             places.append(self.places.find(view, caseless[-1]) if self.places is not None else ())
             views.append(view)
-        ner_docs = nlp.pipe([run for text_runs in runs for _, run in text_runs], batch_size=batch_size)
+        ner_entities = iter(self._ner_entities(
+            nlp, [run for text_runs in runs for _, run in text_runs], batch_size
+        ))
         # Tokens where an entity can be placed: NER's runs, the lines of the names and places
         # found, and of the lists whose items may be names (NameFinder.in_lists).
         docs = nlp.tokenizer.pipe(
@@ -113,11 +121,8 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
             spans = []
             for offset, run in text_runs:
                 self.ner_characters += len(run)
-                for ent in next(ner_docs).ents:
-                    span = doc.char_span(
-                        ent.start_char + offset, ent.end_char + offset, label=ent.label_,
-                        alignment_mode="expand",
-                    )
+                for start, end, label in next(ner_entities):
+                    span = doc.char_span(start + offset, end + offset, label=label, alignment_mode="expand")
                     if span is not None:
                         spans.append(span)
             spans = _within_lines(doc, spans)
@@ -154,6 +159,25 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
             left -= len(run)
         return kept
 
+    def _ner_entities(
+        self, nlp: Any, runs: Sequence[str], batch_size: int
+    ) -> list[tuple[tuple[int, int, str], ...]]:
+        """NER's entities (start, end, label) in each run: each distinct run not read before
+        goes through ``nlp.pipe`` once, as a document of its own."""
+        cache = self._ner_cache
+        unread = list(dict.fromkeys(run for run in runs if run not in cache))
+        read = dict(zip(unread, (
+            tuple((ent.start_char, ent.end_char, ent.label_) for ent in doc.ents)
+            for doc in nlp.pipe(unread, batch_size=batch_size)
+        ), strict=True))
+        found = [cache[run] if run in cache else read[run] for run in runs]
+        for run, entities in read.items():
+            if len(run) <= NER_CACHE_RUN_CHARS:
+                cache[run] = entities
+        while len(cache) > NER_CACHE_RUNS:
+            del cache[next(iter(cache))]
+        return found
+
     def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
         # Entities only: context words are read around each hit (WindowContextEnhancer),
         # so the tokens of the text (mostly blank here) are not listed.
@@ -165,6 +189,10 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
             language=language, scores=scores,
         )
 
+
+# NER's answers kept per process: runs of up to this many characters (a few MB at most).
+NER_CACHE_RUNS = 10_000
+NER_CACHE_RUN_CHARS = 1_000
 
 # Runs of more than this many characters without a space are blanked for spaCy: its
 # tokenizer takes time quadratic in a run's length (30 KB of "(" took 73 s), and no
@@ -284,6 +312,24 @@ class FixedRegistry(RecognizerRegistry):
     def __init__(self, recognizers: list[Any], language: str) -> None:
         super().__init__(recognizers=recognizers, supported_languages=[language])
         self._answers: dict[tuple[str, tuple[str, ...] | None, bool], list[Any]] = {}
+        self._text: str | None = None  # see :meth:`for_text`
+        needs = {r.id: requirements(r) for r in recognizers}
+        self._needs = {key: need for key, need in needs.items() if need is not None}
+
+    @contextmanager
+    def for_text(self, text: str) -> Iterator[None]:
+        """While analysing ``text``: leave out the recognizers sure to find nothing in it
+        (a rule recognizer whose keywords the prefilter did not find, see
+        :meth:`~chatdlp.detect.rules.RuleRecognizer.may_match`; a Presidio pattern
+        recognizer in a text without what its patterns need, see
+        :func:`~chatdlp.detect.recognizers.requirements`). Presidio loops over every
+        recognizer it is given several times per text; one that finds nothing changes
+        none of its results."""
+        self._text = text
+        try:
+            yield
+        finally:
+            self._text = None
 
     def get_recognizers(
         self, language: str, entities: list[str] | None = None, all_fields: bool = False,
@@ -295,7 +341,16 @@ class FixedRegistry(RecognizerRegistry):
         if key not in self._answers:
             found = super().get_recognizers(language, entities, all_fields)
             self._answers[key] = sorted(found, key=lambda r: (r.name, r.id))
-        return self._answers[key]
+        answer = self._answers[key]
+        text = self._text
+        if text is None:
+            return answer
+        digits = has_digit(text)
+        return [
+            r for r in answer
+            if (r.id not in self._needs or meets(text, self._needs[r.id], digits))
+            and (getattr(r, "may_match", None) is None or r.may_match(text))
+        ]
 
 
 _NAME_PART_LABELS = frozenset({"GPE", "LOC", "NORP", "ORG", "FAC"})

@@ -28,6 +28,8 @@ from importlib import resources
 import ahocorasick
 import regex
 
+from chatdlp.detect.segments import count_upper
+
 # A place word right before a known place: "in Espoo", "from Mali", "to Vancouver".
 _PREPOSITIONS = r"in|from|to|at|near|around|across|outside|visit(?:ed|ing)?|via|of"
 # A cue that the next words are a place, known or not.
@@ -54,12 +56,11 @@ _WORD = r"(?:\p{Lu}[\p{L}'’]*(?:-\p{L}[\p{L}'’]*)*)"
 _CUED_NAME = regex.compile(rf"{_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+)?{_WORD}){{0,3}}(?![\w'’-])")
 _LOWER_RUN = regex.compile(r"\p{Ll}[\p{Ll}'’-]*(?:[ \t]+\p{Ll}[\p{Ll}'’-]*){0,3}")
 _CONNECTORS = frozenset({"and", "of", "the", "de", "la", "du", "del", "da", "do", "di", "el", "al", "e", "y"})
-_UPPER = regex.compile(r"\p{Lu}")
 
 
 def _is_lower_case_writing(view: str) -> bool:
     characters = len(view) - view.count(" ") - view.count("\n")
-    return characters >= 20 and len(_UPPER.findall(view)) / characters < 0.02
+    return characters >= 20 and count_upper(view) / characters < 0.02
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,13 @@ from functools import lru_cache
 from typing import Any
 
 import tldextract
-from presidio_analyzer import EntityRecognizer
+from presidio_analyzer import EntityRecognizer, PatternRecognizer
 from presidio_analyzer import predefined_recognizers as predefined
 
 from chatdlp.detect.addresses import PostalAddressRecognizer
-from chatdlp.detect.bounded import RecognizerBounds, windowed_class
+from chatdlp.detect.bounded import RecognizerBounds, unwrapped, windowed_class
 from chatdlp.detect.clinical_names import ClinicalFacilityRecognizer, ClinicalNameRecognizer
+from chatdlp.detect.needs import DIGIT, pattern_needs
 from chatdlp.errors import PolicyError
 
 
@@ -81,3 +82,38 @@ def build_recognizer(reference: str, entities: list[str], language: str,
         recognizer.bounds = bounds
         recognizer.name = name  # the recognizer's own name, as results and rules know it
     return recognizer
+
+
+# -- what a recognizer needs in a text to find anything --------------------------------
+
+# Presidio recognizers whose analyze() finds only what their patterns match (the
+# PatternRecognizer loop, or IbanRecognizer's copy of it), validators aside.
+_PATTERNS_ONLY = frozenset({"IbanRecognizer"})
+
+
+def requirements(recognizer: Any) -> frozenset[str] | None:
+    r"""What a text must hold for ``recognizer`` to find anything in it: one of the
+    returned needs (:data:`DIGIT`, or a punctuation character); None when nothing is
+    certain. Presidio's phone recognizer needs a digit (phonenumbers matches runs of
+    ``\d`` only); a pattern recognizer without a deny list needs, for each pattern, what
+    :func:`pattern_needs` proves every match of it holds."""
+    # A recognizer bounded to windows (detect/bounded.py) finds what its class finds, in
+    # windows of the text: a text without the need has no window with it.
+    cls: Any = unwrapped(type(recognizer))
+    phone = predefined.PhoneRecognizer
+    if isinstance(recognizer, phone) and cls.analyze is phone.analyze:
+        return frozenset({DIGIT})
+    if not isinstance(recognizer, PatternRecognizer):
+        return None
+    patterns: list[Any] = list(getattr(recognizer, "patterns", None) or [])
+    if recognizer.deny_list or not patterns or (
+        cls.analyze is not PatternRecognizer.analyze and cls.__name__ not in _PATTERNS_ONLY
+    ):
+        return None
+    needs = set()
+    for pattern in patterns:
+        need = pattern_needs(pattern.regex)
+        if need is None:
+            return None
+        needs.add(need)
+    return frozenset(needs)

@@ -7,7 +7,8 @@ threshold and token-based context; chatdlp's are per rule and by characters).
 
 Patterns run on RE2 or, when RE2 cannot express them, on the ``regex`` module within the
 detector's :class:`~chatdlp.detect.matching.Budget`; a pattern runs on a text only when the
-keyword prefilter found one of its keywords there (or it has none).
+keyword prefilter found one of its keywords there, or, without keywords, when the text holds
+what every match of it needs (a digit, an "@": :mod:`chatdlp.detect.needs`), if anything.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import ahocorasick
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from chatdlp.detect.matching import Budget, Matcher
+from chatdlp.detect.needs import DIGIT, has_digit, meets, pattern_needs
 from chatdlp.detect.prefilter import Prefilter, lowercase_same_length
 from chatdlp.policy.model import Rule
 from chatdlp.policy.validators import VALIDATORS
@@ -84,8 +86,22 @@ class RuleRecognizer(EntityRecognizer):
             prefilter.ids(pattern_keywords(rule, m)) or None if use_prefilter else None
             for _, m, _ in self._patterns
         ]
+        # Per pattern without keywords, what every match of it holds (a digit, "@", ...),
+        # proven on its syntax (chatdlp.detect.needs); None: it runs on every text.
+        self._needs: list[frozenset[str] | None] = [
+            frozenset({need})
+            if gate is None and use_prefilter and (need := pattern_needs(m.fallback.pattern))
+            else None
+            for (_, m, _), gate in zip(self._patterns, self._gates, strict=True)
+        ]
         self._validators = [VALIDATORS[name] for name in rule.validators]
         self._terms = TermMatcher(rule.terms)
+        # Runs on every text: terms, or a pattern with neither keywords nor a need.
+        self._always = bool(rule.terms) or any(
+            gate is None and need is None for gate, need in zip(self._gates, self._needs, strict=True)
+        )
+        self._any_keyword = frozenset().union(*(gate for gate in self._gates if gate is not None))
+        self._any_need = tuple(need for need in self._needs if need is not None)
         super().__init__(
             supported_entities=[rule.entity],
             name=rule.id,
@@ -100,14 +116,28 @@ class RuleRecognizer(EntityRecognizer):
     def load(self) -> None:  # nothing to load: compiled in __init__
         return None
 
+    def may_match(self, text: str) -> bool:
+        """False when :meth:`analyze` is sure to find nothing in ``text``: the rule has no
+        terms and the prefilter found none of its patterns' keywords there."""
+        if self._always:
+            return True
+        if self._any_keyword and not self._any_keyword.isdisjoint(self._prefilter.found(text)):
+            return True
+        return any(self._meets(text, need) for need in self._any_need)
+
+    def _meets(self, text: str, need: frozenset[str]) -> bool:
+        return meets(text, need, DIGIT in need and has_digit(text))
+
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: Any = None
     ) -> list[RecognizerResult]:
         results = []
         found = self._prefilter.found(text) if any(g is not None for g in self._gates) else frozenset()
         view = None
-        for (name, matcher, score), gate in zip(self._patterns, self._gates, strict=True):
+        for (name, matcher, score), gate, need in zip(self._patterns, self._gates, self._needs, strict=True):
             if gate is not None and gate.isdisjoint(found):
+                continue
+            if need is not None and not self._meets(text, need):
                 continue
             view = view or self._prefilter.view(text)
             for start, end in matcher.spans(view, self.budget, self.rule.id):

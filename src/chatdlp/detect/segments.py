@@ -99,11 +99,26 @@ def _is_blob(token: str) -> bool:
     return any(c.isdigit() for c in token) and any(c.isalpha() for c in token)
 
 
+# Byte tables for counting ASCII letters in C (bytes.translate), not character by character.
+_NOT_ASCII_LETTER = bytes(b for b in range(128) if not chr(b).isalpha())
+_NOT_ASCII_UPPER = bytes(b for b in range(128) if not chr(b).isupper())
+_ASCII_LOWER = bytes(range(ord("a"), ord("z") + 1))
+_UNICODE_UPPER = regex.compile(r"\p{Lu}")
+
+
 def is_mostly_upper(text: str) -> bool:
-    letters = [c for c in text if c.isalpha() and c.isascii()]
+    """At least 70% of the ASCII letters (12 or more) are capitals."""
+    letters = text.encode("ascii", "ignore").translate(None, _NOT_ASCII_LETTER)
     if len(letters) < 12:
         return False
-    return sum(c.isupper() for c in letters) / len(letters) >= 0.7
+    return len(letters.translate(None, _ASCII_LOWER)) / len(letters) >= 0.7
+
+
+def count_upper(text: str) -> int:
+    """How many capital letters (``\\p{Lu}``) ``text`` holds."""
+    if text.isascii():
+        return len(text.encode("ascii").translate(None, _NOT_ASCII_UPPER))
+    return len(_UNICODE_UPPER.findall(text))
 
 
 def _load_words(name: str) -> frozenset[str]:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from chatdlp.detect.backends import DetectorSpec, LazyDetector, LocalRunner, ProcessPoolRunner
-from chatdlp.records import Message
+from chatdlp.records import Detection, Message
 from tests.conftest import write_flat_messages
 
 TEXTS = [
@@ -35,14 +37,30 @@ def test_process_pool_gives_the_local_results_in_order(detector) -> None:
     assert any(d.reported for _, results in local for ds in results for d in ds)
 
 
-def test_no_batch_is_detected_in_the_parent_while_the_workers_load(detector) -> None:
+class _CountingLazy(LazyDetector):
+    """The parent's detector, counting the batches it detects itself."""
+
+    detected = 0
+
+    def detect(self, messages: list[Message]) -> list[list[Detection]]:
+        self.detected += 1
+        return super().detect(messages)
+
+
+@pytest.mark.parametrize("start", ["spawn", "fork"])
+def test_no_batch_is_detected_in_the_parent_while_the_workers_load(
+    detector, start: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHATDLP_WORKER_START", start)
     messages = _messages(40)
     local = list(LocalRunner(detector).run(_batches(messages)))
-    here = LazyDetector(())  # the parent's detector: built only if a batch were detected here
+    here = _CountingLazy(())
     runner = ProcessPoolRunner(DetectorSpec(policies=(), profile=detector.profile.name), 2, local=here)
     runner.start()  # as a scan does, before its sources are read
     pooled = list(runner.run(_batches(messages)))
-    assert not here.built
+    assert here.detected == 0
+    # Spawned workers build their own detector; forked ones inherit the one built here.
+    assert here.built == (start == "fork")
     assert [results for _, results in pooled] == [results for _, results in local]
 
 

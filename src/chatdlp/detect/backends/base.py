@@ -137,6 +137,13 @@ class DetectorFactory(Protocol):
     def build(self) -> MessageDetector: ...
 
 
+def one_blas_thread() -> None:
+    """One BLAS thread in this process and the processes it starts (read when numpy is
+    first imported): the workers are the parallelism, and idle BLAS threads spin."""
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = "1"
+
+
 class WorkerDetector:
     """The detector of a worker (a pool process, a Ray actor), built once at its start.
 
@@ -147,8 +154,7 @@ class WorkerDetector:
     """
 
     def __init__(self, spec: DetectorFactory) -> None:
-        for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[variable] = "1"
+        one_blas_thread()
         self._error: BaseException | None = None
         self._detector: MessageDetector | None = None
         try:
