@@ -27,8 +27,12 @@ from chatdlp.detect.clinical import GENERIC_PLACE_WORDS, is_clinical, is_clinica
 from chatdlp.detect.names import NameLexicon
 
 _W = r"[\p{L}][\p{L}'’-]*"
+# The roles before a clinician's or patient's name; never a second name word after one.
+_ROLE_WORDS = frozenset({
+    "drs", "dr's", "dr", "doctor", "np", "rn", "nurse", "rabbi", "rev", "mr", "mrs", "ms", "miss",
+})
 _ROLE = regex.compile(
-    rf"(?i:\b(?P<cue>drs|dr's|dr|doctor|np|rn|nurse|rabbi|rev|mr|mrs|ms|miss)\b(?:\.[ \t]*|[ \t]+))"
+    rf"(?i:\b(?P<cue>{'|'.join(sorted(_ROLE_WORDS, key=len, reverse=True))})\b(?:\.[ \t]*|[ \t]+))"
     rf"(?P<initial>\p{{L}}\.?[ \t]+(?=\p{{L}}{{2}}))?(?P<first>{_W})(?:[ \t]+(?P<second>{_W}))?"
     rf"(?:[ \t]+(?:and|&)[ \t]+(?P<third>{_W}))?"
 )
@@ -65,9 +69,6 @@ _NAME_BEFORE = regex.compile(
 _NOT_AFTER_ROLE = frozenset({"aware", "notified", "made", "called", "informed", "in", "at", "to", "team"})
 _AMBIGUOUS_ROLES = frozenset({"np", "rn", "ms"})
 _ENDS = frozenset({"and", "or", "the", "with"})
-_ROLE_WORDS = frozenset({
-    "drs", "dr's", "dr", "doctor", "np", "rn", "nurse", "rabbi", "rev", "mr", "mrs", "ms", "miss",
-})
 
 
 def _clean(word: str | None) -> str:

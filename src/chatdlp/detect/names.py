@@ -89,6 +89,8 @@ _MIDDLE_INITIAL = regex.compile(r"[ \t]\p{Ll}\.?[ \t]")
 
 _INFLECTIONS = (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"),
                 ("ly", ""), ("ily", "y"), ("er", ""))
+# A person's titles: part of the name they precede, never a name themselves.
+TITLES = frozenset({"mr", "mrs", "ms", "mx", "dr", "prof", "sir", "madam", "miss"})
 # Relations and roles that the census lists as (rare) given names: never a name on their own.
 _RELATIONS = frozenset({"son", "daughter", "wife", "husband", "mother", "father", "brother", "sister",
                         "nurse", "doctor", "patient", "baby", "girl", "boy", "man", "lady"})

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import regex
 
-from chatdlp.detect.names import NAME_WORD, NameLexicon, opens_sentence
+from chatdlp.detect.names import NAME_WORD, TITLES, NameLexicon, opens_sentence
 from chatdlp.detect.places import PlaceFinder
 
 _LINE_WINDOW = 160
@@ -56,7 +56,6 @@ _IDENTIFIER = regex.compile(r"[_./\\()\[\]{}<>=:@#$%^&*+|~`\d]|[a-z][A-Z]|^[A-Z]
 _CODE_CONTEXT = regex.compile(
     r"[{}=`]|;(?![ \t]+\p{L})|::|->|\w\(|\b(?:def|class|import|return|function|null|None)\b"
 )
-_TITLES = frozenset({"mr", "mrs", "ms", "mx", "dr", "prof", "sir", "madam", "miss"})
 _AFTER_LOWER_WORD = regex.compile(r"(?<![\w.])\p{Ll}+[ \t]+$")  # "the Jensen novel"
 _INITIAL = regex.compile(r"\p{Lu}\.?")  # a middle initial: "Gladys L. Leblanc"
 _CODE_WINDOW = 12  # characters each side of a span in which code lowers its score
@@ -157,7 +156,7 @@ def _listed_name(
     """A listed first name or surname alone, or a listed first name and surname, not both
     ordinary words; ``running``: the words follow a lower-case word."""
     clean = [w.strip(".,'’") for w in words if len(w.strip(".,'’")) > 1]
-    while clean and clean[0].lower() in _TITLES:  # "mr. larry lombardo": the title is no name
+    while clean and clean[0].lower() in TITLES:  # "mr. larry lombardo": the title is no name
         clean = clean[1:]
     if not clean:
         return False

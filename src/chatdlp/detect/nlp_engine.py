@@ -19,7 +19,15 @@ from chatdlp.detect.bounded import NER_MESSAGE_CHARS
 from chatdlp.detect.chunks import split_text
 from chatdlp.detect.clinical import is_clinical
 from chatdlp.detect.gating import NerGate
-from chatdlp.detect.names import NAME_WORD, NameFinder, NameLexicon, NameSpan, is_caseless, list_spans
+from chatdlp.detect.names import (
+    NAME_WORD,
+    TITLES,
+    NameFinder,
+    NameLexicon,
+    NameSpan,
+    is_caseless,
+    list_spans,
+)
 from chatdlp.detect.needs import has_digit, meets
 from chatdlp.detect.nlp import NlpProfile
 from chatdlp.detect.places import PlaceFinder, PlaceSpan
@@ -52,6 +60,8 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
         self.max_chunk_chars = profile.max_chunk_chars
         self.chunk_overlap_chars = profile.chunk_overlap_chars
         self.ner_text = ner_text
+        # spaCy labels no rule reports: a name found inside one of them is a name.
+        self.ignored_labels = frozenset(profile.labels_to_ignore)
         self.names = names
         self.places = places
         self.view = view or (lambda text: text)
@@ -130,10 +140,10 @@ class PreloadedSpacyNlpEngine(SpacyNlpEngine):
             if self.names is not None:
                 lexicon = self.names.lexicon.caseless if no_case else self.names.lexicon
                 spans = _names_read_as_places(doc, spans, lexicon, self.places)
-                spans = _add_names(doc, spans, text_names)
+                spans = _add_names(doc, spans, text_names, self.ignored_labels)
                 persons = [(s.start_char, s.end_char) for s in spans if s.label_ == "PERSON"]
                 listed = self.names.in_lists(view, persons, no_case)
-                spans = _add_names(doc, spans, listed)
+                spans = _add_names(doc, spans, listed, self.ignored_labels)
                 evidence = [n for n in (*text_names, *listed) if n.strong]
             if self.places is not None:
                 spans = _add_places(doc, spans, text_places)
@@ -356,9 +366,6 @@ class FixedRegistry(RecognizerRegistry):
 _NAME_PART_LABELS = frozenset({"GPE", "LOC", "NORP", "ORG", "FAC"})
 _NOT_PLACES = frozenset({"NORP", "ORG"})
 _PLACE_LABELS = frozenset({"GPE", "LOC"})
-# spaCy labels no rule reports (the profile's labels_to_ignore): a name found inside one is a name.
-_IGNORED_LABELS = frozenset({"CARDINAL", "EVENT", "LANGUAGE", "LAW", "MONEY", "ORDINAL", "PERCENT",
-                             "PRODUCT", "QUANTITY", "WORK_OF_ART"})
 # Names found by a pattern after a cue ("Patient:", "Dr."), checked against the name lexicon.
 NAME_PATTERN_ENTITIES = frozenset({"PERSON", "PATIENT_NAME"})
 
@@ -462,7 +469,9 @@ class _SpanIndex:
         return list(self._spans.values())
 
 
-def _add_names(doc: Any, spans: list[Any], names: Sequence[NameSpan]) -> list[Any]:
+def _add_names(
+    doc: Any, spans: list[Any], names: Sequence[NameSpan], ignored: frozenset[str] = frozenset()
+) -> list[Any]:
     """NER's entities with the names the lexicon found (:mod:`chatdlp.detect.names`).
 
     A name found where NER found nothing is added; a name with two kinds of evidence
@@ -472,7 +481,7 @@ def _add_names(doc: Any, spans: list[Any], names: Sequence[NameSpan]) -> list[An
     """
 
     def replaces(name: NameSpan, span: Any, overlapping: list[Any]) -> bool:
-        if all(s.label_ in _IGNORED_LABELS for s in overlapping):
+        if all(s.label_ in ignored for s in overlapping):
             return True  # "Teresa and Jodi" read as a work of art: no entity chatdlp reports
         longer = all(s.label_ == "PERSON" and len(s) < len(span) for s in overlapping)
         inside = all(s.start >= span.start and _end_without_possessive(s) <= span.end for s in overlapping)
@@ -536,7 +545,6 @@ def _join_split_names(doc: Any, spans: list[Any]) -> list[Any]:
     return joined
 
 
-_TITLES = frozenset({"mr", "mrs", "ms", "mx", "dr", "prof", "sir", "madam", "miss"})
 TITLE_BEFORE = regex.compile(r"(?i:\b(?:mr|mrs|ms|mx|dr|prof)\.?[ \t]*)$")
 _UNITS = frozenset({"apt", "apartment", "suite", "ste", "unit", "flat"})
 
@@ -548,7 +556,7 @@ def _with_titles(doc: Any, spans: list[Any]) -> list[Any]:
         start = span.start
         if start and doc[start - 1].text == ".":
             start -= 1
-        if span.label_ == "PERSON" and start and doc[start - 1].lower_.rstrip(".") in _TITLES:
+        if span.label_ == "PERSON" and start and doc[start - 1].lower_.rstrip(".") in TITLES:
             span = Span(doc, start - 1, span.end, label="PERSON")
         end = span.end
         while span.label_ == "PERSON" and end - 1 > span.start and doc[end - 1].lower_.rstrip(".") in _UNITS:
