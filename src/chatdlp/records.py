@@ -299,6 +299,16 @@ class Diagnostics:
 
 
 @dataclass(frozen=True, slots=True)
+class FileTally:
+    """What reading a whole file gave, as the summary counts it: kept by ``--state`` for a file
+    read to the end without a warning, so that a rerun over the same bytes need not read it."""
+
+    conversations: int
+    messages: int  # scanned, or skipped as unchanged: every one is in the state
+    duplicates: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class LedgerCommit:
     """What committing a detected batch to the state means for the reports: the ids of the
     findings to report now (new, not suppressed) and how many hits were suppressed."""
@@ -347,6 +357,7 @@ class ScanStats:
     characters: int = 0
     duplicate_messages: int = 0
     unchanged_messages: int = 0  # --state: scanned by an earlier run, skipped before detection
+    unchanged_files: int = 0  # --state: files whose bytes an earlier run read whole, not read again
     outside_window: int = 0  # sweep: messages older than the window, not scanned
     suppressed: int = 0  # --state: findings of suppressed fingerprints, not reported
     carried_over: int = 0  # --state: findings an interrupted run stored but never wrote out

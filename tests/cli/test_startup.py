@@ -117,3 +117,33 @@ def test_a_first_scan_does_load_the_detector(tmp_path: Path) -> None:
 
     args = ["scan", str(EXAMPLES), "--out", str(tmp_path / "o"), "-q", "--workers", "1"]
     assert _heavy_modules_after(args, tmp_path) == list(HEAVY)
+
+
+# A rerun whose every file is unchanged, under the policy files of the last load, reads
+# neither the files nor the policies: no YAML schema, no pydantic.
+POLICY_LOAD = ("pydantic", "chatdlp.policy.loader", "chatdlp.policy.schema")
+
+
+def _probe(args: list[str], modules: tuple[str, ...], cwd: Path) -> tuple[list[str], str]:
+    done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=modules), json.dumps(args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=120, check=False)
+    lines = done.stderr.strip().splitlines()
+    return json.loads(lines[-1]), "\n".join(lines[:-1])
+
+
+def test_a_state_rerun_over_unchanged_files_loads_no_policy(tmp_path: Path) -> None:
+    from tests.conftest import EXAMPLES
+
+    policy = tmp_path / "acme.yaml"
+    policy.write_text((Path(__file__).parents[2] / "policies" / "pii.yaml").read_text())
+    scan = ["scan", str(EXAMPLES), "--state", str(tmp_path / "state.db"), "--policy", "acme.yaml",
+            "--policy", "pci", "--fail-on", "critical"]
+    loaded, _ = _probe([*scan, "--out", "o1"], POLICY_LOAD, tmp_path)
+    assert loaded == list(POLICY_LOAD)  # the first run loads them (and is the probe's near miss)
+    loaded, summary = _probe([*scan, "--out", "o2"], POLICY_LOAD, tmp_path)
+    assert loaded == []
+    assert "scanned by an earlier run, skipped (--state)" in summary and "not read again" in summary
+    assert (tmp_path / "o2" / "findings.jsonl").read_text() == ""
+    policy.write_text(policy.read_text() + "\n# edited\n")  # other bytes: loaded (and checked) again
+    loaded, _ = _probe([*scan, "--out", "o3"], POLICY_LOAD, tmp_path)
+    assert loaded == list(POLICY_LOAD)

@@ -138,8 +138,11 @@ def test_the_cache_is_private_and_holds_digests_only(tmp_path: Path) -> None:
     for value in ("BADGE", "Falcon", "acme"):
         assert value not in text
     document = json.loads(text)
-    assert set(document) == {"format", "checker", "files"}
+    assert set(document) == {"format", "checker", "files", "load"}
     assert all(len(k) == 64 and len(v) == 64 for k, v in document["files"].items())
+    load = document["load"]  # the last load, as digests: of the list, the files named, their bytes
+    assert len(load["key"]) == 64 and len(load["tops"]) == 64
+    assert [len(d) for d in load["files"]] == [64]
     assert not list(tmp_path.glob(".state.db.policy-cache.*"))  # no temporary file left
 
 
@@ -160,3 +163,45 @@ def test_an_unwritable_cache_is_a_warning_not_a_failure(tmp_path: Path) -> None:
     missing = PolicyCheckCache(tmp_path / "no-such-dir" / "state.db.policy-cache", warn=warnings.append)
     assert load_policies([str(path)], missing) == load_policies([str(path)])
     assert len(warnings) == 1 and "cannot write the policy check cache" in warnings[0]
+
+
+def test_a_list_naming_the_files_of_the_last_load_loads_as_before(tmp_path: Path) -> None:
+    path = tmp_path / "acme.yaml"
+    path.write_text(POLICY)
+    assert not _cache(tmp_path).loads_as_before([str(path)])  # nothing loaded yet
+    load_policies([str(path)], _cache(tmp_path))
+    assert _cache(tmp_path).loads_as_before([str(path)])
+    load_policies(None, _cache(tmp_path))  # the shipped packs: the last load is theirs now
+    assert _cache(tmp_path).loads_as_before([])
+    assert not _cache(tmp_path).loads_as_before([str(path)])
+
+
+def test_a_changed_list_or_file_does_not_load_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "acme.yaml"
+    path.write_text(POLICY)
+    monkeypatch.chdir(tmp_path)
+    load_policies(["acme.yaml"], _cache(tmp_path))
+    assert _cache(tmp_path).loads_as_before(["acme.yaml"])
+    assert not _cache(tmp_path).loads_as_before(["acme.yaml", "pii"])  # another list
+    assert not _cache(tmp_path).loads_as_before([str(path)])  # the same file, named otherwise
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "acme.yaml").write_text(POLICY)
+    monkeypatch.chdir(elsewhere)  # a relative path now names another file
+    assert not _cache(tmp_path).loads_as_before(["acme.yaml"])
+    monkeypatch.chdir(tmp_path)
+    path.write_text(POLICY.replace("Falcon", "Osprey"))  # near miss: one term changed
+    assert not _cache(tmp_path).loads_as_before(["acme.yaml"])
+    path.unlink()
+    assert not _cache(tmp_path).loads_as_before(["acme.yaml"])  # gone: the load says why
+
+
+def test_a_file_that_extends_another_is_loaded_every_time(tmp_path: Path) -> None:
+    # The cache keeps no path: the file extended could change unseen.
+    path = tmp_path / "acme.yaml"
+    path.write_text(POLICY.replace("name: acme\n", "name: acme\nextends: [pii]\n"))
+    load_policies([str(path)], _cache(tmp_path))
+    assert not _cache(tmp_path).loads_as_before([str(path)])
+    assert json.loads((tmp_path / "state.db.policy-cache").read_text())["load"] == {}

@@ -94,3 +94,27 @@ class ConversationStage:
         if role == "assistant" and finding.rule_id not in self._same:
             severity = lower_severity(severity)
         return dataclasses.replace(finding, introduced_by=role, severity=severity)
+
+
+class LazyConversationStage:
+    """The stage of a run whose policies may not be loaded yet (``scan --state`` over the
+    policy files of the last load): built, policies and all, with the first detected batch,
+    so a rerun over unchanged data never loads them."""
+
+    def __init__(self, key: FingerprintKey, policies: Callable[[], PolicySet]) -> None:
+        self._key = key
+        self._policies = policies
+        self._stage: ConversationStage | None = None
+        self._earlier: Callable[[str], Sequence[Finding]] | None = None
+
+    def remember_with(self, earlier: Callable[[str], Sequence[Finding]]) -> None:
+        self._earlier = earlier
+
+    def findings(
+        self, detected: Sequence[tuple[Message, Sequence[Detection]]], reveal: RevealPolicy = NO_REVEAL,
+    ) -> list[tuple[Message, list[Finding]]]:
+        if self._stage is None:
+            self._stage = ConversationStage.build(self._key, self._policies())
+            if self._earlier is not None:
+                self._stage.remember_with(self._earlier)
+        return self._stage.findings(detected, reveal)

@@ -7,6 +7,7 @@ before findings at or above ``--fail-on`` (1).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chatdlp.errors import (
@@ -27,7 +28,8 @@ class ScanOutcome:
     plan: ScanPlan
     stats: ScanStats
     diagnostics: Diagnostics
-    policies: PolicySet
+    # The run's policies, or how to get them (loaded then, if a rerun put their load off).
+    policy_set: PolicySet | Callable[[], PolicySet]
     failure: ChatdlpError | None = None
     retention_gaps: list[str] = field(default_factory=list)
     sink_errors: list[str] = field(default_factory=list)
@@ -36,6 +38,12 @@ class ScanOutcome:
     # --state: the highest severity an earlier run wrote but never gave its exit code for
     # (killed after marking its findings reported): it still counts for --fail-on.
     unalerted: Severity | None = None
+
+    @property
+    def policies(self) -> PolicySet:
+        if callable(self.policy_set):
+            self.policy_set = self.policy_set()
+        return self.policy_set
 
     def problem(self) -> ChatdlpError | None:
         """The error this outcome ends with (its message is printed), or None."""

@@ -53,6 +53,6 @@ def rebuild_reports(request: RebuildPlan) -> ScanStats:
         finally:
             writer.close()
     stats.finished = time.time()
-    write_formats(request.out_dir, formatters, stats, Diagnostics(), policies, collector,
+    write_formats(request.out_dir, formatters, stats, Diagnostics(), lambda: policies, collector,
                   request.report_options)
     return stats

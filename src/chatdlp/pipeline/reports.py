@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from chatdlp.policy.model import PolicySet
@@ -15,12 +15,13 @@ from chatdlp.report.model import ReportOptions
 
 def write_formats(
     out_dir: Path, formatters: Sequence[Formatter], stats: ScanStats, diagnostics: Diagnostics,
-    policies: PolicySet, collector: AnalyticsCollector, options: ReportOptions,
+    policies: Callable[[], PolicySet], collector: AnalyticsCollector, options: ReportOptions,
 ) -> None:
-    """The --format reports, from the report model of a run (a scan's or a rebuild's)."""
+    """The --format reports, from the report model of a run (a scan's or a rebuild's). The
+    policies are asked for only when there is a report to write (a rerun may not have them)."""
     if not formatters:
         return
-    run = run_info(stats, diagnostics, policies, collector.window)
+    run = run_info(stats, diagnostics, policies(), collector.window)
     model = build_report_model(out_dir, run, collector, options)
     for formatter in formatters:
         formatter.write(model, out_dir)

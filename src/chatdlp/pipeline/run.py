@@ -23,13 +23,22 @@ from chatdlp import boundary
 from chatdlp.atomic import prepare_out_dir
 from chatdlp.detect.backends import BatchRunner, LazyDetector, make_runner
 from chatdlp.errors import ChatdlpError, OutputError, SinkError
-from chatdlp.pipeline.conversation import ConversationStage, edm_secret
+from chatdlp.pipeline.conversation import LazyConversationStage, edm_secret
+from chatdlp.pipeline.files import FileMark
 from chatdlp.pipeline.outcome import ScanOutcome
 from chatdlp.pipeline.plan import ScanPlan
 from chatdlp.pipeline.reports import write_formats
 from chatdlp.pipeline.scan import FindingSink, Stages, stream_scan
 from chatdlp.policy.check_cache import PolicyCheckCache, cache_path_beside
-from chatdlp.records import Conversation, Diagnostics, Finding, LedgerCommit, Message, ScanStats
+from chatdlp.records import (
+    Conversation,
+    Diagnostics,
+    FileTally,
+    Finding,
+    LedgerCommit,
+    Message,
+    ScanStats,
+)
 from chatdlp.report.analytics import AnalyticsCollector
 from chatdlp.report.fingerprint import FingerprintKey
 from chatdlp.report.formats import formatters_for, parse_formats
@@ -60,9 +69,17 @@ class StateLedger:
         return self._store.conversation_findings(conversation_id)
 
     def commit(
-        self, scanned: Sequence[tuple[Message, Sequence[Finding]]], progress: Mapping[str, float]
+        self, scanned: Sequence[tuple[Message, Sequence[Finding]]], progress: Mapping[str, float],
+        files: Sequence[tuple[bytes, FileTally]] = (),
     ) -> LedgerCommit:
-        return self._store.commit_batch(self._run_id, scanned, progress, self._hasher, self._sinks)
+        return self._store.commit_batch(self._run_id, scanned, progress, self._hasher, self._sinks,
+                                        files)
+
+    def mark(self, path: Path) -> FileMark | None:
+        return FileMark.of(path, self._hasher)
+
+    def read_before(self, mark: FileMark) -> FileTally | None:
+        return self._store.read_file(mark.digest)
 
 
 def run_scan(
@@ -99,13 +116,13 @@ def run_scan(
         # Built before anything is written: a bad engine setting exits 2 with no output.
         runner = make_runner(detector, plan.policies, plan.workers, plan.engine, plan.ray_address,
                              edm_key)
-        conversation = ConversationStage.build(key, detector.policies)
+        conversation = LazyConversationStage(key, lambda: detector.policies)
         prepare_out_dir(plan.out_dir, warn=loud)
         if store is None and _large(plan.sources):
             _start(runner)  # every message will be detected: workers load while the source is read
         diagnostics = Diagnostics(listener=warn, pseudonym=key.pseudonym)
         stats = ScanStats(resumed=resumed)
-        outcome = ScanOutcome(plan, stats, diagnostics, detector.policies, retention_gaps=gaps,
+        outcome = ScanOutcome(plan, stats, diagnostics, lambda: detector.policies, retention_gaps=gaps,
                               unalerted=store.unalerted_severity() if store is not None else None)
         writer = JsonlFindingsWriter(plan.out_dir)
         sinks: list[FindingSink] = [writer]
@@ -142,7 +159,7 @@ def run_scan(
             if stream.error is not None:
                 outcome.sink_errors.append(str(stream.error))
                 outcome.unsent[stream.sink.spec.label] = stream.unsent
-        write_formats(plan.out_dir, formatters, stats, diagnostics, outcome.policies, collector,
+        write_formats(plan.out_dir, formatters, stats, diagnostics, lambda: outcome.policies, collector,
                       plan.report_options)
         if store is not None:
             # Only now, every requested format written: a run killed before this point

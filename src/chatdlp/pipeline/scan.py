@@ -6,17 +6,20 @@ import time
 from collections import deque
 from collections.abc import Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from chatdlp.detect.backends import BatchRunner
 from chatdlp.digests import DigestSet
 from chatdlp.errors import ChatdlpError
-from chatdlp.pipeline.conversation import ConversationStage
+from chatdlp.pipeline.conversation import ConversationStage, LazyConversationStage
+from chatdlp.pipeline.files import FileMark, Quiet
 from chatdlp.pipeline.ingress import Ingress
 from chatdlp.policy.model import PolicySet
 from chatdlp.records import (
     Conversation,
     Diagnostics,
+    FileTally,
     Finding,
     LedgerCommit,
     Message,
@@ -25,7 +28,7 @@ from chatdlp.records import (
 )
 from chatdlp.report.fingerprint import FingerprintKey
 from chatdlp.report.redact import NO_REVEAL, RevealPolicy
-from chatdlp.sources import ConversationSource, clean_conversation
+from chatdlp.sources import ConversationSource, DirectorySource, FileSource, clean_conversation
 
 BATCH_MESSAGES = 64
 BATCH_CHARACTERS = 256_000
@@ -43,8 +46,11 @@ class ScanLedger(Protocol):
 
     ``unscanned`` names the messages of a conversation still to scan (new, or
     their text changed). ``commit`` stores a detected batch, with the
-    per-source progress it completes, in one transaction, and returns which
+    per-source progress it completes and the files it completes (by digest, see
+    :mod:`chatdlp.pipeline.files`), in one transaction, and returns which
     findings to report (new and not suppressed) and how many were suppressed.
+    ``mark`` hashes a file; ``read_before`` says what reading it gave when an
+    earlier run read the same bytes whole (then it is not read again).
     """
 
     def unscanned(self, conversation: Conversation) -> Container[str]: ...
@@ -53,7 +59,12 @@ class ScanLedger(Protocol):
         self,
         scanned: Sequence[tuple[Message, Sequence[Finding]]],
         progress: Mapping[str, float],
+        files: Sequence[tuple[bytes, FileTally]] = (),
     ) -> LedgerCommit: ...
+
+    def mark(self, path: Path) -> FileMark | None: ...
+
+    def read_before(self, mark: FileMark) -> FileTally | None: ...
 
 
 class MessageObserver(Protocol):
@@ -85,6 +96,7 @@ class _Batch:
     messages: list[Message] = field(default_factory=list)
     progress: dict[str, float] = field(default_factory=dict)
     size: int = 0
+    files: list[tuple[bytes, FileTally]] = field(default_factory=list)  # read whole, up to here
 
     def advance(self, source: str, position: float | None) -> None:
         if position is not None and position > self.progress.get(source, float("-inf")):
@@ -99,18 +111,83 @@ class _SourceDone:
     position: float | None
 
 
+@dataclass(frozen=True, slots=True)
+class _FileStart:
+    """Yielded before the conversations of a file that may be remembered as read whole."""
+
+    mark: FileMark
+
+
+@dataclass(frozen=True, slots=True)
+class _FileEnd:
+    """After its last conversation: ``clean`` when it was read whole, without a warning."""
+
+    clean: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _FileUnread:
+    """A file an earlier run read whole, with the same bytes: counted, not read."""
+
+    tally: FileTally
+
+
+_Item = Conversation | _SourceDone | _FileStart | _FileEnd | _FileUnread
+
+
+class _FileCounts:
+    """What the summary counted since the current file's start."""
+
+    def __init__(self) -> None:
+        self.mark: FileMark | None = None
+        self.queued = 0  # messages sent to detection (the stats count them once detected)
+        self._start = (0, 0, 0)
+
+    def _now(self, stats: ScanStats) -> tuple[int, int, int]:
+        return stats.conversations, stats.unchanged_messages + self.queued, stats.duplicate_messages
+
+    def start(self, mark: FileMark, stats: ScanStats) -> None:
+        self.mark, self._start = mark, self._now(stats)
+
+    def end(self, stats: ScanStats) -> tuple[bytes, FileTally]:
+        assert self.mark is not None
+        now = self._now(stats)
+        conversations, messages, duplicates = (b - a for a, b in zip(self._start, now, strict=True))
+        digest, self.mark = self.mark.digest, None
+        return digest, FileTally(conversations, messages, duplicates)
+
+
+def _unread(stats: ScanStats, tally: FileTally) -> None:
+    stats.unchanged_files += 1
+    stats.conversations += tally.conversations
+    stats.unchanged_messages += tally.messages
+    stats.duplicate_messages += tally.duplicates
+
+
 def _batches(
-    items: Iterator[tuple[str, Conversation | _SourceDone]],
+    items: Iterator[tuple[str, _Item]],
     stats: ScanStats,
     seen: _SeenMessages,
     ledger: ScanLedger | None = None,
     window: TimeWindow | None = None,
 ) -> Iterator[_Batch]:
     batch = _Batch()
+    file = _FileCounts()
     try:
         for source, conversation in items:
             if isinstance(conversation, _SourceDone):  # the source was read to the end
                 batch.advance(source, conversation.position)
+                continue
+            if isinstance(conversation, _FileUnread):
+                _unread(stats, conversation.tally)
+                continue
+            if isinstance(conversation, _FileStart):
+                file.start(conversation.mark, stats)
+                continue
+            if isinstance(conversation, _FileEnd):
+                done = file.end(stats)
+                if conversation.clean:  # committed with (or after) the batch of its last message
+                    batch.files.append(done)
                 continue
             # A later part of a huge conversation is the same conversation; the Logs Platform's
             # end-of-window marker (no id, no messages) is none.
@@ -132,6 +209,7 @@ def _batches(
                     continue
                 batch.messages.append(message)
                 batch.size += len(message.text)
+                file.queued += 1
                 if len(batch.messages) >= BATCH_MESSAGES or batch.size >= BATCH_CHARACTERS:
                     yield batch
                     batch = _Batch()
@@ -141,28 +219,52 @@ def _batches(
             batch.progress.clear()  # but move no checkpoint past what may be missing
             yield batch
         raise
-    if batch.messages or batch.progress:
+    if batch.messages or batch.progress or batch.files:
         yield batch
 
 
 def _all_conversations(
     sources: Sequence[ConversationSource], diagnostics: Diagnostics, stats: ScanStats,
-    ingress: Ingress,
-) -> Iterator[tuple[str, Conversation | _SourceDone]]:
+    ingress: Ingress, files: ScanLedger | None = None,
+) -> Iterator[tuple[str, _Item]]:
+    """Every conversation of every source, through the output boundary. With ``files``
+    (a ledger), each file of a source is hashed first and not read when an earlier run read
+    the same bytes whole (:mod:`chatdlp.pipeline.files`)."""
     for source in sources:
         stats.sources.append(ingress.path(source.name))
         failures = diagnostics.failures
         # Progress is kept under the source's checkpoint key (the source and its filters).
         key = ingress.path(getattr(source, "checkpoint_key", None) or source.name)
-        for conversation in source.conversations(diagnostics):
-            # The output boundary: nothing downstream sees an id or a name unmasked.
-            yield key, ingress.conversation(clean_conversation(conversation, diagnostics))
+        for part, mark in _parts(source, diagnostics, files):
+            tally = files.read_before(mark) if files is not None and mark is not None else None
+            if tally is not None:
+                yield key, _FileUnread(tally)
+                continue
+            if mark is not None:
+                yield key, _FileStart(mark)
+            quiet = Quiet.of(diagnostics)
+            for conversation in part.conversations(diagnostics):
+                # The output boundary: nothing downstream sees an id or a name unmasked.
+                yield key, ingress.conversation(clean_conversation(conversation, diagnostics))
+            if mark is not None:
+                yield key, _FileEnd(Quiet.of(diagnostics) == quiet and mark.still_there())
         if diagnostics.failures == failures:
             # A source read whole is complete up to the run's start, unless it knows
             # better (the Logs Platform: the last_end_time it read through).
             completed_through = getattr(source, "completed_through", None)
             position = completed_through(stats.started) if completed_through else stats.started
             yield key, _SourceDone(position)
+
+
+def _parts(
+    source: ConversationSource, diagnostics: Diagnostics, files: ScanLedger | None,
+) -> Iterator[tuple[ConversationSource, FileMark | None]]:
+    """The source, or with ``files`` each of its files (a file, a directory) with its mark."""
+    if files is None or not isinstance(source, FileSource | DirectorySource):
+        yield source, None
+        return
+    for part in source.parts(diagnostics):
+        yield part, files.mark(part.path)
 
 
 @dataclass(frozen=True)
@@ -188,7 +290,7 @@ class Stages:
     ledger: ScanLedger | None = None
     window: TimeWindow | None = None
     # EDM and the whole-conversation rules (introduced_by in any case).
-    conversation: ConversationStage | None = None
+    conversation: ConversationStage | LazyConversationStage | None = None
     # --baseline: fingerprints whose findings are accepted: not reported, counted.
     baseline: Container[str] = frozenset()
 
@@ -207,7 +309,9 @@ def stream_scan(
     stats = stats if stats is not None else ScanStats()
     conversation = stages.conversation or ConversationStage(key, PolicySet(()))
     seen = _SeenMessages()
-    items = _all_conversations(sources, diagnostics, stats, Ingress(key))
+    # Whole files are skipped only where every message would be: not within a window (sweep).
+    files = ledger if window is None else None
+    items = _all_conversations(sources, diagnostics, stats, Ingress(key), files)
     pending: deque[_Batch] = deque()  # in order; the runner gives results back in order
 
     def to_detect() -> Iterator[list[Message]]:
@@ -221,14 +325,14 @@ def stream_scan(
         while pending and not pending[0].messages:
             done = pending.popleft()
             if ledger is not None:
-                ledger.commit([], done.progress)
+                ledger.commit([], done.progress, done.files)
 
     try:
         for messages, results in runner.run(to_detect()):
             commit_settled()
             batch = pending.popleft()
             scanned = conversation.findings(list(zip(messages, results, strict=True)), reveal)
-            committed = ledger.commit(scanned, batch.progress) if ledger is not None else None
+            committed = ledger.commit(scanned, batch.progress, batch.files) if ledger is not None else None
             if committed is not None:
                 stats.suppressed += committed.suppressed
             for message, findings in scanned:

@@ -13,6 +13,14 @@ of the whole cache), and when the data read on the fast path is not the data the
 path read (see :func:`chatdlp.policy.loader.parse_policy_file`). A cache that cannot be
 read is ignored, with a warning, and written again. ``policy validate`` never uses it:
 only ``scan`` skips the checks, and only for bytes that passed them.
+
+It also keeps the last load, as digests too: of the ``--policy`` list with the working
+directory (relative paths), of the files it named, and of their bytes. A run whose list
+names the same files, with the same bytes, all of which passed, loads the same policies:
+it may put the load off until a message is to be detected, and a rerun over unchanged
+data never loads them (:meth:`PolicyCheckCache.loads_as_before`). Only a load that read
+no file but the ones the list names is kept (a file that ``extends`` another is loaded
+every time: the cache keeps no path to check the other one by).
 """
 
 from __future__ import annotations
@@ -24,11 +32,22 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 FORMAT = 1
 FILE_MODE = 0o600
+
+
+def _load_key(refs: Sequence[str]) -> str:
+    """The ``--policy`` list and where relative paths in it start from (a digest)."""
+    return content_digest(json.dumps([list(refs), os.getcwd()]).encode("utf-8", "surrogatepass"))
+
+
+def _tops_digest(tops: Sequence[Path]) -> str:
+    """The files the list names, resolved (a digest)."""
+    names = [str(top.resolve()) for top in tops]
+    return content_digest(json.dumps(names).encode("utf-8", "surrogatepass"))
 
 
 def cache_path_beside(state_path: Path) -> Path:
@@ -69,8 +88,10 @@ class PolicyCheckCache:
     def __init__(self, path: Path, warn: Callable[[str], None] | None = None) -> None:
         self.path = path
         self._warn = warn or (lambda _message: None)
+        self._load: dict[str, object] = {}
         self._known = self._read()
         self._used: dict[str, str] = {}
+        self._loaded: dict[str, object] = {}
 
     def known(self, content: str) -> str | None:
         """The data digest of a file whose bytes have digest ``content`` and passed, or None."""
@@ -80,11 +101,47 @@ class PolicyCheckCache:
         """Bytes with digest ``content``, read as data with digest ``data``, passed the checks."""
         self._used[content] = data
 
+    def remember_load(self, refs: Sequence[str], tops: Sequence[Path], files: Mapping[Path, bytes]) -> None:
+        """A load of ``refs`` named the files ``tops`` and read ``files`` (resolved path -> bytes)."""
+        resolved = [top.resolve() for top in tops]
+        if set(resolved) != set(files):  # it read files the list does not name (``extends``)
+            self._loaded = {}
+            return
+        self._loaded = {"key": _load_key(refs), "tops": _tops_digest(tops),
+                        "files": [content_digest(files[path]) for path in resolved]}
+
+    def loads_as_before(self, refs: Sequence[str]) -> bool:
+        """Whether loading ``refs`` now reads the files the last load read, with the same
+        bytes, every one of which passed: then it gives the same policies (or the same error:
+        none). Reads the files, parses nothing; a name that does not resolve is False."""
+        from chatdlp.errors import PolicyError
+        from chatdlp.policy.refs import expand_policy_refs, resolve_policy_ref
+
+        load = self._load
+        digests = load.get("files")
+        if load.get("key") != _load_key(refs) or not isinstance(digests, list):
+            return False
+        try:
+            tops = [resolve_policy_ref(ref) for ref in expand_policy_refs(refs)]
+        except PolicyError:
+            return False
+        if _tops_digest(tops) != load.get("tops") or len(digests) != len(tops):
+            return False
+        for path, digest in zip(tops, digests, strict=True):
+            try:
+                raw = path.read_bytes()
+            except OSError:
+                return False
+            if content_digest(raw) != digest or digest not in self._known:
+                return False
+        return True
+
     def save(self) -> None:
         """Keep what this load used (the files of this run's policies), if that changed."""
-        if self._used == self._known:
+        if self._used == self._known and self._loaded == self._load:
             return
-        document = {"format": FORMAT, "checker": checker_digest(), "files": self._used}
+        document = {"format": FORMAT, "checker": checker_digest(), "files": self._used,
+                    "load": self._loaded}
         try:
             fd, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
                                              dir=self.path.parent)
@@ -102,6 +159,7 @@ class PolicyCheckCache:
             self._warn(f"{self.path}: cannot write the policy check cache ({exc.strerror})")
             return
         self._known = dict(self._used)
+        self._load = dict(self._loaded)
 
     def _read(self) -> dict[str, str]:
         try:
@@ -126,6 +184,8 @@ class PolicyCheckCache:
             return {}
         if document.get("checker") != checker_digest():
             return {}  # another chatdlp wrote it: every file is checked again
+        load = document.get("load")
+        self._load = load if isinstance(load, dict) else {}
         return files
 
     def _ignore(self, reason: str) -> None:

@@ -19,7 +19,6 @@ import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -29,62 +28,8 @@ from pydantic import BaseModel, ValidationError
 from chatdlp.errors import PolicyError
 from chatdlp.policy.check_cache import PolicyCheckCache, content_digest, data_digest
 from chatdlp.policy.model import PatternDef, Policy, PolicySet, Rule
+from chatdlp.policy.refs import expand_policy_refs, resolve_policy_ref
 from chatdlp.policy.schema import REGEXES_CHECKED, OverrideSpec, PolicySpec, RuleSpec
-
-# Shipped packs that apply when no --policy is given.
-EXAMPLE_PACK_SUFFIX = ".example"
-
-
-def _packs_dir() -> Path:
-    return Path(str(resources.files("chatdlp") / "policies"))
-
-
-def shipped_pack_names(include_examples: bool = False) -> list[str]:
-    names = sorted(p.stem for p in _packs_dir().glob("*.yaml"))
-    if include_examples:
-        return names
-    return [n for n in names if not n.endswith(EXAMPLE_PACK_SUFFIX)]
-
-
-DEFAULT_REF = "default"
-
-
-def resolve_policy_ref(ref: str, relative_to: Path | None = None) -> Path:
-    """A pack name (``pii``, in any case) or a path to a YAML file."""
-    candidate = Path(ref)
-    if relative_to is not None and not candidate.is_absolute():
-        candidate = relative_to / candidate
-    if candidate.suffix in {".yaml", ".yml"} or "/" in ref:
-        if candidate.is_file():
-            return candidate
-        raise PolicyError(f"policy {ref}: no such file")
-    pack = _packs_dir() / f"{ref.lower()}.yaml"
-    if pack.is_file():
-        return pack
-    names = shipped_pack_names(include_examples=True)
-    close = difflib.get_close_matches(ref.lower(), names, n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]}?" if close else ""
-    known = ", ".join(names)
-    raise PolicyError(f"policy {ref}: not a shipped pack ({known}) nor a YAML file{hint}")
-
-
-def expand_policy_refs(refs: Sequence[str] | None) -> list[str]:
-    """``--policy`` values as the packs to load: none means every shipped pack;
-    ``default`` stands for them, and ``+NAME``/``+PATH`` adds NAME to them."""
-    if not refs:
-        return shipped_pack_names()
-    expanded: list[str] = []
-    with_defaults = False
-    for ref in refs:
-        if ref.lower() == DEFAULT_REF:
-            with_defaults = True
-            continue
-        if ref.startswith("+"):
-            with_defaults, ref = True, ref[1:]
-        expanded.append(ref)
-    if with_defaults:
-        expanded = [*shipped_pack_names(), *expanded]
-    return list(dict.fromkeys(expanded))
 
 
 class PolicyDocument:
@@ -119,13 +64,16 @@ def load_policies(refs: Sequence[str] | None = None, checks: PolicyCheckCache | 
     With ``checks``, files that passed the regex checks before are not checked again, and
     the cache is saved once everything loaded."""
     loaded: dict[Path, _Loaded] = {}
-    for ref in expand_policy_refs(refs):
-        _load_with_parents(resolve_policy_ref(ref), loaded, stack=(), checks=checks)
+    tops = [resolve_policy_ref(ref) for ref in expand_policy_refs(refs)]
+    for top in tops:
+        _load_with_parents(top, loaded, stack=(), checks=checks)
     policies = _replace_redefined(list(loaded.values()))
     policies = _apply_overrides(policies, list(loaded.values()))
     policy_set = PolicySet(tuple(policies))
     _check_unique_ids(policy_set.policies)
     if checks is not None:
+        checks.remember_load(list(refs or ()), tops,
+                             {path: pack.document.raw for path, pack in loaded.items()})
         checks.save()
     return policy_set
 

@@ -55,6 +55,10 @@ def _incremental_lines(stats: ScanStats) -> list[str]:
         lines.append(
             f"    unchanged    {stats.unchanged_messages:,} scanned by an earlier run, skipped (--state)"
         )
+    if stats.unchanged_files:
+        files = f"{stats.unchanged_files:,} file{'s' if stats.unchanged_files != 1 else ''}"
+        lines.append(f"    unread       {files} with the bytes an earlier run read whole: "
+                     "not read again (--state)")
     if stats.outside_window:
         lines.append(f"    outside      {stats.outside_window:,} older than the window, not scanned")
     if stats.carried_over:

@@ -56,6 +56,9 @@ class FileSource:
     def name(self) -> str:
         return self.label or str(self.path)
 
+    def parts(self, diagnostics: Diagnostics) -> list[FileSource]:
+        return [self]
+
     def conversations(self, diagnostics: Diagnostics) -> Iterator[Conversation]:
         source = self.name
         try:
@@ -170,13 +173,17 @@ class DirectorySource:
                     found.append(path)
         return sorted(found)
 
-    def conversations(self, diagnostics: Diagnostics) -> Iterator[Conversation]:
+    def parts(self, diagnostics: Diagnostics) -> list[FileSource]:
+        """Its files, each a source of its own (a run with ``--state`` may skip one it has read)."""
         failures = diagnostics.failures
         files = self.files(diagnostics)
         if not files and diagnostics.failures == failures:
             diagnostics.fail(self.name, "nothing to scan: no conversation files in the directory")
-        for path in files:
-            yield from FileSource(path, explicit=False).conversations(diagnostics)
+        return [FileSource(path, explicit=False) for path in files]
+
+    def conversations(self, diagnostics: Diagnostics) -> Iterator[Conversation]:
+        for part in self.parts(diagnostics):
+            yield from part.conversations(diagnostics)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from chatdlp.records import Conversation, Finding, LedgerCommit, Message, Severity
+from chatdlp.records import Conversation, FileTally, Finding, LedgerCommit, Message, Severity
 from chatdlp.state.schema import (
     FINDING_COLUMNS,
     SELECT_FINDING,
@@ -77,8 +77,10 @@ class LedgerTables(Database):
         progress: Mapping[str, float],
         hasher: ContentHasher,
         sinks: Sequence[str] = (),
+        files: Sequence[tuple[bytes, FileTally]] = (),
     ) -> LedgerCommit:
-        """One transaction: the batch's findings, its messages marked seen, the checkpoints.
+        """One transaction: the batch's findings, its messages marked seen, the checkpoints,
+        and the files (by digest) whose last message is in this batch or an earlier one.
 
         A finding already stored (same id) is reported again only when its value
         changed (the message was edited); a finding whose fingerprint is
@@ -89,6 +91,14 @@ class LedgerTables(Database):
         now = time.time()
         with self._transaction():
             quiet = self._suppressed_among({f.fingerprint for _, fs in scanned for f in fs})
+            # The files first: a message of this batch that changes a row already stored (an
+            # edited message) forgets every file, these too (the trigger on messages).
+            for digest, tally in files:
+                self._execute(
+                    "INSERT OR REPLACE INTO files (digest, conversations, messages, duplicates, run_id, "
+                    "stored_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (digest, tally.conversations, tally.messages, tally.duplicates, run_id, now),
+                )
             for message, findings in scanned:
                 self._execute(
                     "INSERT INTO messages (conversation_id, message_id, digest, source, role, "
@@ -123,6 +133,14 @@ class LedgerTables(Database):
                     (source, position, now),
                 )
         return LedgerCommit(frozenset(reported), suppressed)
+
+    def read_file(self, digest: bytes) -> FileTally | None:
+        """What reading the file with this digest gave, when an earlier run read it whole
+        and committed every message of it (and none of those rows changed since)."""
+        row = self._execute(
+            "SELECT conversations, messages, duplicates FROM files WHERE digest = ?", (digest,)
+        ).fetchone()
+        return FileTally(int(row[0]), int(row[1]), int(row[2])) if row else None
 
     def _store_finding(self, finding: Finding, status: str, run_id: int, now: float) -> bool:
         """True when the finding is new (or its value changed): it is to be reported."""

@@ -18,7 +18,7 @@ from chatdlp.records import Finding, Message
 
 Self = TypeVar("Self", bound="Database")
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Finding fields added after schema 1, kept together as JSON in ``findings.extra``.
 EXTRA_FIELDS = (
     "source_kind", "introduced_by", "edm_columns", "related_message_ids", "disguised", "excerpt_masks",
@@ -107,7 +107,24 @@ CREATE TABLE IF NOT EXISTS outbox (
     finding_id TEXT NOT NULL,
     PRIMARY KEY (sink, finding_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS files (
+    digest BLOB PRIMARY KEY,
+    conversations INTEGER NOT NULL,
+    messages INTEGER NOT NULL,
+    duplicates INTEGER NOT NULL,
+    run_id INTEGER NOT NULL,
+    stored_at REAL NOT NULL
+) WITHOUT ROWID;
 """
+# A file read whole (``files``) stands for the message rows its reading wrote: once one of
+# those rows changes (another source gave the same message with another text) or goes, no
+# file can be trusted to be unchanged any more, and the next run reads every file again.
+_TRIGGERS = (
+    "CREATE TRIGGER IF NOT EXISTS files_on_edit AFTER UPDATE OF digest ON messages "
+    "WHEN old.digest IS NOT new.digest BEGIN DELETE FROM files; END",
+    "CREATE TRIGGER IF NOT EXISTS files_on_delete AFTER DELETE ON messages "
+    "BEGIN DELETE FROM files; END",
+)
 
 FINDING_COLUMNS = (
     "id", "rule_id", "entity_type", "category", "severity", "score", "conversation_id",
@@ -126,15 +143,25 @@ def os_user() -> str:
 
 
 class ContentHasher:
-    """A keyed hash of a message's text: detects changed content, reveals nothing."""
+    """Keyed hashes of a message's text and of a file's bytes: they detect changed content
+    and reveal nothing (a file or a message that is only an SSN cannot be guessed from them)."""
 
     def __init__(self, secret: bytes) -> None:
         self._key = hashlib.sha256(b"chatdlp-content-digest\x00" + secret).digest()
+        self._file_key = hashlib.sha256(b"chatdlp-file-digest\x00" + secret).digest()
 
     def digest(self, message: Message) -> bytes:
         return hmac.new(
             self._key, message.text.encode("utf-8", "surrogatepass"), hashlib.blake2b
         ).digest()[:16]
+
+    def file_digest(self, stream: IO[bytes], reader: bytes) -> bytes:
+        """The bytes of ``stream`` (read to its end) as read by the code whose digest is
+        ``reader``: another reader may find other messages in the same bytes."""
+        mac = hmac.new(self._file_key, reader, hashlib.sha256)
+        while chunk := stream.read(1 << 20):
+            mac.update(chunk)
+        return mac.digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +244,8 @@ class Database:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
+            for trigger in _TRIGGERS:
+                self._db.execute(trigger)
             row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if row is None:
                 self._db.execute(
@@ -235,6 +264,7 @@ class Database:
             columns = {r[1] for r in self._db.execute("PRAGMA table_info(findings)")}
             if "extra" not in columns:
                 self._db.execute("ALTER TABLE findings ADD COLUMN extra TEXT")
+        # schema 3: the files table (created above), empty: every file is read once more
         self._db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:

@@ -108,3 +108,18 @@ def test_identical_texts_are_detected_once_with_the_same_results(detector) -> No
     assert [r for _, r in cached] == [r for _, r in plain]
     assert counting.seen.count(repeated) == 2  # once per role
     assert len(counting.seen) == len({(m.role, m.text) for m in messages})
+
+
+def test_a_lazy_detector_puts_off_a_load_of_the_files_the_last_load_read(tmp_path: Path) -> None:
+    from chatdlp.policy import load_policies
+    from chatdlp.policy.check_cache import PolicyCheckCache
+
+    cache = tmp_path / "state.db.policy-cache"
+    first = LazyDetector(("pii", "pci"), checks=PolicyCheckCache(cache))
+    assert first.policies_loaded  # nothing to compare with yet: loaded (and checked) now
+    again = LazyDetector(("pii", "pci"), checks=PolicyCheckCache(cache))
+    assert not again.policies_loaded
+    assert again.policies == load_policies(["pii", "pci"]) and again.policies_loaded
+    other = LazyDetector(("pii",), checks=PolicyCheckCache(cache))  # near miss: another list
+    assert other.policies_loaded
+    assert LazyDetector(("pii", "pci")).policies_loaded  # no cache (no --state): always now

@@ -23,6 +23,7 @@ from chatdlp.records import Detection, Message
 
 if TYPE_CHECKING:
     from chatdlp.policy.check_cache import PolicyCheckCache
+    from chatdlp.policy.model import PolicySet
 
 BatchResult = tuple[list[Message], list[list[Detection]]]
 
@@ -65,6 +66,11 @@ class LazyDetector:
     are imported and loaded only when there is a message to detect here. A rerun
     over unchanged data, or a scan whose batches all go to worker processes,
     never loads them in this process.
+
+    With ``checks`` (``scan --state``), policy files that passed before skip the regex
+    checks, and when the policy list names the very files (same bytes) of the last load,
+    which all passed, the policies are loaded only when first used: a rerun over
+    unchanged data never reads them.
     """
 
     def __init__(
@@ -73,10 +79,12 @@ class LazyDetector:
         checks: PolicyCheckCache | None = None,
     ) -> None:
         from chatdlp.detect.nlp import NlpProfile
-        from chatdlp.policy import load_policies
 
-        # With ``checks`` (scan --state), policy files that passed before skip the regex checks.
-        self.policies = load_policies(list(policies), checks)
+        self._refs = list(policies)
+        self._checks = checks
+        self._policies: PolicySet | None = None
+        if checks is None or not checks.loads_as_before(self._refs):
+            self._policies = self._load()
         self.edm: tuple[Any, ...] = ()
         if edm:  # (imports spaCy's stop words)
             from chatdlp.detect.edm import EdmIndex
@@ -86,6 +94,22 @@ class LazyDetector:
         self.profile.installed_package()  # a missing pipeline is a usage error, now
         self.include_test_values = include_test_values
         self._detector: Any = None
+
+    def _load(self) -> PolicySet:
+        from chatdlp.policy import load_policies
+
+        return load_policies(self._refs, self._checks)
+
+    @property
+    def policies(self) -> PolicySet:
+        """The policies (loaded now if the load was put off)."""
+        if self._policies is None:
+            self._policies = self._load()
+        return self._policies
+
+    @property
+    def policies_loaded(self) -> bool:
+        return self._policies is not None
 
     @property
     def built(self) -> bool:
