@@ -129,6 +129,9 @@ def test_a_file_of_the_same_size_and_time_with_one_byte_changed_is_read(
     again = Counting(detector)
     stats, _ = _scan(corpus, db, again)
     assert reads == ["c.jsonl"] and again.seen == 1 and stats.unchanged_files == 0
+    reads.clear()  # its edited message changed a row: the file that holds the new text is kept
+    stats, _ = _scan(corpus, db, Counting(detector))
+    assert reads == [] and stats.unchanged_files == 1
 
 
 def test_in_a_directory_only_the_files_that_changed_are_read(
@@ -221,7 +224,7 @@ def test_an_edited_message_from_another_source_forgets_every_file(
     edited = {**flat_message(0, 2), "text": "The same message, written otherwise."}
     other.write_text(json.dumps(edited) + "\n")
     _scan(other, db, Counting(detector))
-    assert _remembered(db) == []  # the message row c.jsonl wrote changed
+    assert _remembered(db) == [(1, 1, 0)]  # other.jsonl only: a message row c.jsonl wrote changed
     reads.clear()
     again = Counting(detector)
     _scan(corpus, db, again)

@@ -12,9 +12,10 @@ A file is remembered only when it was read to its end without a warning (no reco
 skipped, no unknown content type, no failure) and did not change on disk while it was
 read; other files are read every time, message by message, as before. A new version of
 the code that reads files (another reader digest) reads every file again once: it may
-find messages the old one did not. A message row that changes (another source gave the
-same message with another text) makes the state forget every file
-(:mod:`chatdlp.state.schema`'s triggers).
+find messages the old one did not. A message row that changes (an edited message: a
+file or another source gave the same message id with another text) makes the state forget
+every file but the ones whose reading wrote the new text (:mod:`chatdlp.state.schema`'s
+triggers): the next run reads them again, and skips their messages one by one.
 """
 
 from __future__ import annotations

@@ -91,14 +91,6 @@ class LedgerTables(Database):
         now = time.time()
         with self._transaction():
             quiet = self._suppressed_among({f.fingerprint for _, fs in scanned for f in fs})
-            # The files first: a message of this batch that changes a row already stored (an
-            # edited message) forgets every file, these too (the trigger on messages).
-            for digest, tally in files:
-                self._execute(
-                    "INSERT OR REPLACE INTO files (digest, conversations, messages, duplicates, run_id, "
-                    "stored_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (digest, tally.conversations, tally.messages, tally.duplicates, run_id, now),
-                )
             for message, findings in scanned:
                 self._execute(
                     "INSERT INTO messages (conversation_id, message_id, digest, source, role, "
@@ -125,6 +117,15 @@ class LedgerTables(Database):
                                 "INSERT OR IGNORE INTO outbox (sink, finding_id) VALUES (?, ?)",
                                 (sink, finding.id),
                             )
+            # After the messages: one of them that changed a row already stored (an edited
+            # message) has made the state forget every file (the trigger on messages) but
+            # the ones completed here, whose bytes hold the text now stored.
+            for digest, tally in files:
+                self._execute(
+                    "INSERT OR REPLACE INTO files (digest, conversations, messages, duplicates, run_id, "
+                    "stored_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (digest, tally.conversations, tally.messages, tally.duplicates, run_id, now),
+                )
             for source, position in progress.items():
                 self._execute(
                     "INSERT INTO checkpoints (source, position, updated_at) VALUES (?, ?, ?) "

@@ -116,9 +116,10 @@ CREATE TABLE IF NOT EXISTS files (
     stored_at REAL NOT NULL
 ) WITHOUT ROWID;
 """
-# A file read whole (``files``) stands for the message rows its reading wrote: once one of
-# those rows changes (another source gave the same message with another text) or goes, no
-# file can be trusted to be unchanged any more, and the next run reads every file again.
+# A file read whole (``files``) stands for the message rows its reading wrote: once a row
+# changes (a source gave the same message with another text) or goes, the state cannot tell
+# which files wrote it, so it forgets them all (a batch commits the files it completes after
+# its messages: those hold the new text) and the next run reads the others again, once.
 _TRIGGERS = (
     "CREATE TRIGGER IF NOT EXISTS files_on_edit AFTER UPDATE OF digest ON messages "
     "WHEN old.digest IS NOT new.digest BEGIN DELETE FROM files; END",
