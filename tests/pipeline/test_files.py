@@ -79,6 +79,18 @@ def _remembered(db: Path) -> list[tuple[int, int, int]]:
         return connection.execute("SELECT conversations, messages, duplicates FROM files").fetchall()
 
 
+def _append_and_scan(
+    path: Path, message: dict[str, object], source: Path, db: Path, detector: Detector, reads: list[str]
+) -> tuple[ScanStats, Counting]:
+    """Append a message to ``path``, then scan ``source`` again (``reads`` starts empty)."""
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(message) + "\n")
+    reads.clear()
+    again = Counting(detector)
+    stats, _ = _scan(source, db, again)
+    return stats, again
+
+
 def test_a_rerun_counts_an_unchanged_file_without_reading_it(
     tmp_path: Path, detector: Detector, reads: list[str]
 ) -> None:
@@ -103,11 +115,7 @@ def test_a_file_with_other_bytes_is_read_and_only_its_new_message_detected(
     corpus = write_corpus(tmp_path / "c.jsonl", 4)
     db = tmp_path / "s.db"
     _scan(corpus, db, Counting(detector))
-    with corpus.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(flat_message(4, 0)) + "\n")
-    reads.clear()
-    again = Counting(detector)
-    stats, _ = _scan(corpus, db, again)
+    stats, again = _append_and_scan(corpus, flat_message(4, 0), corpus, db, detector, reads)
     assert reads == ["c.jsonl"] and again.seen == 1
     assert (stats.unchanged_files, stats.unchanged_messages, stats.messages) == (0, 24, 1)
     assert sorted(_remembered(db)) == [(4, 24, 0), (5, 25, 0)]  # each version's bytes
@@ -145,11 +153,7 @@ def test_in_a_directory_only_the_files_that_changed_are_read(
     db = tmp_path / "s.db"
     _scan(folder, db, Counting(detector))
     assert sorted(reads) == ["a.jsonl", "b.jsonl"]
-    with b.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(flat_message(5, 0)) + "\n")
-    reads.clear()
-    again = Counting(detector)
-    stats, _ = _scan(folder, db, again)
+    stats, again = _append_and_scan(b, flat_message(5, 0), folder, db, detector, reads)
     assert reads == ["b.jsonl"] and again.seen == 1
     assert (stats.unchanged_files, stats.conversations, stats.unchanged_messages) == (1, 6, 30)
 
