@@ -274,3 +274,24 @@ def test_the_summary_says_how_many_files_were_not_read_again(tmp_path: Path, run
     assert "unread       2 files with the bytes an earlier run read whole" in again.output
     assert "conversations  3" in again.output
     assert (tmp_path / "o2" / "findings.jsonl").read_text() == ""
+
+
+def test_a_file_named_twice_is_remembered_once_and_counted_as_a_read_would(
+    tmp_path: Path, detector: Detector
+) -> None:
+    corpus = write_corpus(tmp_path / "c.jsonl", 3)
+    db = tmp_path / "s.db"
+    key = FingerprintKey.from_environment()
+
+    def twice(detector: Counting) -> ScanStats:
+        with FindingsStore.open(db, lock=True) as store:
+            ledger = StateLedger(store, store.begin_run("test"), ContentHasher(key.secret), [])
+            sources = [open_source(str(corpus)), open_source(str(corpus))]
+            return stream_scan(Stages(sources, LocalRunner(detector), key, [], ledger=ledger), Diagnostics())
+
+    first = twice(Counting(detector))
+    assert (first.conversations, first.messages, first.duplicate_messages) == (6, 18, 18)
+    assert _remembered(db) == [(3, 18, 0)]  # the first reading, not the second (all duplicates)
+    again = twice(Counting(detector))
+    assert (again.unchanged_files, again.conversations, again.unchanged_messages,
+            again.duplicate_messages, again.messages) == (2, 6, 18, 18, 0)

@@ -129,6 +129,7 @@ class _FileEnd:
 class _FileUnread:
     """A file an earlier run read whole, with the same bytes: counted, not read."""
 
+    digest: bytes
     tally: FileTally
 
 
@@ -136,12 +137,14 @@ _Item = Conversation | _SourceDone | _FileStart | _FileEnd | _FileUnread
 
 
 class _FileCounts:
-    """What the summary counted since the current file's start."""
+    """What the summary counted since the current file's start, and the files (digests) this
+    run has counted: the same bytes met again (a file named twice, a copy) are duplicates."""
 
     def __init__(self) -> None:
         self.mark: FileMark | None = None
         self.queued = 0  # messages sent to detection (the stats count them once detected)
         self._start = (0, 0, 0)
+        self.counted: set[bytes] = set()
 
     def _now(self, stats: ScanStats) -> tuple[int, int, int]:
         return stats.conversations, stats.unchanged_messages + self.queued, stats.duplicate_messages
@@ -149,19 +152,28 @@ class _FileCounts:
     def start(self, mark: FileMark, stats: ScanStats) -> None:
         self.mark, self._start = mark, self._now(stats)
 
-    def end(self, stats: ScanStats) -> tuple[bytes, FileTally]:
+    def end(self, stats: ScanStats) -> tuple[bytes, FileTally] | None:
+        """What reading the file gave; None when this run read the same bytes before (its
+        messages were duplicates this time: the first reading is the one to remember)."""
         assert self.mark is not None
         now = self._now(stats)
         conversations, messages, duplicates = (b - a for a, b in zip(self._start, now, strict=True))
         digest, self.mark = self.mark.digest, None
+        if digest in self.counted:
+            return None
+        self.counted.add(digest)
         return digest, FileTally(conversations, messages, duplicates)
 
-
-def _unread(stats: ScanStats, tally: FileTally) -> None:
-    stats.unchanged_files += 1
-    stats.conversations += tally.conversations
-    stats.unchanged_messages += tally.messages
-    stats.duplicate_messages += tally.duplicates
+    def unread(self, stats: ScanStats, digest: bytes, tally: FileTally) -> None:
+        """Count a file not read as reading it would have."""
+        stats.unchanged_files += 1
+        stats.conversations += tally.conversations
+        if digest in self.counted:  # the same bytes twice in one run: every message a duplicate
+            stats.duplicate_messages += tally.messages + tally.duplicates
+            return
+        self.counted.add(digest)
+        stats.unchanged_messages += tally.messages
+        stats.duplicate_messages += tally.duplicates
 
 
 def _batches(
@@ -179,15 +191,15 @@ def _batches(
                 batch.advance(source, conversation.position)
                 continue
             if isinstance(conversation, _FileUnread):
-                _unread(stats, conversation.tally)
+                file.unread(stats, conversation.digest, conversation.tally)
                 continue
             if isinstance(conversation, _FileStart):
                 file.start(conversation.mark, stats)
                 continue
             if isinstance(conversation, _FileEnd):
                 done = file.end(stats)
-                if conversation.clean:  # committed with (or after) the batch of its last message
-                    batch.files.append(done)
+                if conversation.clean and done is not None:  # committed with (or after) the
+                    batch.files.append(done)  # batch of its last message
                 continue
             # A later part of a huge conversation is the same conversation; the Logs Platform's
             # end-of-window marker (no id, no messages) is none.
@@ -237,8 +249,8 @@ def _all_conversations(
         key = ingress.path(getattr(source, "checkpoint_key", None) or source.name)
         for part, mark in _parts(source, diagnostics, files):
             tally = files.read_before(mark) if files is not None and mark is not None else None
-            if tally is not None:
-                yield key, _FileUnread(tally)
+            if mark is not None and tally is not None:
+                yield key, _FileUnread(mark.digest, tally)
                 continue
             if mark is not None:
                 yield key, _FileStart(mark)
