@@ -19,6 +19,24 @@ from chatdlp.records import Message
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+# A small organisation's policy file: one pattern rule (its regex on line 9), one term rule.
+ACME_POLICY = """\
+version: 1
+name: acme
+rules:
+  - id: acme.badge
+    entity: BADGE_ID
+    category: confidential
+    severity: high
+    patterns:
+      - {name: badge, regex: 'BADGE-[0-9]{6}', score: 0.8}
+    allow: ['BADGE-000000']
+  - id: acme.codename
+    entity: CODENAME
+    category: confidential
+    severity: high
+    terms: [Falcon]
+"""
 DATA = Path(__file__).resolve().parent / "data"
 TEST_KEY = "test-fingerprint-key-0123456789"
 

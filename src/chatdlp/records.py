@@ -297,6 +297,12 @@ class Diagnostics:
     def skipped_total(self) -> int:
         return sum(self.skipped.values())
 
+    @property
+    def said(self) -> int:
+        """Everything reported so far (skips and failures, unknown content types): a reader
+        that read a file without raising this read it cleanly."""
+        return self.skipped_total + sum(self.unknown_content_types.values())
+
 
 @dataclass(frozen=True, slots=True)
 class FileTally:

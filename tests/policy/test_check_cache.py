@@ -13,24 +13,7 @@ from chatdlp.errors import PolicyError
 from chatdlp.policy import check_cache as cache_module
 from chatdlp.policy import load_policies, schema
 from chatdlp.policy.check_cache import PolicyCheckCache, cache_path_beside
-
-POLICY = """\
-version: 1
-name: acme
-rules:
-  - id: acme.badge
-    entity: BADGE_ID
-    category: confidential
-    severity: high
-    patterns:
-      - {name: badge, regex: 'BADGE-[0-9]{6}', score: 0.8}
-    allow: ['BADGE-000000']
-  - id: acme.codename
-    entity: CODENAME
-    category: confidential
-    severity: high
-    terms: [Falcon]
-"""
+from tests.conftest import ACME_POLICY as POLICY
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from chatdlp.records import Detection, Diagnostics, Message, ScanStats
 from chatdlp.report.fingerprint import FingerprintKey
 from chatdlp.sources import open_source
 from chatdlp.state import ContentHasher, FindingsStore
+from tests.conftest import ACME_POLICY as POLICY
 from tests.state.corpus import flat_message, write_corpus
 
 SSN = "536-22-8714"
@@ -138,19 +139,6 @@ def test_a_second_run_on_the_same_state_is_refused_while_one_runs(tmp_path: Path
         ConfigError, match="another chatdlp run"
     ):
         FindingsStore.open(tmp_path / "s.db", lock=True)
-
-
-POLICY = """\
-version: 1
-name: acme
-rules:
-  - id: acme.badge
-    entity: BADGE_ID
-    category: confidential
-    severity: high
-    patterns:
-      - {name: badge, regex: 'BADGE-[0-9]{6}', score: 0.9}
-"""
 
 
 def test_a_rerun_checks_a_changed_policy_before_scanning_and_survives_a_corrupt_cache(

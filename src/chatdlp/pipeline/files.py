@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import IO, Protocol
 
 import chatdlp
-from chatdlp.records import Diagnostics
 
 
 class FileHasher(Protocol):
@@ -85,17 +84,3 @@ class FileMark:
         except OSError:
             return False
         return (status.st_size, status.st_mtime_ns) == (self.size, self.mtime_ns)
-
-
-@dataclass(frozen=True, slots=True)
-class Quiet:
-    """What a reader has said so far: a file read without a word more is a clean read."""
-
-    failures: int
-    skipped: int
-    unknown: int
-
-    @classmethod
-    def of(cls, diagnostics: Diagnostics) -> Quiet:
-        return cls(diagnostics.failures, diagnostics.skipped_total,
-                   sum(diagnostics.unknown_content_types.values()))

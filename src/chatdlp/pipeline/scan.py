@@ -13,7 +13,7 @@ from chatdlp.detect.backends import BatchRunner
 from chatdlp.digests import DigestSet
 from chatdlp.errors import ChatdlpError
 from chatdlp.pipeline.conversation import ConversationStage, LazyConversationStage
-from chatdlp.pipeline.files import FileMark, Quiet
+from chatdlp.pipeline.files import FileMark
 from chatdlp.pipeline.ingress import Ingress
 from chatdlp.policy.model import PolicySet
 from chatdlp.records import (
@@ -115,7 +115,7 @@ class _SourceDone:
 class _FileStart:
     """Yielded before the conversations of a file that may be remembered as read whole."""
 
-    mark: FileMark
+    digest: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +141,7 @@ class _FileCounts:
     run has counted: the same bytes met again (a file named twice, a copy) are duplicates."""
 
     def __init__(self) -> None:
-        self.mark: FileMark | None = None
+        self.digest: bytes | None = None  # of the file being read
         self.queued = 0  # messages sent to detection (the stats count them once detected)
         self._start = (0, 0, 0)
         self.counted: set[bytes] = set()
@@ -149,16 +149,16 @@ class _FileCounts:
     def _now(self, stats: ScanStats) -> tuple[int, int, int]:
         return stats.conversations, stats.unchanged_messages + self.queued, stats.duplicate_messages
 
-    def start(self, mark: FileMark, stats: ScanStats) -> None:
-        self.mark, self._start = mark, self._now(stats)
+    def start(self, digest: bytes, stats: ScanStats) -> None:
+        self.digest, self._start = digest, self._now(stats)
 
     def end(self, stats: ScanStats) -> tuple[bytes, FileTally] | None:
         """What reading the file gave; None when this run read the same bytes before (its
         messages were duplicates this time: the first reading is the one to remember)."""
-        assert self.mark is not None
+        assert self.digest is not None
         now = self._now(stats)
         conversations, messages, duplicates = (b - a for a, b in zip(self._start, now, strict=True))
-        digest, self.mark = self.mark.digest, None
+        digest, self.digest = self.digest, None
         if digest in self.counted:
             return None
         self.counted.add(digest)
@@ -194,7 +194,7 @@ def _batches(
                 file.unread(stats, conversation.digest, conversation.tally)
                 continue
             if isinstance(conversation, _FileStart):
-                file.start(conversation.mark, stats)
+                file.start(conversation.digest, stats)
                 continue
             if isinstance(conversation, _FileEnd):
                 done = file.end(stats)
@@ -253,13 +253,13 @@ def _all_conversations(
                 yield key, _FileUnread(mark.digest, tally)
                 continue
             if mark is not None:
-                yield key, _FileStart(mark)
-            quiet = Quiet.of(diagnostics)
+                yield key, _FileStart(mark.digest)
+            said = diagnostics.said
             for conversation in part.conversations(diagnostics):
                 # The output boundary: nothing downstream sees an id or a name unmasked.
                 yield key, ingress.conversation(clean_conversation(conversation, diagnostics))
             if mark is not None:
-                yield key, _FileEnd(Quiet.of(diagnostics) == quiet and mark.still_there())
+                yield key, _FileEnd(diagnostics.said == said and mark.still_there())
         if diagnostics.failures == failures:
             # A source read whole is complete up to the run's start, unless it knows
             # better (the Logs Platform: the last_end_time it read through).
