@@ -37,7 +37,7 @@ import ahocorasick
 import regex
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from chatdlp.detect.names import NameLexicon
+from chatdlp.detect.names import TITLES, NameLexicon
 from chatdlp.detect.prefilter import fold
 
 MIN_MARKERS = 2
@@ -142,7 +142,8 @@ _NAME_CUE_BEFORE = regex.compile(
 _CREDENTIAL_AFTER = regex.compile(r"^,?[ \t]*(?i:md|m\.d\.|rn|rrt|np|pa|pa-c|bsn|lpn|crna|do)\b")
 _PATIENT_CUE = regex.compile(r"(?i:\b(?:pt|patient)\b[\s.:#-]*)$")
 _NEXT_WORD = regex.compile(r"[ \t]+([\w/'’-]+)")
-_TITLES = frozenset({"dr", "drs", "dr's", "doctor", "mr", "mrs", "ms", "miss", "prof"})
+# A person's titles, and the ways notes write a doctor's.
+_TITLES = TITLES | {"drs", "dr's", "doctor"}
 # Words before a facility word that make it no name ("prolonged hospital stay", "cardiac rehab").
 GENERIC_PLACE_WORDS = frozenset({
     "prolonged", "previous", "prior", "outside", "other", "local", "same", "another", "acute", "cardiac",
